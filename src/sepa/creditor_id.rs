@@ -52,7 +52,10 @@ mod tests {
 
     #[test]
     fn reference_identifier_is_valid_and_business_code_is_skipped() {
-        assert_eq!(CreditorId::parse("DE98ZZZ09999999999").unwrap().as_str(), "DE98ZZZ09999999999");
+        assert_eq!(
+            CreditorId::parse("DE98ZZZ09999999999").unwrap().as_str(),
+            "DE98ZZZ09999999999"
+        );
         // The business code takes no part in the check digits.
         assert!(CreditorId::parse("DE98ABC09999999999").is_ok());
         assert!(CreditorId::parse("de98 zzz 09999999999").is_ok());

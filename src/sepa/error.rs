@@ -25,7 +25,11 @@ impl ParseError {
         } else {
             input.to_owned()
         };
-        Self { kind, input, reason: reason.into() }
+        Self {
+            kind,
+            input,
+            reason: reason.into(),
+        }
     }
 }
 

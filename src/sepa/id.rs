@@ -18,13 +18,25 @@ fn check<'a>(kind: &'static str, input: &'a str) -> Result<&'a str, ParseError> 
         return Err(ParseError::new(kind, input, "is empty"));
     }
     if len > 35 {
-        return Err(ParseError::new(kind, input, format!("is {len} characters long, at most 35 are allowed")));
+        return Err(ParseError::new(
+            kind,
+            input,
+            format!("is {len} characters long, at most 35 are allowed"),
+        ));
     }
     if let Some(c) = id.chars().find(|c| !is_sepa_char(*c)) {
-        return Err(ParseError::new(kind, input, format!("character {c:?} is not in the SEPA character set")));
+        return Err(ParseError::new(
+            kind,
+            input,
+            format!("character {c:?} is not in the SEPA character set"),
+        ));
     }
     if id.starts_with('/') || id.ends_with('/') {
-        return Err(ParseError::new(kind, input, "must not start or end with '/'"));
+        return Err(ParseError::new(
+            kind,
+            input,
+            "must not start or end with '/'",
+        ));
     }
     if id.contains("//") {
         return Err(ParseError::new(kind, input, "must not contain '//'"));
@@ -99,7 +111,10 @@ mod tests {
 
     #[test]
     fn accepts_sepa_identifiers() {
-        assert_eq!(MandateId::parse(" MANDATE-2026/001 ").unwrap().as_str(), "MANDATE-2026/001");
+        assert_eq!(
+            MandateId::parse(" MANDATE-2026/001 ").unwrap().as_str(),
+            "MANDATE-2026/001"
+        );
         assert!(EndToEndId::parse("E2E.1:2?(3)+4,'5'").is_ok());
         assert!(MandateId::parse(&"A".repeat(35)).is_ok());
         assert!(MessageId::parse("a/b/c").is_ok());

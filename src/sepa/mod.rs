@@ -4,6 +4,7 @@
 //! scheme can be tested (and fuzzed) without any of the machinery around them.
 
 pub mod bic;
+pub mod country;
 pub mod creditor_id;
 pub mod error;
 pub mod iban;
@@ -12,6 +13,7 @@ pub mod money;
 pub mod text;
 
 pub use bic::Bic;
+pub use country::CountryCode;
 pub use creditor_id::CreditorId;
 pub use error::ParseError;
 pub use iban::Iban;

@@ -34,8 +34,12 @@ impl Money {
     /// Parses a decimal amount written with `.` or `,` decimals and optional thousands
     /// separators (space, no-break space, `'`, or the other of `.`/`,` in groups of three).
     pub fn parse(input: &str) -> Result<Self, ParseError> {
-        let cents = parse_cents(input).map_err(|reason| ParseError::new("amount", input, reason))?;
-        Self::from_cents(cents).map_err(|e| ParseError { input: input.trim().to_owned(), ..e })
+        let cents =
+            parse_cents(input).map_err(|reason| ParseError::new("amount", input, reason))?;
+        Self::from_cents(cents).map_err(|e| ParseError {
+            input: input.trim().to_owned(),
+            ..e
+        })
     }
 
     /// The amount in cents.
@@ -67,7 +71,10 @@ fn parse_cents(input: &str) -> Result<i64, String> {
         .chars()
         .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\''))
         .collect();
-    if let Some(c) = s.chars().find(|c| !c.is_ascii_digit() && *c != '.' && *c != ',') {
+    if let Some(c) = s
+        .chars()
+        .find(|c| !c.is_ascii_digit() && *c != '.' && *c != ',')
+    {
         return Err(format!("unexpected character {c:?}"));
     }
     let (int_part, frac_part) = match s.rfind(['.', ',']) {
@@ -75,11 +82,17 @@ fn parse_cents(input: &str) -> Result<i64, String> {
         Some(pos) => {
             let sep = s.as_bytes()[pos];
             let frac = &s[pos + 1..];
-            let other_seps = s[..pos].bytes().filter(|b| *b == b'.' || *b == b',').count();
+            let other_seps = s[..pos]
+                .bytes()
+                .filter(|b| *b == b'.' || *b == b',')
+                .count();
             let same_sep_earlier = s[..pos].bytes().any(|b| b == sep);
             if (1..=2).contains(&frac.len()) {
                 if same_sep_earlier {
-                    return Err(format!("uses '{}' both for decimals and thousands", sep as char));
+                    return Err(format!(
+                        "uses '{}' both for decimals and thousands",
+                        sep as char
+                    ));
                 }
                 (&s[..pos], frac)
             } else if frac.len() == 3 && (same_sep_earlier || other_seps > 0) {
@@ -97,7 +110,11 @@ fn parse_cents(input: &str) -> Result<i64, String> {
         return Err("has no digits before the decimal separator".into());
     }
     let mut cents: i64 = 0;
-    for d in digits.bytes().chain(frac_part.bytes()).chain(std::iter::repeat_n(b'0', 2 - frac_part.len())) {
+    for d in digits
+        .bytes()
+        .chain(frac_part.bytes())
+        .chain(std::iter::repeat_n(b'0', 2 - frac_part.len()))
+    {
         cents = cents
             .checked_mul(10)
             .and_then(|c| c.checked_add(i64::from(d - b'0')))
@@ -110,7 +127,10 @@ fn parse_cents(input: &str) -> Result<i64, String> {
 fn check_grouping(int_part: &str) -> Result<String, String> {
     let groups: Vec<&str> = int_part.split(['.', ',']).collect();
     if groups.len() > 1 {
-        let kinds = int_part.bytes().filter(|b| *b == b'.' || *b == b',').collect::<Vec<_>>();
+        let kinds = int_part
+            .bytes()
+            .filter(|b| *b == b'.' || *b == b',')
+            .collect::<Vec<_>>();
         if kinds.windows(2).any(|w| w[0] != w[1]) {
             return Err("mixes '.' and ',' as thousands separators".into());
         }
@@ -160,7 +180,9 @@ mod tests {
     use super::*;
 
     fn cents(s: &str) -> i64 {
-        Money::parse(s).unwrap_or_else(|e| panic!("{s}: {e}")).cents()
+        Money::parse(s)
+            .unwrap_or_else(|e| panic!("{s}: {e}"))
+            .cents()
     }
 
     #[test]
@@ -213,6 +235,9 @@ mod tests {
         assert_eq!(Money::from_cents(5).unwrap().to_string(), "0.05");
         assert_eq!(Money::from_cents(123_456).unwrap().to_string(), "1234.56");
         assert_eq!(format_cents(-1205), "-12.05");
-        assert_eq!(serde_json::to_string(&Money::from_cents(1230).unwrap()).unwrap(), "\"12.30\"");
+        assert_eq!(
+            serde_json::to_string(&Money::from_cents(1230).unwrap()).unwrap(),
+            "\"12.30\""
+        );
     }
 }
