@@ -4,6 +4,7 @@
 //! scheme can be tested (and fuzzed) without any of the machinery around them.
 
 pub mod bic;
+pub mod calendar;
 pub mod country;
 pub mod creditor_id;
 pub mod error;
