@@ -1,3 +1,6 @@
 //! Business rules as pure functions of values and an explicit business date (never `today()`).
 
+pub mod email;
+pub mod installments;
+pub mod records;
 pub mod schedule;
