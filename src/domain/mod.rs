@@ -2,5 +2,6 @@
 
 pub mod email;
 pub mod installments;
+pub mod plan_changes;
 pub mod records;
 pub mod schedule;

@@ -20,7 +20,10 @@ pub struct Iban(iban::Iban);
 
 /// Countries of the SEPA scheme outside the EEA: their debtors need a postal address in
 /// every collection (EPC rulebook), so the collect job must know them.
-const SEPA_NON_EEA: [&str; 10] = ["CH", "GB", "MC", "SM", "AD", "VA", "JE", "GG", "IM", "AL"];
+/// (EPC409-09 v8.0, Dec 2025; JE, GG and IM bank under GB IBANs.)
+const SEPA_NON_EEA: [&str; 12] = [
+    "AD", "AL", "CH", "GB", "GI", "MC", "MD", "ME", "MK", "RS", "SM", "VA",
+];
 
 impl Iban {
     /// Parses electronic or grouped form; case and inner whitespace are forgiven.

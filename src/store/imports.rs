@@ -1,0 +1,478 @@
+//! CSV imports land here: each file in one transaction, all or nothing, upserted by natural key.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+
+use super::plans::{PlanSync, sync_plan};
+use super::{BeginWrite, CreditorKey, Doing, Store, StoreError, dispatch};
+use crate::domain::records::{
+    CardRecord, CustomerRecord, InvoiceRecord, MandateRecord, Numbered, PaymentMethodRef,
+    PaymentRecord, PlanRecord, RowProblem,
+};
+
+/// One parsed import file.
+#[derive(Debug, Clone)]
+pub enum ImportBatch {
+    /// customers.csv
+    Customers(Vec<Numbered<CustomerRecord>>),
+    /// mandates.csv
+    Mandates(Vec<Numbered<MandateRecord>>),
+    /// cards.csv
+    Cards(Vec<Numbered<CardRecord>>),
+    /// plans.csv
+    Plans(Vec<Numbered<PlanRecord>>),
+    /// invoices.csv
+    Invoices(Vec<Numbered<InvoiceRecord>>),
+    /// payments.csv
+    Payments(Vec<Numbered<PaymentRecord>>),
+}
+
+/// What an applied import changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportCounts {
+    /// Rows that created a record.
+    pub inserted: u64,
+    /// Rows that changed a record.
+    pub updated: u64,
+    /// Rows identical to what the ledger holds.
+    pub unchanged: u64,
+    /// Mandate amendments recorded (new IBAN, new mandate id).
+    pub amendments: u64,
+    /// Collections created, re-priced, rescheduled, removed or cancelled by plan changes.
+    pub collections_changed: u64,
+}
+
+impl ImportCounts {
+    /// True when the file changed nothing at all.
+    pub fn is_noop(&self) -> bool {
+        self.inserted == 0
+            && self.updated == 0
+            && self.amendments == 0
+            && self.collections_changed == 0
+    }
+}
+
+/// An import either applies whole or is refused whole with every problem found.
+#[derive(Debug, Clone)]
+pub enum ImportOutcome {
+    /// Committed.
+    Applied(ImportCounts),
+    /// Nothing was written; these rows must be fixed.
+    Refused(Vec<RowProblem>),
+}
+
+fn problem(line: u64, column: &str, value: &str, reason: impl Into<String>) -> RowProblem {
+    RowProblem {
+        line,
+        column: column.to_owned(),
+        value: value.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// Flags a natural key seen twice in one file: the second row would silently win otherwise.
+fn check_duplicates<'a>(
+    keys: impl Iterator<Item = (u64, &'a str)>,
+    column: &str,
+    problems: &mut Vec<RowProblem>,
+) {
+    let mut seen: HashMap<&str, u64> = HashMap::new();
+    for (line, key) in keys {
+        if let Some(first) = seen.insert(key, line) {
+            problems.push(problem(
+                line,
+                column,
+                key,
+                format!("appears twice in the file (also on line {first})"),
+            ));
+        }
+    }
+}
+
+/// Loads a `reference → id` map with one query (shared by every import that names customers).
+macro_rules! customer_ids {
+    ($tx:expr, $creditor:expr) => {
+        sqlx::query_as::<_, (String, i64)>(
+            "SELECT reference, id FROM customers WHERE creditor_id = $1",
+        )
+        .bind($creditor.0)
+        .fetch_all(&mut *$tx)
+        .await
+        .doing("reading customers")?
+        .into_iter()
+        .collect::<HashMap<String, i64>>()
+    };
+}
+
+/// Resolves a row's customer reference or records a problem.
+fn resolve_customer(
+    ids: &HashMap<String, i64>,
+    line: u64,
+    reference: &str,
+    problems: &mut Vec<RowProblem>,
+) -> Option<i64> {
+    let id = ids.get(reference).copied();
+    if id.is_none() {
+        problems.push(problem(
+            line,
+            "customer_reference",
+            reference,
+            "no such customer (import customers first)",
+        ));
+    }
+    id
+}
+
+type CustomerRow = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+type MandateRow = (i64, String, i64, String, Option<String>, NaiveDate, String);
+type LedgerRow = (i64, i64, String, NaiveDate, i64, Option<String>, i64);
+
+/// One ledger entry as an import file states it.
+struct LedgerUpsert<'a> {
+    source: &'static str,
+    reference: &'a str,
+    customer_id: i64,
+    kind: &'static str,
+    on: NaiveDate,
+    cents: i64,
+    method: Option<&'a str>,
+}
+
+/// Inserts or updates an invoice/payment entry; an entry already reconciled may not change
+/// its amount or owner (the allocations would lie).
+macro_rules! upsert_ledger_entry {
+    ($tx:expr, $creditor:expr, $e:expr, $now:expr, $line:expr, $column:expr, $counts:expr, $problems:expr) => {{
+        let e = $e;
+        let old: Option<LedgerRow> = sqlx::query_as(
+            "SELECT id, customer_id, kind, occurred_on, amount_cents, method,
+                    (SELECT COUNT(*) FROM allocations a WHERE a.debit_entry_id = l.id OR a.credit_entry_id = l.id)
+             FROM ledger_entries l WHERE creditor_id = $1 AND source = $2 AND reference = $3",
+        )
+        .bind($creditor.0)
+        .bind(e.source)
+        .bind(e.reference)
+        .fetch_optional(&mut *$tx)
+        .await
+        .doing("reading a ledger entry")?;
+        match old {
+            Some(o) if (o.1, o.2.as_str(), o.3, o.4, o.5.as_deref()) == (e.customer_id, e.kind, e.on, e.cents, e.method) => {
+                $counts.unchanged += 1
+            }
+            Some(o) if o.6 > 0 && (o.1, o.2.as_str(), o.4) != (e.customer_id, e.kind, e.cents) => $problems.push(problem(
+                $line,
+                $column,
+                e.reference,
+                "already reconciled: its customer, kind and amount can no longer change",
+            )),
+            Some(o) => {
+                sqlx::query(
+                    "UPDATE ledger_entries SET customer_id = $1, kind = $2, occurred_on = $3, amount_cents = $4, method = $5, updated_at = $6 WHERE id = $7",
+                )
+                .bind(e.customer_id)
+                .bind(e.kind)
+                .bind(e.on)
+                .bind(e.cents)
+                .bind(e.method)
+                .bind($now)
+                .bind(o.0)
+                .execute(&mut *$tx)
+                .await
+                .doing("updating a ledger entry")?;
+                $counts.updated += 1;
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO ledger_entries (creditor_id, customer_id, source, reference, kind, occurred_on, amount_cents, method, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                )
+                .bind($creditor.0)
+                .bind(e.customer_id)
+                .bind(e.source)
+                .bind(e.reference)
+                .bind(e.kind)
+                .bind(e.on)
+                .bind(e.cents)
+                .bind(e.method)
+                .bind($now)
+                .execute(&mut *$tx)
+                .await
+                .doing("inserting a ledger entry")?;
+                $counts.inserted += 1;
+            }
+        }
+    }};
+}
+
+impl Store {
+    /// Applies one import file in one transaction, or refuses it whole.
+    ///
+    /// `today` is the business date: plan changes take effect on installments from then on,
+    /// and plans' collections are materialised up to a horizon after it.
+    pub async fn import(
+        &self,
+        creditor: CreditorKey,
+        batch: &ImportBatch,
+        today: NaiveDate,
+    ) -> Result<ImportOutcome, StoreError> {
+        let now = Utc::now();
+        let mut counts = ImportCounts::default();
+        let mut problems = Vec::new();
+        dispatch!(self, pool => {
+            let mut tx = pool.begin_write().await.doing("starting the import")?;
+            match batch {
+                ImportBatch::Customers(rows) => {
+                    check_duplicates(rows.iter().map(|r| (r.line, r.record.reference.as_str())), "reference", &mut problems);
+                    let existing: HashMap<String, CustomerRow> = sqlx::query_as::<_, CustomerRow>(
+                        "SELECT id, reference, name, email, street, building, postcode, town, country FROM customers WHERE creditor_id = $1",
+                    )
+                    .bind(creditor.0)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .doing("reading customers")?
+                    .into_iter()
+                    .map(|r| (r.1.clone(), r))
+                    .collect();
+                    for Numbered { record: c, .. } in rows {
+                        let a = c.address.as_ref();
+                        let new = (
+                            c.name.clone(),
+                            c.email.as_ref().map(|e| e.as_str().to_owned()),
+                            a.and_then(|a| a.street.clone()),
+                            a.and_then(|a| a.building.clone()),
+                            a.and_then(|a| a.postcode.clone()),
+                            a.map(|a| a.town.clone()),
+                            a.map(|a| a.country.as_str().to_owned()),
+                        );
+                        match existing.get(c.reference.as_str()) {
+                            Some(old) => {
+                                let stored = (old.2.clone(), old.3.clone(), old.4.clone(), old.5.clone(), old.6.clone(), old.7.clone(), old.8.clone());
+                                if stored == new {
+                                    counts.unchanged += 1;
+                                    continue;
+                                }
+                                sqlx::query(
+                                    "UPDATE customers SET name = $1, email = $2, street = $3, building = $4, postcode = $5,
+                                     town = $6, country = $7, updated_at = $8 WHERE id = $9",
+                                )
+                                .bind(&c.name).bind(&new.1).bind(&new.2).bind(&new.3).bind(&new.4).bind(&new.5).bind(&new.6)
+                                .bind(now).bind(old.0)
+                                .execute(&mut *tx).await.doing("updating a customer")?;
+                                counts.updated += 1;
+                            }
+                            None => {
+                                sqlx::query(
+                                    "INSERT INTO customers (creditor_id, reference, name, email, street, building, postcode, town, country, created_at, updated_at)
+                                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                                )
+                                .bind(creditor.0).bind(c.reference.as_str()).bind(&c.name).bind(&new.1).bind(&new.2).bind(&new.3)
+                                .bind(&new.4).bind(&new.5).bind(&new.6).bind(now)
+                                .execute(&mut *tx).await.doing("inserting a customer")?;
+                                counts.inserted += 1;
+                            }
+                        }
+                    }
+                }
+                ImportBatch::Mandates(rows) => {
+                    check_duplicates(rows.iter().map(|r| (r.line, r.record.mandate_id.as_str())), "mandate_id", &mut problems);
+                    let customers = customer_ids!(tx, creditor);
+                    let mut existing: HashMap<String, MandateRow> = sqlx::query_as::<_, MandateRow>(
+                        "SELECT id, reference, customer_id, iban, bic, signed_on, channel FROM mandates WHERE creditor_id = $1",
+                    )
+                    .bind(creditor.0)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .doing("reading mandates")?
+                    .into_iter()
+                    .map(|r| (r.1.clone(), r))
+                    .collect();
+                    for Numbered { line, record: m } in rows {
+                        let Some(customer_id) = resolve_customer(&customers, *line, m.customer.as_str(), &mut problems) else { continue };
+                        let reference = m.mandate_id.as_str();
+                        // A renamed mandate: the row under its previous id becomes this one.
+                        if let Some(prev) = &m.previous_mandate_id
+                            && !existing.contains_key(reference)
+                        {
+                            let Some(old) = existing.remove(prev.as_str()) else {
+                                problems.push(problem(*line, "previous_mandate_id", prev.as_str(), "no such mandate"));
+                                continue;
+                            };
+                            sqlx::query("UPDATE mandates SET reference = $1, updated_at = $2 WHERE id = $3")
+                                .bind(reference).bind(now).bind(old.0)
+                                .execute(&mut *tx).await.doing("renaming a mandate")?;
+                            sqlx::query(
+                                "INSERT INTO mandate_amendments (mandate_id, kind, old_value, new_value, recorded_at) VALUES ($1, 'mandate_id', $2, $3, $4)",
+                            )
+                            .bind(old.0).bind(prev.as_str()).bind(reference).bind(now)
+                            .execute(&mut *tx).await.doing("recording a mandate id amendment")?;
+                            counts.amendments += 1;
+                            existing.insert(reference.to_owned(), (old.0, reference.to_owned(), old.2, old.3, old.4, old.5, old.6));
+                        }
+                        let bic = m.bic.as_ref().map(|b| b.as_str().to_owned());
+                        match existing.get(reference) {
+                            Some(old) if old.2 != customer_id => {
+                                problems.push(problem(*line, "customer_reference", m.customer.as_str(), format!("mandate {reference} belongs to another customer; a mandate cannot change hands")));
+                            }
+                            Some(old) => {
+                                if old.3 != m.iban.as_str() {
+                                    sqlx::query(
+                                        "INSERT INTO mandate_amendments (mandate_id, kind, old_value, new_value, recorded_at) VALUES ($1, 'iban', $2, $3, $4)",
+                                    )
+                                    .bind(old.0).bind(&old.3).bind(m.iban.as_str()).bind(now)
+                                    .execute(&mut *tx).await.doing("recording an IBAN amendment")?;
+                                    counts.amendments += 1;
+                                }
+                                if (old.3.as_str(), &old.4, old.5, old.6.as_str()) == (m.iban.as_str(), &bic, m.signed_on, m.channel.as_str()) {
+                                    counts.unchanged += 1;
+                                    continue;
+                                }
+                                sqlx::query("UPDATE mandates SET iban = $1, bic = $2, signed_on = $3, channel = $4, updated_at = $5 WHERE id = $6")
+                                    .bind(m.iban.as_str()).bind(&bic).bind(m.signed_on).bind(m.channel.as_str()).bind(now).bind(old.0)
+                                    .execute(&mut *tx).await.doing("updating a mandate")?;
+                                counts.updated += 1;
+                            }
+                            None => {
+                                sqlx::query(
+                                    "INSERT INTO mandates (creditor_id, reference, customer_id, iban, bic, signed_on, channel, created_at, updated_at)
+                                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+                                )
+                                .bind(creditor.0).bind(reference).bind(customer_id).bind(m.iban.as_str()).bind(&bic)
+                                .bind(m.signed_on).bind(m.channel.as_str()).bind(now)
+                                .execute(&mut *tx).await.doing("inserting a mandate")?;
+                                counts.inserted += 1;
+                            }
+                        }
+                    }
+                }
+                ImportBatch::Cards(rows) => {
+                    let customers = customer_ids!(tx, creditor);
+                    let keys: Vec<(u64, String)> = rows
+                        .iter()
+                        .map(|r| (r.line, format!("{}/{}/{}", r.record.customer, r.record.brand.to_lowercase(), r.record.last4.as_str())))
+                        .collect();
+                    check_duplicates(keys.iter().map(|(l, k)| (*l, k.as_str())), "last4", &mut problems);
+                    for Numbered { line, record: c } in rows {
+                        let Some(customer_id) = resolve_customer(&customers, *line, c.customer.as_str(), &mut problems) else { continue };
+                        let old: Option<(i64, i64, i64, bool)> = sqlx::query_as(
+                            "SELECT id, exp_month, exp_year, in_wallet FROM cards WHERE customer_id = $1 AND brand = $2 AND last4 = $3",
+                        )
+                        .bind(customer_id).bind(&c.brand).bind(c.last4.as_str())
+                        .fetch_optional(&mut *tx).await.doing("reading a card")?;
+                        match old {
+                            Some((_, m, y, w)) if (m, y, w) == (i64::from(c.exp_month), i64::from(c.exp_year), c.in_wallet) => counts.unchanged += 1,
+                            Some((id, ..)) => {
+                                sqlx::query("UPDATE cards SET exp_month = $1, exp_year = $2, in_wallet = $3, updated_at = $4 WHERE id = $5")
+                                    .bind(i64::from(c.exp_month)).bind(i64::from(c.exp_year)).bind(c.in_wallet).bind(now).bind(id)
+                                    .execute(&mut *tx).await.doing("updating a card")?;
+                                counts.updated += 1;
+                            }
+                            None => {
+                                sqlx::query(
+                                    "INSERT INTO cards (customer_id, brand, last4, exp_month, exp_year, in_wallet, created_at, updated_at)
+                                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                                )
+                                .bind(customer_id).bind(&c.brand).bind(c.last4.as_str()).bind(i64::from(c.exp_month))
+                                .bind(i64::from(c.exp_year)).bind(c.in_wallet).bind(now)
+                                .execute(&mut *tx).await.doing("inserting a card")?;
+                                counts.inserted += 1;
+                            }
+                        }
+                    }
+                }
+                ImportBatch::Plans(rows) => {
+                    check_duplicates(rows.iter().map(|r| (r.line, r.record.plan_id.as_str())), "plan_id", &mut problems);
+                    let customers = customer_ids!(tx, creditor);
+                    let mandates: HashMap<String, (i64, i64)> =
+                        sqlx::query_as::<_, (String, i64, i64)>("SELECT reference, id, customer_id FROM mandates WHERE creditor_id = $1")
+                            .bind(creditor.0)
+                            .fetch_all(&mut *tx)
+                            .await
+                            .doing("reading mandates")?
+                            .into_iter()
+                            .map(|(r, id, c)| (r, (id, c)))
+                            .collect();
+                    for Numbered { line, record: p } in rows {
+                        let Some(customer_id) = resolve_customer(&customers, *line, p.customer.as_str(), &mut problems) else { continue };
+                        let method = match &p.method {
+                            PaymentMethodRef::Mandate(m) => match mandates.get(m.as_str()) {
+                                Some((id, owner)) if *owner == customer_id => (Some(*id), None),
+                                Some(_) => {
+                                    problems.push(problem(*line, "mandate_id", m.as_str(), "mandate belongs to another customer"));
+                                    continue;
+                                }
+                                None => {
+                                    problems.push(problem(*line, "mandate_id", m.as_str(), "no such mandate (import mandates first)"));
+                                    continue;
+                                }
+                            },
+                            PaymentMethodRef::Card(last4) => {
+                                let cards: Vec<i64> = sqlx::query_scalar("SELECT id FROM cards WHERE customer_id = $1 AND last4 = $2")
+                                    .bind(customer_id).bind(last4.as_str())
+                                    .fetch_all(&mut *tx).await.doing("reading cards")?;
+                                match cards.as_slice() {
+                                    [id] => (None, Some(*id)),
+                                    [] => {
+                                        problems.push(problem(*line, "mandate_id", &format!("card:{}", last4.as_str()), "no card of this customer ends with these digits"));
+                                        continue;
+                                    }
+                                    _ => {
+                                        problems.push(problem(*line, "mandate_id", &format!("card:{}", last4.as_str()), "several cards of this customer end with these digits"));
+                                        continue;
+                                    }
+                                }
+                            }
+                        };
+                        let sync = PlanSync { creditor, customer_id, mandate_id: method.0, card_id: method.1, record: p, today, now };
+                        match sync_plan!(tx, sync) {
+                            Ok(outcome) => {
+                                match outcome.row {
+                                    super::plans::RowEffect::Inserted => counts.inserted += 1,
+                                    super::plans::RowEffect::Updated => counts.updated += 1,
+                                    super::plans::RowEffect::Unchanged => counts.unchanged += 1,
+                                }
+                                counts.collections_changed += outcome.collections_changed;
+                            }
+                            Err(reasons) => problems.extend(reasons.into_iter().map(|(column, value, reason)| problem(*line, column, &value, reason))),
+                        }
+                    }
+                }
+                ImportBatch::Invoices(rows) => {
+                    check_duplicates(rows.iter().map(|r| (r.line, r.record.invoice_id.as_str())), "invoice_id", &mut problems);
+                    let customers = customer_ids!(tx, creditor);
+                    for Numbered { line, record: i } in rows {
+                        let Some(customer_id) = resolve_customer(&customers, *line, i.customer.as_str(), &mut problems) else { continue };
+                        let entry = LedgerUpsert { source: "invoice", reference: i.invoice_id.as_str(), customer_id, kind: i.kind.as_str(), on: i.issued_on, cents: i.amount.cents(), method: None };
+                        upsert_ledger_entry!(tx, creditor, entry, now, *line, "invoice_id", counts, problems);
+                    }
+                }
+                ImportBatch::Payments(rows) => {
+                    check_duplicates(rows.iter().map(|r| (r.line, r.record.payment_id.as_str())), "payment_id", &mut problems);
+                    let customers = customer_ids!(tx, creditor);
+                    for Numbered { line, record: p } in rows {
+                        let Some(customer_id) = resolve_customer(&customers, *line, p.customer.as_str(), &mut problems) else { continue };
+                        let entry = LedgerUpsert { source: "payment", reference: p.payment_id.as_str(), customer_id, kind: "payment", on: p.received_on, cents: p.amount.cents(), method: Some(p.method.as_str()) };
+                        upsert_ledger_entry!(tx, creditor, entry, now, *line, "payment_id", counts, problems);
+                    }
+                }
+            }
+            if problems.is_empty() {
+                tx.commit().await.doing("committing the import")?;
+                Ok(ImportOutcome::Applied(counts))
+            } else {
+                tx.rollback().await.doing("rolling back the import")?;
+                problems.sort_by_key(|p| p.line);
+                Ok(ImportOutcome::Refused(problems))
+            }
+        })
+    }
+}
