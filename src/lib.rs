@@ -1,9 +1,13 @@
 //! collecte: the daily back office of SEPA Core direct debit.
 //!
 //! Layers, from the inside out: [`sepa`] (pure format layer), [`domain`] (pure business rules),
-//! `store` (all SQL), jobs and the CLI. See ARCHITECTURE.md.
+//! [`store`] (all SQL), [`import`] (CSV in), [`cli`] (the command line). See ARCHITECTURE.md.
 #![warn(missing_docs)]
 
+pub mod cli;
+pub mod config;
 pub mod domain;
+pub mod import;
 pub mod sepa;
 pub mod store;
+pub mod telemetry;

@@ -116,10 +116,10 @@ impl PostalAddress {
                 }
                 Some(value.to_owned())
             };
-        let street = text("street", street, |v| fits::<70>(v));
-        let building = text("building", building, |v| fits::<16>(v));
-        let postcode = text("postcode", postcode, |v| fits::<16>(v));
-        let town = text("town", town, |v| fits::<35>(v));
+        let street = text("street", street, fits::<70>);
+        let building = text("building", building, fits::<16>);
+        let postcode = text("postcode", postcode, fits::<16>);
+        let town = text("town", town, fits::<35>);
         let country_raw = country.map(str::trim).filter(|v| !v.is_empty());
         let country = country_raw.and_then(|c| match CountryCode::parse(c) {
             Ok(code) => Some(code),

@@ -1,1 +1,226 @@
+//! Reading collections: filtered lists and one collection's timeline.
 
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::{CreditorKey, Doing, Store, StoreError, dispatch};
+use crate::sepa::Money;
+
+/// Where a collection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CollectionStatus {
+    /// Waiting for its date.
+    Pending,
+    /// In a pain.008 file sent to the bank.
+    Submitted,
+    /// The money arrived.
+    Settled,
+    /// Rejected, returned or refunded; see the timeline for the reason.
+    Failed,
+    /// Given up on by a person.
+    Ignored,
+    /// Will not be collected (plan paused or cancelled).
+    Cancelled,
+}
+
+impl CollectionStatus {
+    /// Every status, for `--help` and error messages.
+    pub const ALL: [Self; 6] = [
+        Self::Pending,
+        Self::Submitted,
+        Self::Settled,
+        Self::Failed,
+        Self::Ignored,
+        Self::Cancelled,
+    ];
+
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Submitted => "submitted",
+            Self::Settled => "settled",
+            Self::Failed => "failed",
+            Self::Ignored => "ignored",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+/// Which collections to list.
+#[derive(Debug, Clone, Default)]
+pub struct CollectionFilter {
+    /// Only this status.
+    pub status: Option<CollectionStatus>,
+    /// Only this customer (reference).
+    pub customer: Option<String>,
+    /// Due on or after.
+    pub from: Option<NaiveDate>,
+    /// Due on or before.
+    pub to: Option<NaiveDate>,
+}
+
+/// One collection as people and scripts see it (`collections --format json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CollectionRow {
+    /// Row id, for `show`, `retry`, `ignore`.
+    pub id: i64,
+    /// The plan's business key.
+    pub plan_id: String,
+    /// The customer's business key.
+    pub customer_reference: String,
+    /// The customer's name.
+    pub customer_name: String,
+    /// The mandate's UMR (null for card plans).
+    pub mandate_id: Option<String>,
+    /// Due date.
+    pub due_date: NaiveDate,
+    /// Amount, as a decimal string.
+    pub amount: Money,
+    /// Always EUR.
+    pub currency: String,
+    /// Status.
+    pub status: CollectionStatus,
+    /// 1 for the first presentation, 2+ for re-presentations.
+    pub attempt: i64,
+    /// Installment number within the plan.
+    pub installment: i64,
+    /// Set once the collection is in a file.
+    pub end_to_end_id: Option<String>,
+    /// FRST, RCUR, OOFF or FNAL once in a file.
+    pub sequence_type: Option<String>,
+    /// Why it failed or was cancelled.
+    pub reason: Option<String>,
+}
+
+/// One line of a collection's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimelineEvent {
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// created, rescheduled, in-file, accepted, settled, rejected, returned, retried...
+    pub kind: String,
+    /// Human-readable detail.
+    pub detail: String,
+    /// The collection file or bank file involved, if any.
+    pub file: Option<String>,
+}
+
+type Row = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    NaiveDate,
+    i64,
+    String,
+    String,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+type EventRow = (DateTime<Utc>, String, String, Option<String>);
+
+const SELECT: &str = "SELECT c.id, p.reference, cu.reference, cu.name, m.reference, c.due_date, c.amount_cents, c.currency,
+        c.status, c.attempt, c.installment, c.end_to_end_id, c.sequence_type, c.failure_reason
+ FROM collections c
+ JOIN plans p ON p.id = c.plan_id
+ JOIN customers cu ON cu.id = c.customer_id
+ LEFT JOIN mandates m ON m.id = c.mandate_id";
+
+fn to_row(r: Row) -> Result<CollectionRow, StoreError> {
+    Ok(CollectionRow {
+        id: r.0,
+        plan_id: r.1,
+        customer_reference: r.2,
+        customer_name: r.3,
+        mandate_id: r.4,
+        due_date: r.5,
+        amount: Money::from_cents(r.6)
+            .map_err(|e| StoreError::Corrupt(format!("collection {}: {e}", r.0)))?,
+        currency: r.7,
+        status: CollectionStatus::parse(&r.8).ok_or_else(|| {
+            StoreError::Corrupt(format!("collection {} has status {:?}", r.0, r.8))
+        })?,
+        attempt: r.9,
+        installment: r.10,
+        end_to_end_id: r.11,
+        sequence_type: r.12,
+        reason: r.13,
+    })
+}
+
+impl Store {
+    /// Lists a creditor's collections by due date, then id.
+    pub async fn collections(
+        &self,
+        creditor: CreditorKey,
+        f: &CollectionFilter,
+    ) -> Result<Vec<CollectionRow>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE c.creditor_id = $1 AND ($2 IS NULL OR c.status = $2) AND ($3 IS NULL OR cu.reference = $3)
+               AND ($4 IS NULL OR c.due_date >= $4) AND ($5 IS NULL OR c.due_date <= $5)
+             ORDER BY c.due_date, c.id"
+        ));
+        let rows: Vec<Row> = dispatch!(self, pool => sqlx::query_as(sql)
+            .bind(creditor.0)
+            .bind(f.status.map(CollectionStatus::as_str))
+            .bind(f.customer.as_deref())
+            .bind(f.from)
+            .bind(f.to)
+            .fetch_all(pool)
+            .await
+            .doing("listing collections")?);
+        rows.into_iter().map(to_row).collect()
+    }
+
+    /// One collection and its timeline, oldest event first; `None` if there is no such id.
+    pub async fn collection_timeline(
+        &self,
+        creditor: CreditorKey,
+        id: i64,
+    ) -> Result<Option<(CollectionRow, Vec<TimelineEvent>)>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!("{SELECT} WHERE c.creditor_id = $1 AND c.id = $2"));
+        let (row, events): (Option<Row>, Vec<EventRow>) = dispatch!(self, pool => {
+            let row = sqlx::query_as(sql)
+                .bind(creditor.0)
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .doing("reading a collection")?;
+            let events = sqlx::query_as(
+                "SELECT e.occurred_at, e.kind, e.detail, COALESCE(f.file_name, b.original_name)
+                 FROM collection_events e
+                 LEFT JOIN collection_files f ON f.id = e.collection_file_id
+                 LEFT JOIN bank_files b ON b.id = e.bank_file_id
+                 WHERE e.collection_id = $1 ORDER BY e.id",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await
+            .doing("reading a collection's timeline")?;
+            (row, events)
+        });
+        let Some(row) = row else { return Ok(None) };
+        let events = events
+            .into_iter()
+            .map(|(at, kind, detail, file)| TimelineEvent {
+                at,
+                kind,
+                detail,
+                file,
+            })
+            .collect();
+        Ok(Some((to_row(row)?, events)))
+    }
+}

@@ -10,6 +10,8 @@ mod creditor;
 mod imports;
 mod plans;
 
+use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -18,15 +20,13 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use collections::{CollectionFilter, CollectionRow, CollectionStatus, TimelineEvent};
 pub use creditor::{CreditorKey, CreditorSnapshot};
 pub use imports::{ImportBatch, ImportCounts, ImportOutcome};
 
 /// What went wrong talking to the ledger, with the operation that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database URL is neither `sqlite:` nor `postgres:`.
-    #[error("unsupported database URL {0:?}: expected sqlite://PATH or postgres://...")]
-    Url(String),
     /// Could not open or reach the database.
     #[error("cannot open database {url}: {source}")]
     Connect {
@@ -127,17 +127,40 @@ macro_rules! dispatch {
 }
 use dispatch;
 
-/// Removes the password from a URL before it goes into a message or a log line.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_owned(),
+/// Where the ledger lives: the two backends collecte supports, told apart once, here.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// An SQLite file (absolute path), created if missing.
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL, as given (it may hold a password: print it with `Display`, which
+    /// hides it).
+    Postgres(String),
+}
+
+impl fmt::Display for DatabaseUrl {
+    /// The URL with any password replaced by `***`, safe for logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            Self::Postgres(url) => {
+                let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+                let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+                match authority.rsplit_once('@') {
+                    Some((userinfo, host)) => {
+                        let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+                        let hidden = if userinfo.contains(':') { ":***" } else { "" };
+                        write!(f, "{scheme}://{user}{hidden}@{host}{path}")
+                    }
+                    None => f.write_str(url),
+                }
             }
         }
-        _ => url.to_owned(),
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
     }
 }
 
@@ -147,41 +170,42 @@ impl Store {
     /// SQLite runs in WAL mode with `synchronous=FULL` (a committed collection file must
     /// survive a power cut), foreign keys on, and a busy timeout so that concurrent processes
     /// wait for each other instead of failing.
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let shown = redact(url);
+    pub async fn open(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        let shown = url.to_string();
         let connect = |source| StoreError::Connect {
             url: shown.clone(),
             source,
         };
-        let store = if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)
-                .map_err(connect)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(30));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(4)
-                .connect_with(options)
-                .await
-                .map_err(connect)?;
-            Self {
-                pool: Pool::Sqlite(pool),
+        let store = match url {
+            DatabaseUrl::Sqlite(path) => {
+                let options = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(30));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(options)
+                    .await
+                    .map_err(connect)?;
+                Self {
+                    pool: Pool::Sqlite(pool),
+                }
             }
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let options = PgConnectOptions::from_str(url).map_err(connect)?;
-            let pool = PgPoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_with(options)
-                .await
-                .map_err(connect)?;
-            Self {
-                pool: Pool::Postgres(pool),
+            DatabaseUrl::Postgres(url) => {
+                let options = PgConnectOptions::from_str(url).map_err(connect)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .map_err(connect)?;
+                Self {
+                    pool: Pool::Postgres(pool),
+                }
             }
-        } else {
-            return Err(StoreError::Url(shown));
         };
         store.migrate(&shown).await?;
         Ok(store)
@@ -209,17 +233,5 @@ impl Store {
     /// Waits for running queries and closes every connection (SQLite checkpoints its WAL).
     pub async fn close(&self) {
         dispatch!(self, pool => pool.close().await)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn redacts_passwords_only() {
-        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact("sqlite://collecte.db"), "sqlite://collecte.db");
     }
 }

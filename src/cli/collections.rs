@@ -1,0 +1,162 @@
+//! `collecte collections` and `collecte show`.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use clap::Args;
+
+use super::output::{Format, Tabular, print_rows};
+use super::{CliError, Context, parse_date};
+use crate::store::{CollectionFilter, CollectionRow, CollectionStatus};
+
+/// Filters and format of `collections`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// pending, submitted, settled, failed, ignored or cancelled.
+    #[arg(long, value_parser = parse_status)]
+    pub status: Option<CollectionStatus>,
+    /// Only this customer (its reference).
+    #[arg(long, value_name = "REFERENCE")]
+    pub customer: Option<String>,
+    /// Due on or after this date.
+    #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+    pub from: Option<NaiveDate>,
+    /// Due on or before this date.
+    #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+    pub to: Option<NaiveDate>,
+    /// table, csv or json.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Which collection `show` shows.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The collection id (first column of `collections`).
+    pub id: i64,
+    /// table or json.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+fn parse_status(s: &str) -> Result<CollectionStatus, String> {
+    CollectionStatus::parse(s).ok_or_else(|| {
+        let all: Vec<&str> = CollectionStatus::ALL.iter().map(|s| s.as_str()).collect();
+        format!("expected one of {}", all.join(", "))
+    })
+}
+
+impl Tabular for CollectionRow {
+    const HEADERS: &'static [&'static str] = &[
+        "id",
+        "plan_id",
+        "customer_reference",
+        "mandate_id",
+        "due_date",
+        "amount",
+        "currency",
+        "status",
+        "attempt",
+        "end_to_end_id",
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.plan_id.clone(),
+            self.customer_reference.clone(),
+            self.mandate_id.clone().unwrap_or_default(),
+            self.due_date.to_string(),
+            self.amount.to_string(),
+            self.currency.clone(),
+            self.status.as_str().to_owned(),
+            self.attempt.to_string(),
+            self.end_to_end_id.clone().unwrap_or_default(),
+        ]
+    }
+}
+
+/// Lists collections.
+pub async fn list(explicit_config: Option<&Path>, args: ListArgs) -> Result<(), CliError> {
+    if let (Some(from), Some(to)) = (args.from, args.to)
+        && from > to
+    {
+        return Err(CliError::Input(format!("--from {from} is after --to {to}")));
+    }
+    let ctx = Context::open(explicit_config).await?;
+    let filter = CollectionFilter {
+        status: args.status,
+        customer: args.customer,
+        from: args.from,
+        to: args.to,
+    };
+    let rows = ctx
+        .store
+        .collections(ctx.creditor, &filter)
+        .await
+        .map_err(anyhow::Error::new)?;
+    ctx.store.close().await;
+    print_rows(args.format, &rows).map_err(|e| anyhow::anyhow!("cannot write to stdout: {e}"))?;
+    Ok(())
+}
+
+/// Shows one collection's timeline.
+pub async fn show(explicit_config: Option<&Path>, args: ShowArgs) -> Result<(), CliError> {
+    let ctx = Context::open(explicit_config).await?;
+    let found = ctx
+        .store
+        .collection_timeline(ctx.creditor, args.id)
+        .await
+        .map_err(anyhow::Error::new)?;
+    ctx.store.close().await;
+    let Some((c, events)) = found else {
+        return Err(CliError::Input(format!(
+            "no collection with id {}",
+            args.id
+        )));
+    };
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(
+            &serde_json::json!({ "collection": c, "timeline": events }),
+        )
+        .map_err(anyhow::Error::new)?,
+        Format::Table | Format::Csv => {
+            let mut s = format!(
+                "collection {}: plan {}, customer {} ({}), installment {}, attempt {}\n{} EUR due {}, status {}",
+                c.id,
+                c.plan_id,
+                c.customer_reference,
+                c.customer_name,
+                c.installment,
+                c.attempt,
+                c.amount,
+                c.due_date,
+                c.status.as_str()
+            );
+            if let Some(m) = &c.mandate_id {
+                s.push_str(&format!(", mandate {m}"));
+            }
+            if let Some(e2e) = &c.end_to_end_id {
+                s.push_str(&format!(", end-to-end id {e2e}"));
+            }
+            if let Some(r) = &c.reason {
+                s.push_str(&format!("\nreason: {r}"));
+            }
+            s.push_str("\ntimeline:");
+            for e in &events {
+                s.push_str(&format!(
+                    "\n  {}  {:<12} {}",
+                    e.at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    e.kind,
+                    e.detail
+                ));
+                if let Some(f) = &e.file {
+                    s.push_str(&format!(" [{f}]"));
+                }
+            }
+            s
+        }
+    };
+    println!("{text}");
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! The `collecte` command line: parses arguments, calls the store or a job, prints results.
+//!
+//! No business rule lives here. Exit codes: 0 done; 1 something failed at run time (database
+//! unreachable, disk full); 2 bad usage (unknown flag, bad argument); 3 bad input refused
+//! (invalid config, import file with bad rows, unknown collection id).
+
+mod collections;
+mod import;
+mod init;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, EnvOverrides, config_path};
+use crate::store::{CreditorKey, CreditorSnapshot, Store};
+use crate::telemetry::LogFormat;
+
+/// SEPA direct-debit back office: builds pain.008 files from payment plans, ingests bank
+/// returns, retries, reconciles and reports.
+#[derive(Debug, Parser)]
+#[command(name = "collecte", version, propagate_version = true)]
+#[command(
+    after_help = "Exit codes: 0 done, 1 run-time failure, 2 bad usage, 3 bad input refused.\n\
+Environment: COLLECTE_CONFIG (config file), DATABASE_URL, REDIS_URL, SMTP_URL override the config."
+)]
+pub struct Cli {
+    /// Configuration file [default: $COLLECTE_CONFIG, else ./collecte.toml].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log format on stderr: human (default) or json (one object per line, for log shippers).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+    /// More log detail (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create collecte.toml (a commented example with a valid demo creditor) in the current
+    /// directory if missing, the exchange folders beside it, and the database.
+    Init,
+    /// Import a CSV file (all or nothing; re-importing the same file changes nothing).
+    ///
+    /// KIND is customers, mandates, cards, plans, invoices or payments; `all DIR` imports
+    /// DIR/customers.csv, mandates.csv, cards.csv, plans.csv, invoices.csv and payments.csv
+    /// in that order, skipping missing ones. Formats: docs/import.md.
+    Import(import::ImportArgs),
+    /// List collections (installment attempts) with filters, as a table, CSV or JSON.
+    Collections(collections::ListArgs),
+    /// Show one collection and its timeline (created, in file, settled, returned, ...).
+    Show(collections::ShowArgs),
+}
+
+/// An error that maps to an exit code; its message is the one line printed on stderr.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad input refused (exit 3).
+    #[error("{0}")]
+    Input(String),
+    /// Run-time failure (exit 1).
+    #[error(transparent)]
+    Runtime(#[from] anyhow::Error),
+}
+
+impl CliError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Self::Input(_) => ExitCode::from(3),
+            Self::Runtime(_) => ExitCode::from(1),
+        }
+    }
+}
+
+/// Everything a command that touches the ledger needs.
+pub(crate) struct Context {
+    pub config: Config,
+    pub store: Store,
+    pub creditor: CreditorKey,
+}
+
+impl Context {
+    /// Loads the configuration, opens (and migrates) the ledger, records the creditor.
+    pub async fn open(explicit_config: Option<&std::path::Path>) -> Result<Self, CliError> {
+        let path = config_path(explicit_config);
+        let config = Config::load(&path, &EnvOverrides::from_env())
+            .map_err(|e| CliError::Input(e.to_string()))?;
+        let store = Store::open(&config.database)
+            .await
+            .map_err(|e| CliError::Runtime(anyhow::Error::new(e)))?;
+        let creditor = store
+            .sync_creditor(&creditor_snapshot(&config))
+            .await
+            .map_err(|e| CliError::Runtime(anyhow::Error::new(e)))?;
+        Ok(Self {
+            config,
+            store,
+            creditor,
+        })
+    }
+
+    /// The business date now, in the schedule's time zone.
+    pub fn today(&self) -> NaiveDate {
+        chrono::Utc::now()
+            .with_timezone(&self.config.schedule.timezone)
+            .date_naive()
+    }
+}
+
+fn creditor_snapshot(config: &Config) -> CreditorSnapshot {
+    let c = &config.creditor;
+    let a = &c.address;
+    CreditorSnapshot {
+        code: "default".to_owned(),
+        name: c.name.as_str().to_owned(),
+        iban: c.iban.clone(),
+        bic: c.bic.clone(),
+        scheme_id: c.creditor_id.clone(),
+        address: crate::domain::records::PostalAddress {
+            street: a.street.as_ref().map(|s| s.as_str().to_owned()),
+            building: a.building.as_ref().map(|s| s.as_str().to_owned()),
+            postcode: a.postcode.as_ref().map(|s| s.as_str().to_owned()),
+            town: a.town.as_str().to_owned(),
+            country: a.country,
+        },
+        bank_profile: serde_json::to_string(&config.bank).unwrap_or_default(),
+    }
+}
+
+/// Parses `--date` values.
+pub(crate) fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("{s:?} is not a date: expected YYYY-MM-DD"))
+}
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Init => init::run(cli.config.as_deref()).await,
+        Command::Import(args) => import::run(cli.config.as_deref(), args).await,
+        Command::Collections(args) => collections::list(cli.config.as_deref(), args).await,
+        Command::Show(args) => collections::show(cli.config.as_deref(), args).await,
+    }
+}

@@ -1,0 +1,371 @@
+//! CSV files from the CRM and the billing system, turned into typed records.
+//!
+//! Pure: bytes in, an [`ImportBatch`] or every problem found out. `,` or `;` separators, UTF-8
+//! with or without BOM, `.` or `,` decimals, ISO (`2026-11-23`) or French (`23/11/2026`)
+//! dates. Formats are documented in `docs/import.md`.
+
+mod row;
+
+use chrono::NaiveDate;
+
+use crate::domain::email::EmailAddress;
+use crate::domain::records::{
+    CardRecord, Channel, CustomerRecord, InvoiceKind, InvoiceRecord, Last4, MandateRecord,
+    PaymentMethodRef, PaymentRecord, PlanRecord, PlanState, PostalAddress, Reference, RowProblem,
+    parse_name,
+};
+use crate::domain::schedule::Frequency;
+use crate::sepa::text::Remittance;
+use crate::sepa::{Bic, Iban, MandateId, Money};
+use crate::store::ImportBatch;
+use row::{Row, parse_bool, parse_date};
+
+/// How many row problems an error shows; the rest are counted.
+pub const MAX_SHOWN_PROBLEMS: usize = 50;
+
+/// The kinds of file `collecte import` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportKind {
+    /// reference,name,email,street,building,postcode,town,country
+    Customers,
+    /// mandate_id,customer_reference,iban,bic,signed_on,channel[,previous_mandate_id]
+    Mandates,
+    /// customer_reference,brand,last4,exp_month,exp_year,in_wallet
+    Cards,
+    /// plan_id,customer_reference,mandate_id,amount,frequency,start_date,count,day_of_month,description[,status]
+    Plans,
+    /// invoice_id,customer_reference,issued_on,amount,kind
+    Invoices,
+    /// payment_id,customer_reference,received_on,amount,method
+    Payments,
+}
+
+impl ImportKind {
+    /// Required columns, in documentation order.
+    pub fn required_columns(self) -> &'static [&'static str] {
+        match self {
+            Self::Customers => &[
+                "reference",
+                "name",
+                "email",
+                "street",
+                "building",
+                "postcode",
+                "town",
+                "country",
+            ],
+            Self::Mandates => &[
+                "mandate_id",
+                "customer_reference",
+                "iban",
+                "bic",
+                "signed_on",
+                "channel",
+            ],
+            Self::Cards => &[
+                "customer_reference",
+                "brand",
+                "last4",
+                "exp_month",
+                "exp_year",
+                "in_wallet",
+            ],
+            Self::Plans => &[
+                "plan_id",
+                "customer_reference",
+                "mandate_id",
+                "amount",
+                "frequency",
+                "start_date",
+                "count",
+                "day_of_month",
+                "description",
+            ],
+            Self::Invoices => &[
+                "invoice_id",
+                "customer_reference",
+                "issued_on",
+                "amount",
+                "kind",
+            ],
+            Self::Payments => &[
+                "payment_id",
+                "customer_reference",
+                "received_on",
+                "amount",
+                "method",
+            ],
+        }
+    }
+
+    /// Columns a file may add.
+    pub fn optional_columns(self) -> &'static [&'static str] {
+        match self {
+            Self::Mandates => &["previous_mandate_id"],
+            Self::Plans => &["status"],
+            _ => &[],
+        }
+    }
+
+    /// The name used in messages (`customers`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Customers => "customers",
+            Self::Mandates => "mandates",
+            Self::Cards => "cards",
+            Self::Plans => "plans",
+            Self::Invoices => "invoices",
+            Self::Payments => "payments",
+        }
+    }
+}
+
+/// Why a file cannot be imported at all, or which rows are wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    /// Nothing but (maybe) a header.
+    #[error("the file has no data rows")]
+    Empty,
+    /// Not UTF-8.
+    #[error("line {line}: the file is not UTF-8 text (save it as CSV UTF-8)")]
+    Encoding {
+        /// First line with a bad byte sequence.
+        line: u64,
+    },
+    /// The header does not match the kind.
+    #[error("header: {0}")]
+    Header(String),
+    /// Rows with problems; nothing is imported.
+    #[error("{} problem(s) in {} row(s); nothing was imported", .problems.len(), .rows)]
+    Rows {
+        /// Every problem found.
+        problems: Vec<RowProblem>,
+        /// Number of distinct rows with problems.
+        rows: usize,
+    },
+}
+
+impl ImportError {
+    /// Wraps row problems (sorted by line).
+    pub fn rows(mut problems: Vec<RowProblem>) -> Self {
+        problems.sort_by_key(|p| p.line);
+        let mut lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
+        lines.dedup();
+        Self::Rows {
+            problems,
+            rows: lines.len(),
+        }
+    }
+}
+
+/// Parses one import file of the given kind; `today` refuses mandates signed in the future.
+pub fn parse(kind: ImportKind, bytes: &[u8], today: NaiveDate) -> Result<ImportBatch, ImportError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64
+            + 1;
+        ImportError::Encoding { line }
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut table = row::Table::read(kind, text)?;
+    let batch = match kind {
+        ImportKind::Customers => ImportBatch::Customers(table.records(customer)),
+        ImportKind::Mandates => ImportBatch::Mandates(table.records(|r| mandate(r, today))),
+        ImportKind::Cards => ImportBatch::Cards(table.records(card)),
+        ImportKind::Plans => ImportBatch::Plans(table.records(plan)),
+        ImportKind::Invoices => ImportBatch::Invoices(table.records(invoice)),
+        ImportKind::Payments => ImportBatch::Payments(table.records(payment)),
+    };
+    table.finish()?;
+    Ok(batch)
+}
+
+fn reference(v: &str) -> Result<Reference, String> {
+    Reference::parse(v)
+}
+
+fn money(v: &str) -> Result<Money, String> {
+    Money::parse(v).map_err(|e| e.reason)
+}
+
+fn customer(r: &mut Row<'_>) -> Option<CustomerRecord> {
+    let reference = r.required("reference", reference);
+    let name = r.required("name", parse_name);
+    let email = r.optional("email", |v| {
+        EmailAddress::parse(v).map_err(|e| e.reason.to_owned())
+    });
+    let address = PostalAddress::from_parts(
+        r.value("street"),
+        r.value("building"),
+        r.value("postcode"),
+        r.value("town"),
+        r.value("country"),
+    );
+    let address = match address {
+        Ok(a) => Some(a),
+        Err(problems) => {
+            for (column, value, reason) in problems {
+                r.problem(column, &value, reason);
+            }
+            None
+        }
+    };
+    Some(CustomerRecord {
+        reference: reference?,
+        name: name?,
+        email: email?,
+        address: address?,
+    })
+}
+
+fn mandate(r: &mut Row<'_>, today: NaiveDate) -> Option<MandateRecord> {
+    let mandate_id = r.required("mandate_id", |v| MandateId::parse(v).map_err(|e| e.reason));
+    let customer = r.required("customer_reference", reference);
+    let iban = r.required("iban", |v| {
+        let iban = Iban::parse(v).map_err(|e| e.reason)?;
+        if iban.is_sepa() {
+            Ok(iban)
+        } else {
+            Err(format!(
+                "{} is not a SEPA country: it cannot be debited by SEPA direct debit",
+                iban.country()
+            ))
+        }
+    });
+    let bic = r.optional("bic", |v| Bic::parse(v).map_err(|e| e.reason));
+    let signed_on = r.required("signed_on", |v| {
+        let d = parse_date(v)?;
+        if d > today {
+            Err(format!(
+                "is after today ({today}): a mandate cannot be signed in the future"
+            ))
+        } else {
+            Ok(d)
+        }
+    });
+    let channel = r.required("channel", Channel::parse);
+    let previous = r.optional("previous_mandate_id", |v| {
+        MandateId::parse(v).map_err(|e| e.reason)
+    });
+    Some(MandateRecord {
+        mandate_id: mandate_id?,
+        customer: customer?,
+        iban: iban?,
+        bic: bic?,
+        signed_on: signed_on?,
+        channel: channel?,
+        previous_mandate_id: previous?,
+    })
+}
+
+fn card(r: &mut Row<'_>) -> Option<CardRecord> {
+    let customer = r.required("customer_reference", reference);
+    let brand = r.required("brand", |v| {
+        if v.chars().count() > 32 {
+            Err("is longer than 32 characters".to_owned())
+        } else {
+            Ok(v.to_owned())
+        }
+    });
+    let last4 = r.required("last4", Last4::parse);
+    let exp_month = r.required("exp_month", |v| match v.parse::<u32>() {
+        Ok(m @ 1..=12) => Ok(m),
+        _ => Err("expected a month number 1 to 12".to_owned()),
+    });
+    let exp_year = r.required("exp_year", |v| match (v.len(), v.parse::<i32>()) {
+        (2, Ok(y)) => Ok(2000 + y),
+        (4, Ok(y @ 2000..=2199)) => Ok(y),
+        _ => Err("expected a year such as 2027 (or 27)".to_owned()),
+    });
+    let in_wallet = r.required("in_wallet", parse_bool);
+    Some(CardRecord {
+        customer: customer?,
+        brand: brand?,
+        last4: last4?,
+        exp_month: exp_month?,
+        exp_year: exp_year?,
+        in_wallet: in_wallet?,
+    })
+}
+
+fn plan(r: &mut Row<'_>) -> Option<PlanRecord> {
+    let plan_id = r.required("plan_id", reference);
+    let customer = r.required("customer_reference", reference);
+    let method = r.required("mandate_id", |v| match v.strip_prefix("card:") {
+        Some(last4) => Last4::parse(last4).map(PaymentMethodRef::Card),
+        None => MandateId::parse(v)
+            .map(PaymentMethodRef::Mandate)
+            .map_err(|e| e.reason),
+    });
+    let amount = r.required("amount", money);
+    let frequency = r.required("frequency", |v| {
+        v.parse::<Frequency>().map_err(|e| e.to_string())
+    });
+    let start_date = r.required("start_date", parse_date);
+    let count = r.optional("count", |v| match v.parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(
+            "expected a whole number of installments, at least 1 (empty = open-ended)".to_owned(),
+        ),
+    });
+    let day_of_month = r.optional("day_of_month", |v| match v.parse::<u8>() {
+        Ok(d @ 1..=31) => Ok(d),
+        _ => Err("expected a day of month 1 to 31 (empty = the start date's day)".to_owned()),
+    });
+    let description = r.optional("description", |v| {
+        Remittance::parse(v)
+            .map(|_| v.to_owned())
+            .map_err(|e| format!("remittance text {}", e.reason))
+    });
+    let state = r.optional("status", PlanState::parse);
+    Some(PlanRecord {
+        plan_id: plan_id?,
+        customer: customer?,
+        method: method?,
+        amount: amount?,
+        frequency: frequency?,
+        start_date: start_date?,
+        count: count?,
+        day_of_month: day_of_month?,
+        description: description?,
+        state: state?,
+    })
+}
+
+fn invoice(r: &mut Row<'_>) -> Option<InvoiceRecord> {
+    let invoice_id = r.required("invoice_id", reference);
+    let customer = r.required("customer_reference", reference);
+    let issued_on = r.required("issued_on", parse_date);
+    let amount = r.required("amount", money);
+    let kind = r.required("kind", InvoiceKind::parse);
+    Some(InvoiceRecord {
+        invoice_id: invoice_id?,
+        customer: customer?,
+        issued_on: issued_on?,
+        amount: amount?,
+        kind: kind?,
+    })
+}
+
+fn payment(r: &mut Row<'_>) -> Option<PaymentRecord> {
+    let payment_id = r.required("payment_id", reference);
+    let customer = r.required("customer_reference", reference);
+    let received_on = r.required("received_on", parse_date);
+    let amount = r.required("amount", money);
+    let method = r.required("method", |v| {
+        if v.chars().count() > 32 {
+            Err("is longer than 32 characters".to_owned())
+        } else {
+            Ok(v.to_owned())
+        }
+    });
+    Some(PaymentRecord {
+        payment_id: payment_id?,
+        customer: customer?,
+        received_on: received_on?,
+        amount: amount?,
+        method: method?,
+    })
+}
