@@ -56,7 +56,7 @@ CREATE TABLE mandates (
     status_reason      TEXT,
     -- Sequence state: a first collection was presented and not undone before settling.
     first_presented    BOOLEAN NOT NULL DEFAULT FALSE,
-    last_presented_on  TEXT,
+    last_presented_on  DATE,
     created_at         TIMESTAMPTZ NOT NULL,
     updated_at         TIMESTAMPTZ NOT NULL,
     UNIQUE (creditor_id, reference)
@@ -85,7 +85,7 @@ CREATE TABLE plans (
     installment_count  BIGINT CHECK (installment_count IS NULL OR installment_count >= 1),
     description        TEXT,
     status             TEXT    NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'paused', 'completed', 'cancelled')),
-    paused_on          TEXT,
+    paused_on          DATE,
     created_at         TIMESTAMPTZ NOT NULL,
     updated_at         TIMESTAMPTZ NOT NULL,
     UNIQUE (creditor_id, reference),
@@ -117,7 +117,7 @@ CREATE TABLE collection_files (
     file_name          TEXT    NOT NULL UNIQUE,
     sha256             TEXT,
     created_at         TIMESTAMPTZ NOT NULL,
-    written_at         TEXT
+    written_at         TIMESTAMPTZ
 );
 
 -- One installment attempt. A collection names at most one collection file (a single column,
@@ -204,7 +204,7 @@ CREATE TABLE r_transactions (
     reason_text        TEXT,
     amount_cents       BIGINT NOT NULL CHECK (amount_cents >= 0),
     currency           TEXT    NOT NULL,
-    booking_date       TEXT,
+    booking_date       DATE,
     end_to_end_id      TEXT,
     decision           TEXT,
     recorded_at        TIMESTAMPTZ NOT NULL
@@ -216,7 +216,7 @@ CREATE TABLE settlements (
     bank_file_id       BIGINT NOT NULL REFERENCES bank_files (id),
     collection_id      BIGINT NOT NULL REFERENCES collections (id),
     amount_cents       BIGINT NOT NULL CHECK (amount_cents >= 1),
-    booking_date       TEXT,
+    booking_date       DATE,
     recorded_at        TIMESTAMPTZ NOT NULL
 );
 
@@ -227,7 +227,7 @@ CREATE TABLE unmatched_entries (
     description        TEXT    NOT NULL,
     amount_cents       BIGINT NOT NULL CHECK (amount_cents >= 0),
     currency           TEXT    NOT NULL,
-    booking_date       TEXT,
+    booking_date       DATE,
     end_to_end_id      TEXT,
     recorded_at        TIMESTAMPTZ NOT NULL
 );
@@ -270,7 +270,7 @@ CREATE TABLE job_runs (
     business_date      DATE    NOT NULL,
     worker             TEXT    NOT NULL,
     started_at         TIMESTAMPTZ NOT NULL,
-    finished_at        TEXT,
+    finished_at        TIMESTAMPTZ,
     outcome            TEXT    NOT NULL CHECK (outcome IN ('running', 'succeeded', 'failed')),
     summary            TEXT,
     error              TEXT

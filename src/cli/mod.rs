@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, EnvOverrides, config_path};
-use crate::store::{CreditorKey, CreditorSnapshot, Store};
+use crate::store::{CreditorKey, Store};
 use crate::telemetry::LogFormat;
 
 /// SEPA direct-debit back office: builds pain.008 files from payment plans, ingests bank
@@ -98,7 +98,7 @@ impl Context {
             .await
             .map_err(|e| CliError::Runtime(anyhow::Error::new(e)))?;
         let creditor = store
-            .sync_creditor(&creditor_snapshot(&config))
+            .sync_creditor(&config.creditor_snapshot())
             .await
             .map_err(|e| CliError::Runtime(anyhow::Error::new(e)))?;
         Ok(Self {
@@ -113,26 +113,6 @@ impl Context {
         chrono::Utc::now()
             .with_timezone(&self.config.schedule.timezone)
             .date_naive()
-    }
-}
-
-fn creditor_snapshot(config: &Config) -> CreditorSnapshot {
-    let c = &config.creditor;
-    let a = &c.address;
-    CreditorSnapshot {
-        code: "default".to_owned(),
-        name: c.name.as_str().to_owned(),
-        iban: c.iban.clone(),
-        bic: c.bic.clone(),
-        scheme_id: c.creditor_id.clone(),
-        address: crate::domain::records::PostalAddress {
-            street: a.street.as_ref().map(|s| s.as_str().to_owned()),
-            building: a.building.as_ref().map(|s| s.as_str().to_owned()),
-            postcode: a.postcode.as_ref().map(|s| s.as_str().to_owned()),
-            town: a.town.as_str().to_owned(),
-            country: a.country,
-        },
-        bank_profile: serde_json::to_string(&config.bank).unwrap_or_default(),
     }
 }
 

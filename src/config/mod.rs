@@ -292,6 +292,27 @@ pub enum PaydayAlign {
 }
 
 impl Config {
+    /// The creditor as the ledger records it (one creditor per configuration: code `default`).
+    pub fn creditor_snapshot(&self) -> crate::store::CreditorSnapshot {
+        let c = &self.creditor;
+        let a = &c.address;
+        crate::store::CreditorSnapshot {
+            code: "default".to_owned(),
+            name: c.name.as_str().to_owned(),
+            iban: c.iban.clone(),
+            bic: c.bic.clone(),
+            scheme_id: c.creditor_id.clone(),
+            address: crate::domain::records::PostalAddress {
+                street: a.street.as_ref().map(|s| s.as_str().to_owned()),
+                building: a.building.as_ref().map(|s| s.as_str().to_owned()),
+                postcode: a.postcode.as_ref().map(|s| s.as_str().to_owned()),
+                town: a.town.as_str().to_owned(),
+                country: a.country,
+            },
+            bank_profile: serde_json::to_string(&self.bank).unwrap_or_default(),
+        }
+    }
+
     /// Reads and checks the config file at `path`, applying `env` on top.
     ///
     /// A missing file, a TOML error, an unknown key or a bad value is one [`ConfigError`]

@@ -1,0 +1,461 @@
+//! The ledger on both backends: migrations, imports (all or nothing, idempotent, amendments),
+//! plan materialisation and changes, listing, timelines, and the schema's constraints.
+
+mod common;
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use collecte::config::{Config, EXAMPLE_CONFIG, EnvOverrides};
+use collecte::import::{ImportKind, parse};
+use collecte::store::{
+    CollectionFilter, CollectionStatus, CreditorKey, DatabaseUrl, ImportCounts, ImportOutcome,
+    Store,
+};
+use common::{Backend, TestDb};
+use sqlx::Connection;
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+const TODAY: &str = "2026-11-22";
+
+async fn setup(backend: Backend) -> (TestDb, Store, CreditorKey) {
+    let db = TestDb::new(backend).await;
+    let store = Store::open(&db.url).await.expect("open store");
+    let config = Config::from_toml(
+        EXAMPLE_CONFIG,
+        &db.dir.path().join("collecte.toml"),
+        &EnvOverrides::default(),
+    )
+    .expect("example config");
+    let creditor = store
+        .sync_creditor(&config.creditor_snapshot())
+        .await
+        .expect("creditor");
+    (db, store, creditor)
+}
+
+async fn import(
+    store: &Store,
+    creditor: CreditorKey,
+    kind: ImportKind,
+    csv: &str,
+) -> ImportOutcome {
+    let batch = parse(kind, csv.as_bytes(), d(TODAY)).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+    store
+        .import(creditor, &batch, d(TODAY))
+        .await
+        .expect("import")
+}
+
+fn applied(outcome: ImportOutcome) -> ImportCounts {
+    match outcome {
+        ImportOutcome::Applied(c) => c,
+        ImportOutcome::Refused(p) => panic!("refused: {p:?}"),
+    }
+}
+
+async fn import_demo(store: &Store, creditor: CreditorKey) {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
+    for kind in [
+        ImportKind::Customers,
+        ImportKind::Mandates,
+        ImportKind::Cards,
+        ImportKind::Plans,
+        ImportKind::Invoices,
+        ImportKind::Payments,
+    ] {
+        let csv = std::fs::read_to_string(demo.join(format!("{}.csv", kind.name()))).unwrap();
+        applied(import(store, creditor, kind, &csv).await);
+    }
+}
+
+/// Runs raw SQL against the test database (only to prove the schema's own constraints).
+async fn raw_exec(url: &DatabaseUrl, sql: &str) -> Result<u64, sqlx::Error> {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    match url {
+        DatabaseUrl::Sqlite(p) => {
+            let mut c =
+                sqlx::SqliteConnection::connect(&format!("sqlite://{}", p.display())).await?;
+            sqlx::query(sql)
+                .execute(&mut c)
+                .await
+                .map(|r| r.rows_affected())
+        }
+        DatabaseUrl::Postgres(u) => {
+            let mut c = sqlx::PgConnection::connect(u).await?;
+            sqlx::query(sql)
+                .execute(&mut c)
+                .await
+                .map(|r| r.rows_affected())
+        }
+    }
+}
+
+async fn pending(store: &Store, creditor: CreditorKey) -> Vec<collecte::store::CollectionRow> {
+    let filter = CollectionFilter {
+        status: Some(CollectionStatus::Pending),
+        ..Default::default()
+    };
+    store.collections(creditor, &filter).await.unwrap()
+}
+
+async fn migrations_are_idempotent_and_creditor_changes_are_kept(backend: Backend) {
+    let (db, store, creditor) = setup(backend).await;
+    store.close().await;
+    let again = Store::open(&db.url)
+        .await
+        .expect("second open runs no migration twice");
+    let mut config = Config::from_toml(
+        EXAMPLE_CONFIG,
+        &db.dir.path().join("collecte.toml"),
+        &EnvOverrides::default(),
+    )
+    .unwrap();
+    let same = again
+        .sync_creditor(&config.creditor_snapshot())
+        .await
+        .unwrap();
+    assert_eq!(same, creditor);
+    config.creditor.creditor_id = collecte::sepa::CreditorId::parse("DE98ZZZ09999999999").unwrap();
+    assert_eq!(
+        again
+            .sync_creditor(&config.creditor_snapshot())
+            .await
+            .unwrap(),
+        creditor
+    );
+    again.close().await;
+    let changes = raw_exec(&db.url, "UPDATE creditor_scheme_id_changes SET changed_at = changed_at WHERE new_scheme_id = 'DE98ZZZ09999999999'")
+        .await
+        .unwrap();
+    assert_eq!(changes, 1, "the creditor id change is recorded once");
+    db.cleanup().await;
+}
+
+async fn demo_import_is_idempotent(backend: Backend) {
+    let (db, store, creditor) = setup(backend).await;
+    import_demo(&store, creditor).await;
+    let first = pending(&store, creditor).await;
+    assert!(
+        first.len() >= 20,
+        "demo plans materialise collections, got {}",
+        first.len()
+    );
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
+    for kind in [
+        ImportKind::Customers,
+        ImportKind::Mandates,
+        ImportKind::Cards,
+        ImportKind::Plans,
+        ImportKind::Invoices,
+        ImportKind::Payments,
+    ] {
+        let csv = std::fs::read_to_string(demo.join(format!("{}.csv", kind.name()))).unwrap();
+        let c = applied(import(&store, creditor, kind, &csv).await);
+        assert!(c.is_noop(), "{kind:?} re-import changed something: {c:?}");
+        assert!(c.unchanged > 0);
+    }
+    assert_eq!(pending(&store, creditor).await, first);
+    // Money arrives exact: "1 234,56" is 123456 cents.
+    assert!(
+        first
+            .iter()
+            .any(|c| c.plan_id == "P-1002" && c.amount.cents() == 123_456)
+    );
+    store.close().await;
+    db.cleanup().await;
+}
+
+const CUSTOMERS: &str = "reference;name;email;street;building;postcode;town;country\nC1;Ana;ana@example.fr;;;;Lyon;FR\nC2;Bo;;;;;;\n";
+
+async fn one_bad_row_imports_nothing(backend: Backend) {
+    let (db, store, creditor) = setup(backend).await;
+    applied(import(&store, creditor, ImportKind::Customers, CUSTOMERS).await);
+    let mandates = "mandate_id,customer_reference,iban,bic,signed_on,channel\n\
+        M1,C1,DE89370400440532013000,,2026-01-01,paper\n\
+        M2,NOPE,DE89370400440532013000,,2026-01-01,paper\n\
+        M3,C2,FR1420041010050500013M02606,,2026-01-01,web\n";
+    match import(&store, creditor, ImportKind::Mandates, mandates).await {
+        ImportOutcome::Refused(problems) => {
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert_eq!(problems[0].line, 3);
+            assert_eq!(problems[0].column, "customer_reference");
+            assert_eq!(problems[0].value, "NOPE");
+        }
+        ImportOutcome::Applied(c) => panic!("applied {c:?}"),
+    }
+    // Nothing of the file was kept: importing the good rows now inserts both.
+    let good = "mandate_id,customer_reference,iban,bic,signed_on,channel\nM1,C1,DE89370400440532013000,,2026-01-01,paper\nM3,C2,FR1420041010050500013M02606,,2026-01-01,web\n";
+    assert_eq!(
+        applied(import(&store, creditor, ImportKind::Mandates, good).await).inserted,
+        2
+    );
+    store.close().await;
+    db.cleanup().await;
+}
+
+async fn mandate_amendments_are_recorded(backend: Backend) {
+    let (db, store, creditor) = setup(backend).await;
+    applied(import(&store, creditor, ImportKind::Customers, CUSTOMERS).await);
+    let v1 = "mandate_id,customer_reference,iban,bic,signed_on,channel\nM1,C1,DE89370400440532013000,,2026-01-01,paper\n";
+    applied(import(&store, creditor, ImportKind::Mandates, v1).await);
+    let new_iban = "mandate_id,customer_reference,iban,bic,signed_on,channel\nM1,C1,FR1420041010050500013M02606,,2026-01-01,paper\n";
+    let c = applied(import(&store, creditor, ImportKind::Mandates, new_iban).await);
+    assert_eq!((c.updated, c.amendments), (1, 1));
+    assert!(applied(import(&store, creditor, ImportKind::Mandates, new_iban).await).is_noop());
+    let renamed = "mandate_id,customer_reference,iban,bic,signed_on,channel,previous_mandate_id\nM1-NEW,C1,FR1420041010050500013M02606,,2026-01-01,paper,M1\n";
+    let c = applied(import(&store, creditor, ImportKind::Mandates, renamed).await);
+    assert_eq!(c.amendments, 1);
+    store.close().await;
+    let n = raw_exec(&db.url, "UPDATE mandate_amendments SET kind = kind")
+        .await
+        .unwrap();
+    assert_eq!(n, 2, "one IBAN and one mandate-id amendment");
+    let n = raw_exec(
+        &db.url,
+        "UPDATE mandates SET status = status WHERE reference = 'M1-NEW'",
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, 1, "the mandate was renamed, not duplicated");
+    db.cleanup().await;
+}
+
+const PLAN_HEADER: &str = "plan_id,customer_reference,mandate_id,amount,frequency,start_date,count,day_of_month,description,status\n";
+
+async fn plan_setup(store: &Store, creditor: CreditorKey) {
+    applied(import(store, creditor, ImportKind::Customers, CUSTOMERS).await);
+    let m = "mandate_id,customer_reference,iban,bic,signed_on,channel\nM1,C1,DE89370400440532013000,,2026-01-01,paper\n";
+    applied(import(store, creditor, ImportKind::Mandates, m).await);
+}
+
+async fn plan_changes_apply_to_future_installments(backend: Backend) {
+    let (db, store, creditor) = setup(backend).await;
+    plan_setup(&store, creditor).await;
+    let v1 = format!("{PLAN_HEADER}P1,C1,M1,10.00,monthly,2026-11-01,6,5,Gym,\n");
+    applied(import(&store, creditor, ImportKind::Plans, &v1).await);
+    let before = pending(&store, creditor).await;
+    let dates: Vec<NaiveDate> = before.iter().map(|c| c.due_date).collect();
+    assert_eq!(
+        dates,
+        vec![d("2026-11-05"), d("2026-12-07"), d("2027-01-05")]
+    );
+    // Pretend the first installment went out: it must keep its amount.
+    raw_exec(
+        &db.url,
+        &format!(
+            "UPDATE collections SET status = 'settled' WHERE id = {}",
+            before[0].id
+        ),
+    )
+    .await
+    .unwrap();
+    let v2 = format!("{PLAN_HEADER}P1,C1,M1,12.50,monthly,2026-11-01,6,5,Gym,\n");
+    let c = applied(import(&store, creditor, ImportKind::Plans, &v2).await);
+    assert_eq!(c.updated, 1);
+    let after = pending(&store, creditor).await;
+    assert_eq!(after.len(), 2);
+    assert!(after.iter().all(|c| c.amount.cents() == 1250), "{after:?}");
+    let all = store
+        .collections(creditor, &CollectionFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter()
+            .find(|c| c.id == before[0].id)
+            .unwrap()
+            .amount
+            .cents(),
+        1000
+    );
+    // Lower the count to 2: the third installment disappears.
+    let v3 = format!("{PLAN_HEADER}P1,C1,M1,12.50,monthly,2026-11-01,2,5,Gym,\n");
+    applied(import(&store, creditor, ImportKind::Plans, &v3).await);
+    assert_eq!(pending(&store, creditor).await.len(), 1);
+    // A started plan cannot move its start date.
+    let moved = format!("{PLAN_HEADER}P1,C1,M1,12.50,monthly,2026-10-01,2,5,Gym,\n");
+    match import(&store, creditor, ImportKind::Plans, &moved).await {
+        ImportOutcome::Refused(p) => assert_eq!(p[0].column, "start_date"),
+        ImportOutcome::Applied(c) => panic!("{c:?}"),
+    }
+    store.close().await;
+    db.cleanup().await;
+}
+
+async fn pause_resume_and_cancel(backend: Backend) {
+    let (db, store, creditor) = setup(backend).await;
+    plan_setup(&store, creditor).await;
+    applied(
+        import(
+            &store,
+            creditor,
+            ImportKind::Plans,
+            &format!("{PLAN_HEADER}P1,C1,M1,10.00,weekly,2026-11-23,,,,\n"),
+        )
+        .await,
+    );
+    let n = pending(&store, creditor).await.len();
+    assert!(n >= 8, "weekly over 60 days: {n}");
+    applied(
+        import(
+            &store,
+            creditor,
+            ImportKind::Plans,
+            &format!("{PLAN_HEADER}P1,C1,M1,10.00,weekly,2026-11-23,,,,paused\n"),
+        )
+        .await,
+    );
+    // Resume three weeks later: the installments due during the pause are skipped.
+    let batch = parse(
+        ImportKind::Plans,
+        format!("{PLAN_HEADER}P1,C1,M1,10.00,weekly,2026-11-23,,,,active\n").as_bytes(),
+        d(TODAY),
+    )
+    .unwrap();
+    applied(
+        store
+            .import(creditor, &batch, d("2026-12-14"))
+            .await
+            .unwrap(),
+    );
+    let cancelled = store
+        .collections(
+            creditor,
+            &CollectionFilter {
+                status: Some(CollectionStatus::Cancelled),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let skipped: Vec<NaiveDate> = cancelled.iter().map(|c| c.due_date).collect();
+    assert_eq!(
+        skipped,
+        vec![d("2026-11-23"), d("2026-11-30"), d("2026-12-07")]
+    );
+    let (_, timeline) = store
+        .collection_timeline(creditor, cancelled[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(timeline.last().unwrap().kind, "cancelled");
+    applied(
+        import(
+            &store,
+            creditor,
+            ImportKind::Plans,
+            &format!("{PLAN_HEADER}P1,C1,M1,10.00,weekly,2026-11-23,,,,cancelled\n"),
+        )
+        .await,
+    );
+    assert!(pending(&store, creditor).await.is_empty());
+    match import(
+        &store,
+        creditor,
+        ImportKind::Plans,
+        &format!("{PLAN_HEADER}P1,C1,M1,10.00,weekly,2026-11-23,,,,active\n"),
+    )
+    .await
+    {
+        ImportOutcome::Refused(p) => assert_eq!(p[0].column, "status"),
+        ImportOutcome::Applied(c) => panic!("{c:?}"),
+    }
+    store.close().await;
+    db.cleanup().await;
+}
+
+async fn filters_and_timeline(backend: Backend) {
+    let (db, store, creditor) = setup(backend).await;
+    import_demo(&store, creditor).await;
+    let f = CollectionFilter {
+        customer: Some("C-1003".into()),
+        from: Some(d("2026-12-01")),
+        to: Some(d("2026-12-31")),
+        ..Default::default()
+    };
+    let rows = store.collections(creditor, &f).await.unwrap();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter()
+            .all(|r| r.customer_reference == "C-1003"
+                && r.due_date.to_string().starts_with("2026-12"))
+    );
+    let (row, events) = store
+        .collection_timeline(creditor, rows[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row, rows[0]);
+    assert_eq!(events[0].kind, "created");
+    assert!(
+        store
+            .collection_timeline(creditor, 999_999)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store.close().await;
+    db.cleanup().await;
+}
+
+async fn schema_constraints_hold(backend: Backend) {
+    let (db, store, creditor) = setup(backend).await;
+    import_demo(&store, creditor).await;
+    let one = pending(&store, creditor).await.remove(0);
+    store.close().await;
+    let url = &db.url;
+    let dup_mandate = "INSERT INTO mandates (creditor_id, reference, customer_id, iban, signed_on, channel, created_at, updated_at)
+        SELECT creditor_id, reference, customer_id, iban, signed_on, channel, created_at, updated_at FROM mandates LIMIT 1";
+    assert!(
+        raw_exec(url, dup_mandate).await.is_err(),
+        "unique mandate id per creditor"
+    );
+    let dup_collection = format!(
+        "INSERT INTO collections (creditor_id, plan_id, customer_id, mandate_id, card_id, installment, attempt, due_date, amount_cents, created_at, updated_at)
+         SELECT creditor_id, plan_id, customer_id, mandate_id, card_id, installment + 1000, attempt, due_date, amount_cents, created_at, updated_at FROM collections WHERE id = {}",
+        one.id
+    );
+    assert!(
+        raw_exec(url, &dup_collection).await.is_err(),
+        "unique (plan, due date, attempt)"
+    );
+    if backend == Backend::Sqlite {
+        // STRICT tables refuse a REAL in a money column (PostgreSQL's BIGINT cannot hold one).
+        let float = format!(
+            "UPDATE collections SET amount_cents = 12.5 WHERE id = {}",
+            one.id
+        );
+        assert!(
+            raw_exec(url, &float).await.is_err(),
+            "money is never a float"
+        );
+    }
+    let too_big = format!(
+        "UPDATE collections SET amount_cents = 100000000000 WHERE id = {}",
+        one.id
+    );
+    assert!(raw_exec(url, &too_big).await.is_err(), "amount bound");
+    let submitted_without_file = format!(
+        "UPDATE collections SET status = 'submitted' WHERE id = {}",
+        one.id
+    );
+    assert!(
+        raw_exec(url, &submitted_without_file).await.is_err(),
+        "submitted means in a file"
+    );
+    db.cleanup().await;
+}
+
+on_both_backends!(
+    migrations_are_idempotent_and_creditor_changes_are_kept,
+    demo_import_is_idempotent,
+    one_bad_row_imports_nothing,
+    mandate_amendments_are_recorded,
+    plan_changes_apply_to_future_installments,
+    pause_resume_and_cancel,
+    filters_and_timeline,
+    schema_constraints_hold,
+);
