@@ -8,10 +8,7 @@ use collecte::cli::{Cli, run};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     collecte::telemetry::init(cli.log_format, cli.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("collecte: cannot start the async runtime: {e}");

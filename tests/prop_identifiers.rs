@@ -7,8 +7,8 @@
 //! the two agree, so a registry change shows up as a failing test rather than a silent drift.
 
 use collecte::sepa::{
-    Bic, CountryCode, CreditorId, EndToEndId, Iban, MandateId, MessageId, Money, ParseError,
-    PaymentInfoId, SepaText, is_sepa_char,
+    Bic, CountryCode, CreditorId, EndToEndId, Iban, MandateId, MessageId, Money, ParseError, PaymentInfoId, SepaText,
+    is_sepa_char,
     money::MAX_CENTS,
     text::{Name, Remittance},
 };
@@ -143,10 +143,7 @@ fn grouped(electronic: &str) -> String {
 /// A different character of the same class as `c` (digit → digit, letter → letter).
 fn same_class_other(c: char, shift: usize) -> char {
     let set = if c.is_ascii_digit() { DIGITS } else { UPPER };
-    let at = set
-        .iter()
-        .position(|b| char::from(*b) == c)
-        .expect("IBAN char");
+    let at = set.iter().position(|b| char::from(*b) == c).expect("IBAN char");
     // shift in 1..len-1 never comes back to `at`.
     char::from(set[(at + 1 + shift % (set.len() - 1)) % set.len()])
 }
@@ -161,16 +158,8 @@ fn replace_at(s: &str, i: usize, c: char) -> String {
 fn the_sepa_iban_table_agrees_with_the_sepa_crate() {
     for (cc, len, structure, _) in SEPA_IBANS {
         let symbols = expand(structure);
-        assert_eq!(
-            symbols.len() + 4,
-            len,
-            "{cc}: {structure} is not {len} long"
-        );
-        assert_eq!(
-            sepa::iban::iban_bban_format(cc),
-            Some(symbols.as_str()),
-            "{cc}"
-        );
+        assert_eq!(symbols.len() + 4, len, "{cc}: {structure} is not {len} long");
+        assert_eq!(sepa::iban::iban_bban_format(cc), Some(symbols.as_str()), "{cc}");
         assert_eq!(sepa::iban::iban_country_length(cc), Some(len), "{cc}");
         assert!(symbols.len() <= MAX_BBAN, "{cc}");
     }
@@ -196,8 +185,8 @@ fn the_sepa_iban_table_agrees_with_the_sepa_crate() {
 fn non_eea_sepa_ibans_require_a_debtor_address() {
     let mut wrong = Vec::new();
     for (cc, _, structure, eea) in SEPA_IBANS {
-        let iban = Iban::parse(&make_iban(cc, &fill_bban(structure, &[7; MAX_BBAN])))
-            .unwrap_or_else(|e| panic!("{cc}: {e}"));
+        let iban =
+            Iban::parse(&make_iban(cc, &fill_bban(structure, &[7; MAX_BBAN]))).unwrap_or_else(|e| panic!("{cc}: {e}"));
         assert!(iban.is_sepa(), "{cc}");
         if iban.requires_debtor_address() == eea {
             wrong.push(format!("{cc} (EEA: {eea})"));
@@ -372,12 +361,7 @@ fn assert_sepa_text(text: &str, max: usize, input: &str) -> Result<(), TestCaseE
         input,
         text
     );
-    prop_assert!(
-        !text.contains("  "),
-        "{:?} → double space: {:?}",
-        input,
-        text
-    );
+    prop_assert!(!text.contains("  "), "{:?} → double space: {:?}", input, text);
     Ok(())
 }
 
@@ -395,11 +379,7 @@ fn check_text_properties(s: &str) -> Result<(), TestCaseError> {
         }
         Err(e) => {
             prop_assert!(e.reason.contains("empty"), "{:?}: {}", s, e);
-            prop_assert!(
-                is_blank(s),
-                "{:?} has printable characters but came out empty",
-                s
-            );
+            prop_assert!(is_blank(s), "{:?} has printable characters but came out empty", s);
         }
     }
     match Remittance::parse(s) {
@@ -447,8 +427,8 @@ fn hostile_char() -> impl Strategy<Value = char> {
         range('\u{0000}', '\u{001F}'),
         range('\u{007F}', '\u{009F}'),
         prop::sample::select(vec![
-            ' ', '\u{A0}', '\u{1680}', '\u{2000}', '\u{2007}', '\u{200A}', '\u{200B}', '\u{2028}',
-            '\u{2029}', '\u{202F}', '\u{205F}', '\u{3000}', '\u{FEFF}',
+            ' ', '\u{A0}', '\u{1680}', '\u{2000}', '\u{2007}', '\u{200A}', '\u{200B}', '\u{2028}', '\u{2029}',
+            '\u{202F}', '\u{205F}', '\u{3000}', '\u{FEFF}',
         ]),
         // XML's specials and plain ASCII.
         prop::sample::select(vec!['<', '&', '>', '"', '\'', ';', '_', '~', '@', '\\']),
@@ -586,23 +566,18 @@ fn parse_all(s: &str) -> [Result<String, ParseError>; 4] {
 }
 
 fn valid_id(len: impl Into<prop::collection::SizeRange>) -> impl Strategy<Value = String> {
-    prop::collection::vec(
-        prop::sample::select(SEPA_SET.chars().collect::<Vec<_>>()),
-        len,
-    )
-    .prop_map(|v| v.into_iter().collect::<String>())
-    .prop_filter("EPC identifier rule", |s| {
-        !s.starts_with(['/', ' ']) && !s.ends_with(['/', ' ']) && !s.contains("//")
-    })
+    prop::collection::vec(prop::sample::select(SEPA_SET.chars().collect::<Vec<_>>()), len)
+        .prop_map(|v| v.into_iter().collect::<String>())
+        .prop_filter("EPC identifier rule", |s| {
+            !s.starts_with(['/', ' ']) && !s.ends_with(['/', ' ']) && !s.contains("//")
+        })
 }
 
 #[test]
 fn the_sepa_set_is_the_crates() {
     assert_eq!(SEPA_SET.chars().count(), 73);
     assert!(SEPA_SET.chars().all(is_sepa_char));
-    let all = (0u32..0x3000)
-        .filter_map(char::from_u32)
-        .filter(|c| is_sepa_char(*c));
+    let all = (0u32..0x3000).filter_map(char::from_u32).filter(|c| is_sepa_char(*c));
     assert_eq!(all.count(), 73);
 }
 

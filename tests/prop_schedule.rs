@@ -2,9 +2,7 @@
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use collecte::domain::schedule::{Frequency, Installment, Schedule, Segment};
-use collecte::sepa::calendar::{
-    add_business_days, easter_sunday, is_business_day, roll_forward, sub_business_days,
-};
+use collecte::sepa::calendar::{add_business_days, easter_sunday, is_business_day, roll_forward, sub_business_days};
 use proptest::prelude::*;
 
 fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -36,10 +34,7 @@ fn gauss_easter(year: i32) -> NaiveDate {
 fn closed_by_definition(date: NaiveDate) -> bool {
     let easter = gauss_easter(date.year());
     matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
-        || matches!(
-            (date.month(), date.day()),
-            (1, 1) | (5, 1) | (12, 25) | (12, 26)
-        )
+        || matches!((date.month(), date.day()), (1, 1) | (5, 1) | (12, 25) | (12, 26))
         || date == easter - Days::new(2)
         || date == easter + Days::new(1)
 }

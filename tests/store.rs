@@ -9,8 +9,7 @@ use chrono::NaiveDate;
 use collecte::config::{Config, EXAMPLE_CONFIG, EnvOverrides};
 use collecte::import::{ImportKind, parse};
 use collecte::store::{
-    CollectionFilter, CollectionStatus, CreditorKey, DatabaseUrl, ImportCounts, ImportOutcome,
-    Store,
+    CollectionFilter, CollectionStatus, CreditorKey, DatabaseUrl, ImportCounts, ImportOutcome, Store,
 };
 use common::{Backend, TestDb};
 use sqlx::Connection;
@@ -37,15 +36,11 @@ async fn setup(backend: Backend) -> (TestDb, Store, CreditorKey) {
     (db, store, creditor)
 }
 
-async fn import(
-    store: &Store,
-    creditor: CreditorKey,
-    kind: ImportKind,
-    csv: &str,
-) -> ImportOutcome {
-    let batch = parse(kind, csv.as_bytes(), d(TODAY)).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+async fn import(store: &Store, creditor: CreditorKey, kind: ImportKind, csv: &str) -> ImportOutcome {
+    let file = parse(kind, csv.as_bytes(), d(TODAY)).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+    assert!(file.problems.is_empty(), "{kind:?}: {:?}", file.problems);
     store
-        .import(creditor, &batch, d(TODAY))
+        .import(creditor, &file.batch, vec![], d(TODAY))
         .await
         .expect("import")
 }
@@ -77,19 +72,12 @@ async fn raw_exec(url: &DatabaseUrl, sql: &str) -> Result<u64, sqlx::Error> {
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
     match url {
         DatabaseUrl::Sqlite(p) => {
-            let mut c =
-                sqlx::SqliteConnection::connect(&format!("sqlite://{}", p.display())).await?;
-            sqlx::query(sql)
-                .execute(&mut c)
-                .await
-                .map(|r| r.rows_affected())
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", p.display())).await?;
+            sqlx::query(sql).execute(&mut c).await.map(|r| r.rows_affected())
         }
         DatabaseUrl::Postgres(u) => {
             let mut c = sqlx::PgConnection::connect(u).await?;
-            sqlx::query(sql)
-                .execute(&mut c)
-                .await
-                .map(|r| r.rows_affected())
+            sqlx::query(sql).execute(&mut c).await.map(|r| r.rows_affected())
         }
     }
 }
@@ -105,32 +93,27 @@ async fn pending(store: &Store, creditor: CreditorKey) -> Vec<collecte::store::C
 async fn migrations_are_idempotent_and_creditor_changes_are_kept(backend: Backend) {
     let (db, store, creditor) = setup(backend).await;
     store.close().await;
-    let again = Store::open(&db.url)
-        .await
-        .expect("second open runs no migration twice");
+    let again = Store::open(&db.url).await.expect("second open runs no migration twice");
     let mut config = Config::from_toml(
         EXAMPLE_CONFIG,
         &db.dir.path().join("collecte.toml"),
         &EnvOverrides::default(),
     )
     .unwrap();
-    let same = again
-        .sync_creditor(&config.creditor_snapshot())
-        .await
-        .unwrap();
+    let same = again.sync_creditor(&config.creditor_snapshot()).await.unwrap();
     assert_eq!(same, creditor);
     config.creditor.creditor_id = collecte::sepa::CreditorId::parse("DE98ZZZ09999999999").unwrap();
     assert_eq!(
-        again
-            .sync_creditor(&config.creditor_snapshot())
-            .await
-            .unwrap(),
+        again.sync_creditor(&config.creditor_snapshot()).await.unwrap(),
         creditor
     );
     again.close().await;
-    let changes = raw_exec(&db.url, "UPDATE creditor_scheme_id_changes SET changed_at = changed_at WHERE new_scheme_id = 'DE98ZZZ09999999999'")
-        .await
-        .unwrap();
+    let changes = raw_exec(
+        &db.url,
+        "UPDATE creditor_scheme_id_changes SET changed_at = changed_at WHERE new_scheme_id = 'DE98ZZZ09999999999'",
+    )
+    .await
+    .unwrap();
     assert_eq!(changes, 1, "the creditor id change is recorded once");
     db.cleanup().await;
 }
@@ -169,7 +152,8 @@ async fn demo_import_is_idempotent(backend: Backend) {
     db.cleanup().await;
 }
 
-const CUSTOMERS: &str = "reference;name;email;street;building;postcode;town;country\nC1;Ana;ana@example.fr;;;;Lyon;FR\nC2;Bo;;;;;;\n";
+const CUSTOMERS: &str =
+    "reference;name;email;street;building;postcode;town;country\nC1;Ana;ana@example.fr;;;;Lyon;FR\nC2;Bo;;;;;;\n";
 
 async fn one_bad_row_imports_nothing(backend: Backend) {
     let (db, store, creditor) = setup(backend).await;
@@ -200,7 +184,8 @@ async fn one_bad_row_imports_nothing(backend: Backend) {
 async fn mandate_amendments_are_recorded(backend: Backend) {
     let (db, store, creditor) = setup(backend).await;
     applied(import(&store, creditor, ImportKind::Customers, CUSTOMERS).await);
-    let v1 = "mandate_id,customer_reference,iban,bic,signed_on,channel\nM1,C1,DE89370400440532013000,,2026-01-01,paper\n";
+    let v1 =
+        "mandate_id,customer_reference,iban,bic,signed_on,channel\nM1,C1,DE89370400440532013000,,2026-01-01,paper\n";
     applied(import(&store, creditor, ImportKind::Mandates, v1).await);
     let new_iban = "mandate_id,customer_reference,iban,bic,signed_on,channel\nM1,C1,FR1420041010050500013M02606,,2026-01-01,paper\n";
     let c = applied(import(&store, creditor, ImportKind::Mandates, new_iban).await);
@@ -224,11 +209,13 @@ async fn mandate_amendments_are_recorded(backend: Backend) {
     db.cleanup().await;
 }
 
-const PLAN_HEADER: &str = "plan_id,customer_reference,mandate_id,amount,frequency,start_date,count,day_of_month,description,status\n";
+const PLAN_HEADER: &str =
+    "plan_id,customer_reference,mandate_id,amount,frequency,start_date,count,day_of_month,description,status\n";
 
 async fn plan_setup(store: &Store, creditor: CreditorKey) {
     applied(import(store, creditor, ImportKind::Customers, CUSTOMERS).await);
-    let m = "mandate_id,customer_reference,iban,bic,signed_on,channel\nM1,C1,DE89370400440532013000,,2026-01-01,paper\n";
+    let m =
+        "mandate_id,customer_reference,iban,bic,signed_on,channel\nM1,C1,DE89370400440532013000,,2026-01-01,paper\n";
     applied(import(store, creditor, ImportKind::Mandates, m).await);
 }
 
@@ -239,17 +226,11 @@ async fn plan_changes_apply_to_future_installments(backend: Backend) {
     applied(import(&store, creditor, ImportKind::Plans, &v1).await);
     let before = pending(&store, creditor).await;
     let dates: Vec<NaiveDate> = before.iter().map(|c| c.due_date).collect();
-    assert_eq!(
-        dates,
-        vec![d("2026-11-05"), d("2026-12-07"), d("2027-01-05")]
-    );
+    assert_eq!(dates, vec![d("2026-11-05"), d("2026-12-07"), d("2027-01-05")]);
     // Pretend the first installment went out: it must keep its amount.
     raw_exec(
         &db.url,
-        &format!(
-            "UPDATE collections SET status = 'settled' WHERE id = {}",
-            before[0].id
-        ),
+        &format!("UPDATE collections SET status = 'settled' WHERE id = {}", before[0].id),
     )
     .await
     .unwrap();
@@ -259,18 +240,8 @@ async fn plan_changes_apply_to_future_installments(backend: Backend) {
     let after = pending(&store, creditor).await;
     assert_eq!(after.len(), 2);
     assert!(after.iter().all(|c| c.amount.cents() == 1250), "{after:?}");
-    let all = store
-        .collections(creditor, &CollectionFilter::default())
-        .await
-        .unwrap();
-    assert_eq!(
-        all.iter()
-            .find(|c| c.id == before[0].id)
-            .unwrap()
-            .amount
-            .cents(),
-        1000
-    );
+    let all = store.collections(creditor, &CollectionFilter::default()).await.unwrap();
+    assert_eq!(all.iter().find(|c| c.id == before[0].id).unwrap().amount.cents(), 1000);
     // Lower the count to 2: the third installment disappears.
     let v3 = format!("{PLAN_HEADER}P1,C1,M1,12.50,monthly,2026-11-01,2,5,Gym,\n");
     applied(import(&store, creditor, ImportKind::Plans, &v3).await);
@@ -309,7 +280,7 @@ async fn pause_resume_and_cancel(backend: Backend) {
         .await,
     );
     // Resume three weeks later: the installments due during the pause are skipped.
-    let batch = parse(
+    let file = parse(
         ImportKind::Plans,
         format!("{PLAN_HEADER}P1,C1,M1,10.00,weekly,2026-11-23,,,,active\n").as_bytes(),
         d(TODAY),
@@ -317,7 +288,7 @@ async fn pause_resume_and_cancel(backend: Backend) {
     .unwrap();
     applied(
         store
-            .import(creditor, &batch, d("2026-12-14"))
+            .import(creditor, &file.batch, vec![], d("2026-12-14"))
             .await
             .unwrap(),
     );
@@ -332,10 +303,7 @@ async fn pause_resume_and_cancel(backend: Backend) {
         .await
         .unwrap();
     let skipped: Vec<NaiveDate> = cancelled.iter().map(|c| c.due_date).collect();
-    assert_eq!(
-        skipped,
-        vec![d("2026-11-23"), d("2026-11-30"), d("2026-12-07")]
-    );
+    assert_eq!(skipped, vec![d("2026-11-23"), d("2026-11-30"), d("2026-12-07")]);
     let (_, timeline) = store
         .collection_timeline(creditor, cancelled[0].id)
         .await
@@ -380,23 +348,12 @@ async fn filters_and_timeline(backend: Backend) {
     assert!(!rows.is_empty());
     assert!(
         rows.iter()
-            .all(|r| r.customer_reference == "C-1003"
-                && r.due_date.to_string().starts_with("2026-12"))
+            .all(|r| r.customer_reference == "C-1003" && r.due_date.to_string().starts_with("2026-12"))
     );
-    let (row, events) = store
-        .collection_timeline(creditor, rows[0].id)
-        .await
-        .unwrap()
-        .unwrap();
+    let (row, events) = store.collection_timeline(creditor, rows[0].id).await.unwrap().unwrap();
     assert_eq!(row, rows[0]);
     assert_eq!(events[0].kind, "created");
-    assert!(
-        store
-            .collection_timeline(creditor, 999_999)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(store.collection_timeline(creditor, 999_999).await.unwrap().is_none());
     store.close().await;
     db.cleanup().await;
 }
@@ -424,24 +381,15 @@ async fn schema_constraints_hold(backend: Backend) {
     );
     if backend == Backend::Sqlite {
         // STRICT tables refuse a REAL in a money column (PostgreSQL's BIGINT cannot hold one).
-        let float = format!(
-            "UPDATE collections SET amount_cents = 12.5 WHERE id = {}",
-            one.id
-        );
-        assert!(
-            raw_exec(url, &float).await.is_err(),
-            "money is never a float"
-        );
+        let float = format!("UPDATE collections SET amount_cents = 12.5 WHERE id = {}", one.id);
+        assert!(raw_exec(url, &float).await.is_err(), "money is never a float");
     }
     let too_big = format!(
         "UPDATE collections SET amount_cents = 100000000000 WHERE id = {}",
         one.id
     );
     assert!(raw_exec(url, &too_big).await.is_err(), "amount bound");
-    let submitted_without_file = format!(
-        "UPDATE collections SET status = 'submitted' WHERE id = {}",
-        one.id
-    );
+    let submitted_without_file = format!("UPDATE collections SET status = 'submitted' WHERE id = {}", one.id);
     assert!(
         raw_exec(url, &submitted_without_file).await.is_err(),
         "submitted means in a file"

@@ -110,16 +110,11 @@ pub async fn show(explicit_config: Option<&Path>, args: ShowArgs) -> Result<(), 
         .map_err(anyhow::Error::new)?;
     ctx.store.close().await;
     let Some((c, events)) = found else {
-        return Err(CliError::Input(format!(
-            "no collection with id {}",
-            args.id
-        )));
+        return Err(CliError::Input(format!("no collection with id {}", args.id)));
     };
     let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(
-            &serde_json::json!({ "collection": c, "timeline": events }),
-        )
-        .map_err(anyhow::Error::new)?,
+        Format::Json => serde_json::to_string_pretty(&serde_json::json!({ "collection": c, "timeline": events }))
+            .map_err(anyhow::Error::new)?,
         Format::Table | Format::Csv => {
             let mut s = format!(
                 "collection {}: plan {}, customer {} ({}), installment {}, attempt {}\n{} EUR due {}, status {}",

@@ -39,9 +39,7 @@ fn parse_target(s: &str) -> Result<Target, String> {
     }
     <ImportKind as clap::ValueEnum>::from_str(s, false)
         .map(Target::One)
-        .map_err(|_| {
-            "expected customers, mandates, cards, plans, invoices, payments or all".to_owned()
-        })
+        .map_err(|_| "expected customers, mandates, cards, plans, invoices, payments or all".to_owned())
 }
 
 const ORDER: [ImportKind; 6] = [
@@ -76,29 +74,20 @@ pub async fn run(explicit_config: Option<&Path>, args: ImportArgs) -> Result<(),
     let ctx = Context::open(explicit_config).await?;
     let today = args.date.unwrap_or_else(|| ctx.today());
     for (kind, path) in files {
-        let bytes = std::fs::read(&path).map_err(|e| {
-            CliError::Input(format!(
-                "import {}: cannot read {}: {e}",
-                kind.name(),
-                path.display()
-            ))
-        })?;
-        let batch = parse(kind, &bytes, today).map_err(|e| refused(kind, &path, &e))?;
-        parsed.push((kind, path, batch));
+        let bytes = std::fs::read(&path)
+            .map_err(|e| CliError::Input(format!("import {}: cannot read {}: {e}", kind.name(), path.display())))?;
+        let file = parse(kind, &bytes, today).map_err(|e| refused(kind, &path, &e))?;
+        parsed.push((kind, path, file));
     }
-    for (kind, path, batch) in parsed {
+    for (kind, path, file) in parsed {
         match ctx
             .store
-            .import(ctx.creditor, &batch, today)
+            .import(ctx.creditor, &file.batch, file.problems, today)
             .await
             .map_err(anyhow::Error::new)?
         {
             ImportOutcome::Applied(c) => {
-                let what = if c.is_noop() {
-                    " (nothing changed)"
-                } else {
-                    ""
-                };
+                let what = if c.is_noop() { " (nothing changed)" } else { "" };
                 println!(
                     "{}: {} new, {} updated, {} unchanged, {} amendment(s), {} collection change(s){what}",
                     path.display(),
@@ -126,11 +115,7 @@ fn refused(kind: ImportKind, path: &Path, e: &ImportError) -> CliError {
             let _ = write!(msg, "\n  {p}");
         }
         if problems.len() > MAX_SHOWN_PROBLEMS {
-            let _ = write!(
-                msg,
-                "\n  ... and {} more",
-                problems.len() - MAX_SHOWN_PROBLEMS
-            );
+            let _ = write!(msg, "\n  ... and {} more", problems.len() - MAX_SHOWN_PROBLEMS);
         }
     }
     CliError::Input(msg)

@@ -92,8 +92,7 @@ impl Context {
     /// Loads the configuration, opens (and migrates) the ledger, records the creditor.
     pub async fn open(explicit_config: Option<&std::path::Path>) -> Result<Self, CliError> {
         let path = config_path(explicit_config);
-        let config = Config::load(&path, &EnvOverrides::from_env())
-            .map_err(|e| CliError::Input(e.to_string()))?;
+        let config = Config::load(&path, &EnvOverrides::from_env()).map_err(|e| CliError::Input(e.to_string()))?;
         let store = Store::open(&config.database)
             .await
             .map_err(|e| CliError::Runtime(anyhow::Error::new(e)))?;
@@ -118,8 +117,7 @@ impl Context {
 
 /// Parses `--date` values.
 pub(crate) fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("{s:?} is not a date: expected YYYY-MM-DD"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date: expected YYYY-MM-DD"))
 }
 
 /// Runs the parsed command.

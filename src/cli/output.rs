@@ -65,12 +65,7 @@ pub fn print_rows<T: Tabular>(format: Format, rows: &[T]) -> io::Result<()> {
             for row in &cells {
                 line(&mut out, row)?;
             }
-            writeln!(
-                out,
-                "({} row{})",
-                rows.len(),
-                if rows.len() == 1 { "" } else { "s" }
-            )?;
+            writeln!(out, "({} row{})", rows.len(), if rows.len() == 1 { "" } else { "s" })?;
         }
     }
     out.flush()

@@ -96,8 +96,7 @@ impl<'a> Source<'a> {
 
     /// Deserializes the raw layer, turning serde's message into a located, keyed error.
     pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T, ConfigError> {
-        T::deserialize(toml::de::Deserializer::from(self.doc.clone()))
-            .map_err(|e| self.serde_error(&e))
+        T::deserialize(toml::de::Deserializer::from(self.doc.clone())).map_err(|e| self.serde_error(&e))
     }
 
     /// `file:line:column` of `key`'s value, or just the file when the key is not written
@@ -107,12 +106,7 @@ impl<'a> Source<'a> {
     }
 
     /// An [`ConfigError::Invalid`] for `key`, located in this source.
-    pub fn invalid(
-        &self,
-        key: &str,
-        value: impl AsRef<str>,
-        expected: impl AsRef<str>,
-    ) -> ConfigError {
+    pub fn invalid(&self, key: &str, value: impl AsRef<str>, expected: impl AsRef<str>) -> ConfigError {
         invalid(self.at(key), key, value.as_ref(), expected.as_ref())
     }
 

@@ -271,11 +271,7 @@ impl RetryPolicy {
     /// country) is worth re-presenting at all; the attempt count is the caller's.
     pub fn is_retryable(&self, code: &str, debtor_country: &str) -> bool {
         self.retryable_codes.iter().any(|c| c == code)
-            && (code != "MS03"
-                || self
-                    .ms03_countries
-                    .iter()
-                    .any(|c| c.as_str() == debtor_country))
+            && (code != "MS03" || self.ms03_countries.iter().any(|c| c.as_str() == debtor_country))
     }
 }
 
@@ -428,21 +424,14 @@ impl Setting {
     }
 
     fn invalid(&self, expected: &str) -> ConfigError {
-        error::invalid(
-            self.at.clone(),
-            &self.key,
-            &format!("{:?}", self.value),
-            expected,
-        )
+        error::invalid(self.at.clone(), &self.key, &format!("{:?}", self.value), expected)
     }
 
     /// Keeps a URL whose scheme is one of `schemes` and that names something after it.
     fn url(self, schemes: &[&str], expected: &str) -> Result<String, ConfigError> {
-        let ok = schemes.iter().any(|s| {
-            self.value
-                .strip_prefix(s)
-                .is_some_and(|rest| !rest.is_empty())
-        });
+        let ok = schemes
+            .iter()
+            .any(|s| self.value.strip_prefix(s).is_some_and(|rest| !rest.is_empty()));
         if ok {
             Ok(self.value)
         } else {
@@ -459,8 +448,7 @@ fn sepa<T>(
     what: &str,
     parse: fn(&str) -> Result<T, ParseError>,
 ) -> Result<T, ConfigError> {
-    parse(input)
-        .map_err(|e| src.invalid(key, format!("{input:?}"), format!("{what} ({})", e.reason)))
+    parse(input).map_err(|e| src.invalid(key, format!("{input:?}"), format!("{what} ({})", e.reason)))
 }
 
 /// Like [`sepa`] for optional values; an empty string counts as unset.
@@ -500,13 +488,8 @@ fn integer(
 }
 
 fn email(src: &Source<'_>, key: &str, input: &str) -> Result<EmailAddress, ConfigError> {
-    EmailAddress::parse(input).map_err(|why| {
-        src.invalid(
-            key,
-            format!("{input:?}"),
-            format!("an email address ({})", why.reason),
-        )
-    })
+    EmailAddress::parse(input)
+        .map_err(|why| src.invalid(key, format!("{input:?}"), format!("an email address ({})", why.reason)))
 }
 
 fn bank_profile(src: &Source<'_>, raw: raw::RawBank) -> Result<BankProfile, ConfigError> {
@@ -546,18 +529,15 @@ fn bank_profile(src: &Source<'_>, raw: raw::RawBank) -> Result<BankProfile, Conf
     })
 }
 
-fn creditor(
-    src: &Source<'_>,
-    raw: raw::RawCreditor,
-    bank: &BankProfile,
-) -> Result<Creditor, ConfigError> {
+fn creditor(src: &Source<'_>, raw: raw::RawCreditor, bank: &BankProfile) -> Result<Creditor, ConfigError> {
     let bic = optional_sepa(src, "creditor.bic", raw.bic, "a BIC", Bic::parse)?;
     if bank.include_bic && bic.is_none() {
         return Err(ConfigError::Invalid {
             at: src.at("creditor"),
             key: "creditor.bic".to_owned(),
             value: "(not set)".to_owned(),
-            expected: "a BIC, since bank.include_bic = true (set it to false if your bank takes IBAN-only files)".to_owned(),
+            expected: "a BIC, since bank.include_bic = true (set it to false if your bank takes IBAN-only files)"
+                .to_owned(),
         });
     }
     let iban = sepa(src, "creditor.iban", &raw.iban, "an IBAN", Iban::parse)?;
@@ -638,14 +618,7 @@ fn resolve(base: &Path, path: &str) -> PathBuf {
 }
 
 /// The `[folders]` keys, which are also their default relative paths, in field order.
-const FOLDERS: [&str; 6] = [
-    "outbox",
-    "inbox",
-    "processed",
-    "quarantine",
-    "statements",
-    "mail",
-];
+const FOLDERS: [&str; 6] = ["outbox", "inbox", "processed", "quarantine", "statements", "mail"];
 
 fn folders(src: &Source<'_>, raw: raw::RawFolders, base: &Path) -> Result<Folders, ConfigError> {
     let values = [
@@ -669,10 +642,7 @@ fn folders(src: &Source<'_>, raw: raw::RawFolders, base: &Path) -> Result<Folder
             return Err(src.invalid(
                 &key,
                 format!("{text:?}"),
-                format!(
-                    "a folder of its own, not the same as folders.{}",
-                    FOLDERS[j]
-                ),
+                format!("a folder of its own, not the same as folders.{}", FOLDERS[j]),
             ));
         }
         paths[i] = path;
@@ -700,20 +670,14 @@ fn mail(src: &Source<'_>, raw: raw::RawMail, env: &EnvOverrides) -> Result<Mail,
             })
         })
         .collect::<Result<Vec<_>, ConfigError>>()?;
-    let smtp_url = Setting::pick(
-        src,
-        "mail.smtp_url",
-        raw.smtp_url,
-        "SMTP_URL",
-        &env.smtp_url,
-    )
-    .map(|s| {
-        s.url(
-            &["smtp://", "smtps://"],
-            "an \"smtp://HOST:PORT\" or \"smtps://USER:PASSWORD@HOST\" URL",
-        )
-    })
-    .transpose()?;
+    let smtp_url = Setting::pick(src, "mail.smtp_url", raw.smtp_url, "SMTP_URL", &env.smtp_url)
+        .map(|s| {
+            s.url(
+                &["smtp://", "smtps://"],
+                "an \"smtp://HOST:PORT\" or \"smtps://USER:PASSWORD@HOST\" URL",
+            )
+        })
+        .transpose()?;
     Ok(Mail {
         from: email(src, "mail.from", &raw.from)?,
         billing_contact: email(src, "mail.billing_contact", &raw.billing_contact)?,
@@ -727,10 +691,7 @@ fn retry_policy(src: &Source<'_>, raw: raw::RawRetry) -> Result<RetryPolicy, Con
         None => vec!["AM04".to_owned(), "MS03".to_owned()],
         Some(codes) => {
             for (i, code) in codes.iter().enumerate() {
-                let ok = code.len() == 4
-                    && code
-                        .bytes()
-                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+                let ok = code.len() == 4 && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
                 if !ok {
                     return Err(src.invalid(
                         &format!("retry.retryable_codes[{i}]"),
@@ -745,15 +706,7 @@ fn retry_policy(src: &Source<'_>, raw: raw::RawRetry) -> Result<RetryPolicy, Con
     let ms03_countries = match raw.ms03_countries {
         None => ["AT", "BE", "DE", "LU", "SK"]
             .iter()
-            .map(|c| {
-                sepa(
-                    src,
-                    "retry.ms03_countries",
-                    c,
-                    "a country",
-                    CountryCode::parse,
-                )
-            })
+            .map(|c| sepa(src, "retry.ms03_countries", c, "a country", CountryCode::parse))
             .collect::<Result<Vec<_>, _>>()?,
         Some(countries) => countries
             .iter()
@@ -779,11 +732,7 @@ fn retry_policy(src: &Source<'_>, raw: raw::RawRetry) -> Result<RetryPolicy, Con
             match day {
                 Some(day @ 1..=31) => PaydayAlign::DayOfMonth(day),
                 _ => {
-                    return Err(src.invalid(
-                        "retry.payday_align",
-                        value,
-                        "false or a day of the month from 1 to 31",
-                    ));
+                    return Err(src.invalid("retry.payday_align", value, "false or a day of the month from 1 to 31"));
                 }
             }
         }
@@ -818,8 +767,7 @@ fn parse_database_url(text: &str, base: &Path) -> Result<DatabaseUrl, String> {
         let file = rest.strip_prefix("//").unwrap_or(rest);
         if file.is_empty() || file.contains('?') || file.starts_with(':') {
             return Err(
-                "sqlite://PATH to a database file, without parameters (e.g. \"sqlite://collecte.db\")"
-                    .to_owned(),
+                "sqlite://PATH to a database file, without parameters (e.g. \"sqlite://collecte.db\")".to_owned(),
             );
         }
         return Ok(DatabaseUrl::Sqlite(resolve(base, file)));

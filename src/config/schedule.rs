@@ -121,10 +121,7 @@ impl CronExpr {
         };
         let day_of_week = translate_day_of_week(day_of_week)?;
         if day_of_month != "*" && day_of_week != "*" {
-            return Err(
-                "day-of-month or day-of-week restricted, not both (use * for one of them)"
-                    .to_owned(),
-            );
+            return Err("day-of-month or day-of-week restricted, not both (use * for one of them)".to_owned());
         }
         let six = format!("0 {minute} {hour} {day_of_month} {month} {day_of_week}");
         let schedule = cron::Schedule::from_str(&six).map_err(|e| {
@@ -263,11 +260,7 @@ pub(super) fn parse_timezone(src: &Source<'_>, key: &str, name: &str) -> Result<
 }
 
 /// Builds the schedule from the built-in job files and the `[schedule]` table of `src`.
-pub(super) fn build(
-    raw: RawSchedule,
-    src: &Source<'_>,
-    default_timezone: &str,
-) -> Result<Schedule, ConfigError> {
+pub(super) fn build(raw: RawSchedule, src: &Source<'_>, default_timezone: &str) -> Result<Schedule, ConfigError> {
     let timezone = match &raw.timezone {
         Some(name) => parse_timezone(src, "schedule.timezone", name)?,
         None => parse_timezone(src, "schedule.timezone", default_timezone)?,
@@ -348,11 +341,7 @@ mod tests {
             ("1,3", "MON,WED"),
             ("0-7", "*"),
         ] {
-            assert_eq!(
-                translate_day_of_week(standard).unwrap(),
-                translated,
-                "{standard}"
-            );
+            assert_eq!(translate_day_of_week(standard).unwrap(), translated, "{standard}");
         }
         for bad in ["8", "x", "5-1", "1/0", ""] {
             assert!(translate_day_of_week(bad).is_err(), "{bad}");
@@ -372,10 +361,7 @@ mod tests {
             )
             .unwrap();
         let next = cron.schedule().after(&saturday).next().unwrap();
-        assert_eq!(
-            next.date_naive(),
-            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
-        );
+        assert_eq!(next.date_naive(), NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
         assert_eq!((next.hour(), next.minute()), (6, 0));
     }
 
@@ -385,15 +371,8 @@ mod tests {
             CronExpr::parse("0 0 6 * * 1").unwrap_err(),
             "5 fields \"minute hour day-of-month month day-of-week\", found 6"
         );
-        assert!(
-            CronExpr::parse("0 6 1 * 1")
-                .unwrap_err()
-                .contains("not both")
-        );
+        assert!(CronExpr::parse("0 6 1 * 1").unwrap_err().contains("not both"));
         assert!(CronExpr::parse("61 6 * * *").is_err());
-        assert_eq!(
-            CronExpr::parse(" 30  6 1 * * ").unwrap().as_str(),
-            "30 6 1 * *"
-        );
+        assert_eq!(CronExpr::parse(" 30  6 1 * * ").unwrap().as_str(), "30 6 1 * *");
     }
 }

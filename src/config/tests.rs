@@ -23,8 +23,7 @@ const FILE: &str = "/srv/collecte/collecte.toml";
 
 /// Checks `text` as if read from [`FILE`]; errors with the path shortened to `collecte.toml`.
 fn check(text: &str, env: &EnvOverrides) -> Result<Config, String> {
-    Config::from_toml(text, Path::new(FILE), env)
-        .map_err(|e| e.to_string().replace(FILE, "collecte.toml"))
+    Config::from_toml(text, Path::new(FILE), env).map_err(|e| e.to_string().replace(FILE, "collecte.toml"))
 }
 
 fn ok(text: &str) -> Config {
@@ -41,10 +40,7 @@ fn the_example_loads_with_its_demo_creditor() {
     assert_eq!(config.creditor.name.as_str(), "Demo Abonnements SAS");
     assert_eq!(config.creditor.iban.as_str(), "FR7630006000011234567890189");
     assert_eq!(config.creditor.creditor_id.as_str(), "FR72ZZZ123456");
-    assert_eq!(
-        config.creditor.bic.as_ref().map(Bic::as_str),
-        Some("AGRIFRPP")
-    );
+    assert_eq!(config.creditor.bic.as_ref().map(Bic::as_str), Some("AGRIFRPP"));
     assert_eq!(config.creditor.address.town.as_str(), "Paris");
     assert_eq!(
         config.creditor.address.street.as_ref().map(|s| s.as_str()),
@@ -133,11 +129,7 @@ fn defaults_apply_when_sections_are_absent() {
     assert_eq!(bank.address_style, AddressStyle::Structured);
     assert_eq!(bank.local_instrument, LocalInstrument::Core);
     assert_eq!(
-        (
-            bank.lead_days,
-            bank.catch_up_days,
-            bank.max_transactions_per_file
-        ),
+        (bank.lead_days, bank.catch_up_days, bank.max_transactions_per_file),
         (1, 30, 100_000)
     );
     assert_eq!(
@@ -148,11 +140,7 @@ fn defaults_apply_when_sections_are_absent() {
     assert_eq!(retry.max_representations, 2);
     assert_eq!(retry.retryable_codes, ["AM04", "MS03"]);
     assert_eq!(
-        retry
-            .ms03_countries
-            .iter()
-            .map(|c| c.as_str())
-            .collect::<Vec<_>>(),
+        retry.ms03_countries.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
         ["AT", "BE", "DE", "LU", "SK"]
     );
     assert_eq!(retry.delay_business_days, 5);
@@ -208,10 +196,7 @@ timezone = "UTC"
     assert!(!digest.enabled);
     assert_eq!(digest.timezone, chrono_tz::UTC);
     assert_eq!(digest.cron.as_str(), "0 8 * * *");
-    assert_eq!(
-        schedule.job(Job::Ingest).timezone,
-        chrono_tz::Europe::Berlin
-    );
+    assert_eq!(schedule.job(Job::Ingest).timezone, chrono_tz::Europe::Berlin);
 }
 
 #[test]
@@ -237,19 +222,13 @@ fn environment_overrides_win_over_the_file() {
         config.database,
         DatabaseUrl::Postgres("postgres://collecte:secret@db:5432/collecte".to_owned())
     );
-    assert_eq!(
-        config.database.to_string(),
-        "postgres://collecte:***@db:5432/collecte"
-    );
+    assert_eq!(config.database.to_string(), "postgres://collecte:***@db:5432/collecte");
     assert_eq!(
         DatabaseUrl::Postgres("postgresql://ops@db/collecte".to_owned()).to_string(),
         "postgresql://ops@db/collecte"
     );
     assert_eq!(config.redis_url.as_deref(), Some("redis://queue:6379"));
-    assert_eq!(
-        config.mail.smtp_url.as_deref(),
-        Some("smtps://mailer@smtp.example.com")
-    );
+    assert_eq!(config.mail.smtp_url.as_deref(), Some("smtps://mailer@smtp.example.com"));
 
     // Each override applies on its own.
     let only_db = EnvOverrides {
@@ -313,19 +292,14 @@ fn relative_folders_resolve_beside_the_config_file() {
     assert_eq!(folders.quarantine, base.join("quarantine"));
     assert_eq!(folders.statements, base.join("statements"));
     assert_eq!(folders.mail, base.join("mail"));
-    assert_eq!(
-        config.database,
-        DatabaseUrl::Sqlite(base.join("collecte.db"))
-    );
+    assert_eq!(config.database, DatabaseUrl::Sqlite(base.join("collecte.db")));
 }
 
 #[test]
 fn a_missing_file_suggests_init() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("collecte.toml");
-    let message = Config::load(&path, &EnvOverrides::default())
-        .unwrap_err()
-        .to_string();
+    let message = Config::load(&path, &EnvOverrides::default()).unwrap_err().to_string();
     assert_eq!(
         message,
         format!(
@@ -338,18 +312,12 @@ fn a_missing_file_suggests_init() {
 #[test]
 fn config_path_prefers_the_flag_then_the_environment() {
     let flag = Path::new("/etc/collecte/a.toml");
-    assert_eq!(
-        choose_config_path(Some(flag), Some("/env.toml".into())),
-        flag
-    );
+    assert_eq!(choose_config_path(Some(flag), Some("/env.toml".into())), flag);
     assert_eq!(
         choose_config_path(None, Some("/env.toml".into())),
         Path::new("/env.toml")
     );
-    assert_eq!(
-        choose_config_path(None, Some("".into())),
-        Path::new("collecte.toml")
-    );
+    assert_eq!(choose_config_path(None, Some("".into())), Path::new("collecte.toml"));
     assert_eq!(choose_config_path(None, None), Path::new("collecte.toml"));
 }
 
@@ -426,17 +394,11 @@ fn bad_values_give_one_line_naming_key_and_value() {
     let append = |extra: &str| format!("{MINIMAL}{extra}");
     let cases: Vec<(String, &str)> = vec![
         (
-            replace(
-                "FR7630006000011234567890189",
-                "FR76 3000 6000 0112 3456 7890 188",
-            ),
+            replace("FR7630006000011234567890189", "FR76 3000 6000 0112 3456 7890 188"),
             r#"collecte.toml:3:8: creditor.iban = "FR76 3000 6000 0112 3456 7890 188": expected an IBAN (check digits do not match (mod-97))"#,
         ),
         (
-            replace(
-                "FR7630006000011234567890189",
-                "BR1800360305000010009795493C1",
-            ),
+            replace("FR7630006000011234567890189", "BR1800360305000010009795493C1"),
             r#"collecte.toml:3:8: creditor.iban = "BR1800360305000010009795493C1": expected an IBAN of a SEPA country (BR is not in the SEPA schemes)"#,
         ),
         (
@@ -475,9 +437,7 @@ fn bad_values_give_one_line_naming_key_and_value() {
             r#"collecte.toml:13:19: mail.billing_contact = "billing@example": expected an email address (domain "example" has no dot)"#,
         ),
         (
-            append(
-                "admins = [{ email = \"a@example.com\", digest = true }, { email = \"ops example.com\" }]\n",
-            ),
+            append("admins = [{ email = \"a@example.com\", digest = true }, { email = \"ops example.com\" }]\n"),
             r#"collecte.toml:14:65: mail.admins[1].email = "ops example.com": expected an email address (contains a space or a control character)"#,
         ),
         (

@@ -40,9 +40,7 @@ impl EmailAddress {
         if s.chars()
             .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
         {
-            return Err(fail(
-                "contains a space, a control character or one of < > , ;",
-            ));
+            return Err(fail("contains a space, a control character or one of < > , ;"));
         }
         let Some((local, domain)) = s.split_once('@') else {
             return Err(fail("has no '@'"));

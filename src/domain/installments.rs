@@ -102,11 +102,7 @@ pub enum Action {
 }
 
 /// Builds the schedule described by a plan's first terms and its later changes (by date).
-pub fn schedule(
-    first: &Terms,
-    changes: &[Terms],
-    count: Option<u32>,
-) -> Result<Schedule, ScheduleError> {
+pub fn schedule(first: &Terms, changes: &[Terms], count: Option<u32>) -> Result<Schedule, ScheduleError> {
     let segment = |t: &Terms| Segment {
         from: t.effective_from,
         frequency: t.frequency,
@@ -148,9 +144,7 @@ pub fn plan_actions(
     let mut wanted = std::collections::HashSet::new();
     for inst in schedule.installments_until(horizon) {
         wanted.insert(inst.number);
-        let amount = terms
-            .get(inst.segment)
-            .map_or(terms[0].amount, |t| t.amount);
+        let amount = terms.get(inst.segment).map_or(terms[0].amount, |t| t.amount);
         match existing.iter().find(|e| e.installment == inst.number) {
             None if in_pause(inst.due_date) => actions.push(Action::InsertSkipped {
                 installment: inst.number,
@@ -166,17 +160,12 @@ pub fn plan_actions(
                 id: e.id,
                 reason: "skipped: plan paused",
             }),
-            Some(e)
-                if e.open
-                    && e.due_date >= today
-                    && (e.due_date != inst.due_date || e.amount != amount) =>
-            {
-                actions.push(Action::Update {
+            Some(e) if e.open && e.due_date >= today && (e.due_date != inst.due_date || e.amount != amount) => actions
+                .push(Action::Update {
                     id: e.id,
                     due_date: inst.due_date,
                     amount,
-                })
-            }
+                }),
             Some(_) => {}
         }
     }
@@ -224,10 +213,7 @@ mod tests {
             })
             .collect();
         // 5 Nov, 7 Dec (5 Dec 2026 is a Saturday), 5 Jan 2027; 5 Feb is beyond 60 days.
-        assert_eq!(
-            dates,
-            vec![d("2026-11-05"), d("2026-12-07"), d("2027-01-05")]
-        );
+        assert_eq!(dates, vec![d("2026-11-05"), d("2026-12-07"), d("2027-01-05")]);
     }
 
     #[test]
@@ -336,14 +322,7 @@ mod tests {
             due_date: d("2027-01-05"),
             amount: Money::from_cents(1000).unwrap()
         }));
-        let actions = plan_actions(
-            &terms,
-            None,
-            Lifecycle::Cancelled,
-            &existing,
-            d("2026-11-22"),
-        )
-        .unwrap();
+        let actions = plan_actions(&terms, None, Lifecycle::Cancelled, &existing, d("2026-11-22")).unwrap();
         assert_eq!(
             actions,
             vec![Action::Cancel {

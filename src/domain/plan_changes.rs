@@ -134,11 +134,7 @@ pub fn lifecycle_of(state: StoredState) -> Lifecycle {
 }
 
 /// Decides how a stored plan changes to match `record`, as of `today`.
-pub fn plan_update(
-    stored: &StoredPlan,
-    record: &PlanRecord,
-    today: NaiveDate,
-) -> Result<PlanUpdate, Vec<PlanProblem>> {
+pub fn plan_update(stored: &StoredPlan, record: &PlanRecord, today: NaiveDate) -> Result<PlanUpdate, Vec<PlanProblem>> {
     let mut problems = Vec::new();
     let (state, lifecycle) = match (stored.state, record.state) {
         (current, None) => (current, lifecycle_of(current)),
@@ -182,11 +178,7 @@ pub fn plan_update(
     })
 }
 
-fn terms_change(
-    stored: &StoredPlan,
-    record: &PlanRecord,
-    today: NaiveDate,
-) -> Result<TermsChange, PlanProblem> {
+fn terms_change(stored: &StoredPlan, record: &PlanRecord, today: NaiveDate) -> Result<TermsChange, PlanProblem> {
     let (Some(first), Some(latest)) = (stored.terms.first(), stored.terms.last()) else {
         return Ok(TermsChange::ReplaceAll(initial_terms(record)));
     };
@@ -203,8 +195,7 @@ fn terms_change(
         }
         return Ok(TermsChange::ReplaceAll(initial_terms(record)));
     }
-    let same_cadence =
-        record.frequency == latest.frequency && record.day_of_month == latest.day_of_month;
+    let same_cadence = record.frequency == latest.frequency && record.day_of_month == latest.day_of_month;
     let unchanged = same_cadence && record.amount == latest.amount;
     // A plan stated with its original day of month keeps it even when later terms pinned it.
     let pinned_same = record.frequency == latest.frequency
@@ -218,9 +209,7 @@ fn terms_change(
         return Ok(TermsChange::ReplaceAll(initial_terms(record)));
     }
     // An amount-only change keeps the cadence: it starts at the next nominal installment date.
-    let from = if same_cadence
-        || (record.frequency == latest.frequency && record.day_of_month.is_none())
-    {
+    let from = if same_cadence || (record.frequency == latest.frequency && record.day_of_month.is_none()) {
         let next = schedule(first, &stored.terms[1..], None)
             .ok()
             .and_then(|s| s.next_after(today.pred_opt().unwrap_or(today)));
@@ -241,11 +230,7 @@ fn terms_change(
             day_of_month,
         )))
     } else {
-        Ok(TermsChange::Append(stated_terms(
-            record,
-            from,
-            day_of_month,
-        )))
+        Ok(TermsChange::Append(stated_terms(record, from, day_of_month)))
     }
 }
 

@@ -108,14 +108,13 @@ impl PostalAddress {
         country: Option<&str>,
     ) -> Result<Option<Self>, Vec<(&'static str, String, String)>> {
         let mut problems = Vec::new();
-        let mut text =
-            |name: &'static str, value: Option<&str>, check: fn(&str) -> Result<(), String>| {
-                let value = value.map(str::trim).filter(|v| !v.is_empty())?;
-                if let Err(reason) = check(value) {
-                    problems.push((name, value.to_owned(), reason));
-                }
-                Some(value.to_owned())
-            };
+        let mut text = |name: &'static str, value: Option<&str>, check: fn(&str) -> Result<(), String>| {
+            let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+            if let Err(reason) = check(value) {
+                problems.push((name, value.to_owned(), reason));
+            }
+            Some(value.to_owned())
+        };
         let street = text("street", street, fits::<70>);
         let building = text("building", building, fits::<16>);
         let postcode = text("postcode", postcode, fits::<16>);
@@ -128,11 +127,8 @@ impl PostalAddress {
                 None
             }
         });
-        let any = street.is_some()
-            || building.is_some()
-            || postcode.is_some()
-            || town.is_some()
-            || country_raw.is_some();
+        let any =
+            street.is_some() || building.is_some() || postcode.is_some() || town.is_some() || country_raw.is_some();
         if !any {
             return Ok(None);
         }
@@ -165,9 +161,7 @@ impl PostalAddress {
 
 /// Checks that text transliterates to at most `MAX` SEPA characters.
 fn fits<const MAX: usize>(value: &str) -> Result<(), String> {
-    SepaText::<MAX>::parse(value)
-        .map(|_| ())
-        .map_err(|e| e.reason)
+    SepaText::<MAX>::parse(value).map(|_| ()).map_err(|e| e.reason)
 }
 
 /// A customer (abonné): the party that owns mandates, cards, plans and a ledger account.
@@ -423,10 +417,7 @@ mod tests {
 
     #[test]
     fn address_needs_town_and_country() {
-        assert_eq!(
-            PostalAddress::from_parts(None, Some(" "), None, None, None),
-            Ok(None)
-        );
+        assert_eq!(PostalAddress::from_parts(None, Some(" "), None, None, None), Ok(None));
         let a = PostalAddress::from_parts(
             Some("Rue de la Paix"),
             Some("12"),
@@ -441,8 +432,7 @@ mod tests {
         assert_eq!(e[0].0, "town");
         let e = PostalAddress::from_parts(None, None, None, Some("Paris"), Some("XX")).unwrap_err();
         assert_eq!(e[0].0, "country");
-        let e = PostalAddress::from_parts(None, None, None, Some(&"x".repeat(36)), Some("FR"))
-            .unwrap_err();
+        let e = PostalAddress::from_parts(None, None, None, Some(&"x".repeat(36)), Some("FR")).unwrap_err();
         assert!(e[0].2.contains("35"), "{e:?}");
     }
 
@@ -453,10 +443,7 @@ mod tests {
         assert!(Reference::parse("a\nb").is_err());
         assert_eq!(Channel::parse("OTP").unwrap(), Channel::Phone);
         assert!(Channel::parse("fax").is_err());
-        assert_eq!(
-            InvoiceKind::parse("credit-note").unwrap(),
-            InvoiceKind::CreditNote
-        );
+        assert_eq!(InvoiceKind::parse("credit-note").unwrap(), InvoiceKind::CreditNote);
         assert!(Last4::parse("12a4").is_err());
         assert_eq!(PlanState::parse("Canceled").unwrap(), PlanState::Cancelled);
     }

@@ -82,9 +82,7 @@ impl FromStr for Frequency {
         Frequency::ALL
             .into_iter()
             .find(|frequency| frequency.as_str().eq_ignore_ascii_case(name))
-            .ok_or_else(|| ParseFrequencyError {
-                value: s.to_owned(),
-            })
+            .ok_or_else(|| ParseFrequencyError { value: s.to_owned() })
     }
 }
 
@@ -248,11 +246,7 @@ impl Iterator for Installments<'_> {
         }
         loop {
             let segment = self.schedule.segments.get(self.segment)?;
-            let next_from = self
-                .schedule
-                .segments
-                .get(self.segment + 1)
-                .map(|next| next.from);
+            let next_from = self.schedule.segments.get(self.segment + 1).map(|next| next.from);
             let dates = segment.nominal(self.index).map(|nominal| {
                 let due = calendar::roll_forward(nominal);
                 (nominal, due)
@@ -315,9 +309,7 @@ impl Segment {
                 let offset = i64::try_from(index).ok()?.checked_mul(step)?;
                 clamped_date(self.first_month().checked_add(offset)?, self.anchor_day())
             }
-            None if self.frequency == Frequency::Weekly => {
-                self.from.checked_add_days(Days::new(index.checked_mul(7)?))
-            }
+            None if self.frequency == Frequency::Weekly => self.from.checked_add_days(Days::new(index.checked_mul(7)?)),
             None => (index == 0).then_some(self.from),
         }
     }
@@ -327,9 +319,7 @@ impl Segment {
     fn index_lower_bound(&self, date: NaiveDate) -> u64 {
         let elapsed = match self.frequency.months() {
             Some(step) => (month_number(date) - self.first_month()).div_euclid(step),
-            None if self.frequency == Frequency::Weekly => {
-                (date - self.from).num_days().div_euclid(7)
-            }
+            None if self.frequency == Frequency::Weekly => (date - self.from).num_days().div_euclid(7),
             None => 0,
         };
         u64::try_from(elapsed).unwrap_or(0)
@@ -399,10 +389,7 @@ mod tests {
     }
 
     fn nominals(schedule: &Schedule, until: NaiveDate) -> Vec<NaiveDate> {
-        schedule
-            .installments_until(until)
-            .map(|i| i.nominal_date)
-            .collect()
+        schedule.installments_until(until).map(|i| i.nominal_date).collect()
     }
 
     #[test]
@@ -432,8 +419,7 @@ mod tests {
 
     #[test]
     fn monthly_on_the_31st_clamps_without_drift() {
-        let schedule =
-            Schedule::new(segment(ymd(2026, 1, 31), Frequency::Monthly, None), None).unwrap();
+        let schedule = Schedule::new(segment(ymd(2026, 1, 31), Frequency::Monthly, None), None).unwrap();
         let expected: Vec<NaiveDate> = [
             (1, 31),
             (2, 28),
@@ -465,11 +451,7 @@ mod tests {
 
     #[test]
     fn quarterly_on_a_day_of_month() {
-        let schedule = Schedule::new(
-            segment(ymd(2026, 1, 20), Frequency::Quarterly, Some(15)),
-            Some(4),
-        )
-        .unwrap();
+        let schedule = Schedule::new(segment(ymd(2026, 1, 20), Frequency::Quarterly, Some(15)), Some(4)).unwrap();
         assert_eq!(
             dates(&schedule, ymd(2030, 1, 1)),
             [
@@ -483,8 +465,7 @@ mod tests {
 
     #[test]
     fn yearly_from_29_february() {
-        let schedule =
-            Schedule::new(segment(ymd(2024, 2, 29), Frequency::Yearly, None), None).unwrap();
+        let schedule = Schedule::new(segment(ymd(2024, 2, 29), Frequency::Yearly, None), None).unwrap();
         assert_eq!(
             nominals(&schedule, ymd(2029, 1, 1)),
             [
@@ -499,8 +480,7 @@ mod tests {
 
     #[test]
     fn weekly_across_easter() {
-        let schedule =
-            Schedule::new(segment(ymd(2026, 3, 27), Frequency::Weekly, Some(31)), None).unwrap();
+        let schedule = Schedule::new(segment(ymd(2026, 3, 27), Frequency::Weekly, Some(31)), None).unwrap();
         assert_eq!(
             dates(&schedule, ymd(2026, 4, 17)),
             [
@@ -515,8 +495,7 @@ mod tests {
 
     #[test]
     fn once_is_a_single_installment() {
-        let schedule =
-            Schedule::new(segment(ymd(2026, 12, 25), Frequency::Once, None), Some(3)).unwrap();
+        let schedule = Schedule::new(segment(ymd(2026, 12, 25), Frequency::Once, None), Some(3)).unwrap();
         let all: Vec<Installment> = schedule.installments_until(NaiveDate::MAX).collect();
         assert_eq!(
             all,
@@ -532,27 +511,16 @@ mod tests {
 
     #[test]
     fn count_limits_installments() {
-        let schedule =
-            Schedule::new(segment(ymd(2026, 1, 5), Frequency::Monthly, None), Some(3)).unwrap();
-        let numbers: Vec<u32> = schedule
-            .installments_until(ymd(2100, 1, 1))
-            .map(|i| i.number)
-            .collect();
+        let schedule = Schedule::new(segment(ymd(2026, 1, 5), Frequency::Monthly, None), Some(3)).unwrap();
+        let numbers: Vec<u32> = schedule.installments_until(ymd(2100, 1, 1)).map(|i| i.number).collect();
         assert_eq!(numbers, [1, 2, 3]);
         assert_eq!(schedule.next_after(ymd(2026, 3, 5)), None);
-        assert_eq!(
-            schedule.next_after(ymd(2026, 2, 4)).map(|i| i.number),
-            Some(2)
-        );
+        assert_eq!(schedule.next_after(ymd(2026, 2, 4)).map(|i| i.number), Some(2));
     }
 
     #[test]
     fn day_of_month_later_in_start_month() {
-        let schedule = Schedule::new(
-            segment(ymd(2026, 3, 10), Frequency::Monthly, Some(20)),
-            Some(2),
-        )
-        .unwrap();
+        let schedule = Schedule::new(segment(ymd(2026, 3, 10), Frequency::Monthly, Some(20)), Some(2)).unwrap();
         assert_eq!(
             nominals(&schedule, ymd(2027, 1, 1)),
             [ymd(2026, 3, 20), ymd(2026, 4, 20)]
@@ -561,21 +529,13 @@ mod tests {
 
     #[test]
     fn day_of_month_earlier_goes_to_next_month() {
-        let schedule = Schedule::new(
-            segment(ymd(2026, 3, 10), Frequency::Monthly, Some(5)),
-            Some(2),
-        )
-        .unwrap();
-        assert_eq!(
-            nominals(&schedule, ymd(2027, 1, 1)),
-            [ymd(2026, 4, 5), ymd(2026, 5, 5)]
-        );
+        let schedule = Schedule::new(segment(ymd(2026, 3, 10), Frequency::Monthly, Some(5)), Some(2)).unwrap();
+        assert_eq!(nominals(&schedule, ymd(2027, 1, 1)), [ymd(2026, 4, 5), ymd(2026, 5, 5)]);
     }
 
     #[test]
     fn change_of_frequency_carries_the_count() {
-        let mut schedule =
-            Schedule::new(segment(ymd(2026, 1, 15), Frequency::Monthly, None), Some(5)).unwrap();
+        let mut schedule = Schedule::new(segment(ymd(2026, 1, 15), Frequency::Monthly, None), Some(5)).unwrap();
         schedule
             .change(segment(ymd(2026, 3, 16), Frequency::Weekly, None))
             .unwrap();
@@ -598,8 +558,7 @@ mod tests {
 
     #[test]
     fn change_of_day_mid_plan() {
-        let mut schedule =
-            Schedule::new(segment(ymd(2026, 1, 5), Frequency::Monthly, None), Some(6)).unwrap();
+        let mut schedule = Schedule::new(segment(ymd(2026, 1, 5), Frequency::Monthly, None), Some(6)).unwrap();
         schedule
             .change(segment(ymd(2026, 3, 10), Frequency::Monthly, Some(25)))
             .unwrap();
@@ -618,16 +577,12 @@ mod tests {
                 (6, ymd(2026, 5, 25), 1),
             ]
         );
-        assert_eq!(
-            schedule.next_after(ymd(2026, 3, 6)).map(|i| i.number),
-            Some(4)
-        );
+        assert_eq!(schedule.next_after(ymd(2026, 3, 6)).map(|i| i.number), Some(4));
     }
 
     #[test]
     fn next_after_sees_installments_rolled_into_the_next_month() {
-        let schedule =
-            Schedule::new(segment(ymd(2026, 1, 31), Frequency::Monthly, None), None).unwrap();
+        let schedule = Schedule::new(segment(ymd(2026, 1, 31), Frequency::Monthly, None), None).unwrap();
         // 31 January 2026 is a Saturday: due Monday 2 February.
         let first = schedule.next_after(ymd(2026, 2, 1)).unwrap();
         assert_eq!((first.number, first.due_date), (1, ymd(2026, 2, 2)));
@@ -653,9 +608,7 @@ mod tests {
             Err(ScheduleError::ZeroCount)
         );
         let mut schedule = Schedule::new(segment(start, Frequency::Weekly, None), None).unwrap();
-        let err = schedule
-            .change(segment(start, Frequency::Monthly, None))
-            .unwrap_err();
+        let err = schedule.change(segment(start, Frequency::Monthly, None)).unwrap_err();
         assert_eq!(
             err.to_string(),
             "a change must start strictly after 2026-01-01 (the current rule's start), got 2026-01-01"
@@ -665,8 +618,7 @@ mod tests {
 
     #[test]
     fn long_open_ended_horizons_are_cheap() {
-        let schedule =
-            Schedule::new(segment(ymd(2026, 1, 2), Frequency::Weekly, None), None).unwrap();
+        let schedule = Schedule::new(segment(ymd(2026, 1, 2), Frequency::Weekly, None), None).unwrap();
         assert_eq!(schedule.installments_until(ymd(2125, 12, 31)).count(), 5218);
         let far = schedule.next_after(ymd(200_000, 6, 1)).unwrap();
         assert!(far.due_date > ymd(200_000, 6, 1));

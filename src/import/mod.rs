@@ -10,9 +10,8 @@ use chrono::NaiveDate;
 
 use crate::domain::email::EmailAddress;
 use crate::domain::records::{
-    CardRecord, Channel, CustomerRecord, InvoiceKind, InvoiceRecord, Last4, MandateRecord,
-    PaymentMethodRef, PaymentRecord, PlanRecord, PlanState, PostalAddress, Reference, RowProblem,
-    parse_name,
+    CardRecord, Channel, CustomerRecord, InvoiceKind, InvoiceRecord, Last4, MandateRecord, PaymentMethodRef,
+    PaymentRecord, PlanRecord, PlanState, PostalAddress, Reference, RowProblem, parse_name,
 };
 use crate::domain::schedule::Frequency;
 use crate::sepa::text::Remittance;
@@ -81,20 +80,8 @@ impl ImportKind {
                 "day_of_month",
                 "description",
             ],
-            Self::Invoices => &[
-                "invoice_id",
-                "customer_reference",
-                "issued_on",
-                "amount",
-                "kind",
-            ],
-            Self::Payments => &[
-                "payment_id",
-                "customer_reference",
-                "received_on",
-                "amount",
-                "method",
-            ],
+            Self::Invoices => &["invoice_id", "customer_reference", "issued_on", "amount", "kind"],
+            Self::Payments => &["payment_id", "customer_reference", "received_on", "amount", "method"],
         }
     }
 
@@ -158,14 +145,25 @@ impl ImportError {
     }
 }
 
+/// A parsed file: the rows that parsed, and the problems of those that did not.
+///
+/// Both are kept so that the ledger checks (unknown customer, foreign mandate...) can run on
+/// the good rows too, and one refusal lists every bad row of the file.
+#[derive(Debug)]
+pub struct Parsed {
+    /// Records of the rows without problems.
+    pub batch: ImportBatch,
+    /// Problems of the other rows (empty when the whole file parsed).
+    pub problems: Vec<RowProblem>,
+}
+
 /// Parses one import file of the given kind; `today` refuses mandates signed in the future.
-pub fn parse(kind: ImportKind, bytes: &[u8], today: NaiveDate) -> Result<ImportBatch, ImportError> {
+///
+/// File-level problems (encoding, header, no rows) are errors; row problems are returned in
+/// [`Parsed::problems`].
+pub fn parse(kind: ImportKind, bytes: &[u8], today: NaiveDate) -> Result<Parsed, ImportError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count() as u64
-            + 1;
+        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() as u64 + 1;
         ImportError::Encoding { line }
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -178,8 +176,8 @@ pub fn parse(kind: ImportKind, bytes: &[u8], today: NaiveDate) -> Result<ImportB
         ImportKind::Invoices => ImportBatch::Invoices(table.records(invoice)),
         ImportKind::Payments => ImportBatch::Payments(table.records(payment)),
     };
-    table.finish()?;
-    Ok(batch)
+    let problems = table.finish()?;
+    Ok(Parsed { batch, problems })
 }
 
 fn reference(v: &str) -> Result<Reference, String> {
@@ -193,9 +191,7 @@ fn money(v: &str) -> Result<Money, String> {
 fn customer(r: &mut Row<'_>) -> Option<CustomerRecord> {
     let reference = r.required("reference", reference);
     let name = r.required("name", parse_name);
-    let email = r.optional("email", |v| {
-        EmailAddress::parse(v).map_err(|e| e.reason.to_owned())
-    });
+    let email = r.optional("email", |v| EmailAddress::parse(v).map_err(|e| e.reason.to_owned()));
     let address = PostalAddress::from_parts(
         r.value("street"),
         r.value("building"),
@@ -246,9 +242,7 @@ fn mandate(r: &mut Row<'_>, today: NaiveDate) -> Option<MandateRecord> {
         }
     });
     let channel = r.required("channel", Channel::parse);
-    let previous = r.optional("previous_mandate_id", |v| {
-        MandateId::parse(v).map_err(|e| e.reason)
-    });
+    let previous = r.optional("previous_mandate_id", |v| MandateId::parse(v).map_err(|e| e.reason));
     Some(MandateRecord {
         mandate_id: mandate_id?,
         customer: customer?,
@@ -295,20 +289,14 @@ fn plan(r: &mut Row<'_>) -> Option<PlanRecord> {
     let customer = r.required("customer_reference", reference);
     let method = r.required("mandate_id", |v| match v.strip_prefix("card:") {
         Some(last4) => Last4::parse(last4).map(PaymentMethodRef::Card),
-        None => MandateId::parse(v)
-            .map(PaymentMethodRef::Mandate)
-            .map_err(|e| e.reason),
+        None => MandateId::parse(v).map(PaymentMethodRef::Mandate).map_err(|e| e.reason),
     });
     let amount = r.required("amount", money);
-    let frequency = r.required("frequency", |v| {
-        v.parse::<Frequency>().map_err(|e| e.to_string())
-    });
+    let frequency = r.required("frequency", |v| v.parse::<Frequency>().map_err(|e| e.to_string()));
     let start_date = r.required("start_date", parse_date);
     let count = r.optional("count", |v| match v.parse::<u32>() {
         Ok(n) if n >= 1 => Ok(n),
-        _ => Err(
-            "expected a whole number of installments, at least 1 (empty = open-ended)".to_owned(),
-        ),
+        _ => Err("expected a whole number of installments, at least 1 (empty = open-ended)".to_owned()),
     });
     let day_of_month = r.optional("day_of_month", |v| match v.parse::<u8>() {
         Ok(d @ 1..=31) => Ok(d),

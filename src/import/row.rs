@@ -41,8 +41,7 @@ impl<'a> Table<'a> {
         if headers.iter().all(String::is_empty) {
             return Err(ImportError::Empty);
         }
-        let known =
-            |h: &str| kind.required_columns().contains(&h) || kind.optional_columns().contains(&h);
+        let known = |h: &str| kind.required_columns().contains(&h) || kind.optional_columns().contains(&h);
         let expected = || {
             let mut all = kind.required_columns().join(",");
             for optional in kind.optional_columns() {
@@ -85,10 +84,7 @@ impl<'a> Table<'a> {
     }
 
     /// Turns every data row into a record with `build`; rows with problems yield nothing.
-    pub(super) fn records<T>(
-        &mut self,
-        mut build: impl FnMut(&mut Row<'_>) -> Option<T>,
-    ) -> Vec<Numbered<T>> {
+    pub(super) fn records<T>(&mut self, mut build: impl FnMut(&mut Row<'_>) -> Option<T>) -> Vec<Numbered<T>> {
         let mut out = Vec::new();
         let mut record = StringRecord::new();
         loop {
@@ -116,11 +112,7 @@ impl<'a> Table<'a> {
                     line,
                     column: String::new(),
                     value: String::new(),
-                    reason: format!(
-                        "has {} fields, the header has {}",
-                        record.len(),
-                        self.headers.len()
-                    ),
+                    reason: format!("has {} fields, the header has {}", record.len(), self.headers.len()),
                 });
                 continue;
             }
@@ -139,15 +131,12 @@ impl<'a> Table<'a> {
         out
     }
 
-    /// Ends the read: every problem, or none and at least one row.
-    pub(super) fn finish(self) -> Result<(), ImportError> {
-        if !self.problems.is_empty() {
-            return Err(ImportError::rows(self.problems));
-        }
+    /// Ends the read: the row problems found, or an error when the file had no rows.
+    pub(super) fn finish(self) -> Result<Vec<RowProblem>, ImportError> {
         if self.rows == 0 {
             return Err(ImportError::Empty);
         }
-        Ok(())
+        Ok(self.problems)
     }
 }
 
@@ -177,19 +166,13 @@ impl Row<'_> {
     }
 
     /// A cell that must hold a valid value.
-    pub(super) fn required<T>(
-        &mut self,
-        column: &str,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Option<T> {
+    pub(super) fn required<T>(&mut self, column: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
         match self.value(column).map(str::to_owned) {
             None => {
                 self.problem(column, "", "is required");
                 None
             }
-            Some(v) => parse(&v)
-                .map_err(|reason| self.problem(column, &v, reason))
-                .ok(),
+            Some(v) => parse(&v).map_err(|reason| self.problem(column, &v, reason)).ok(),
         }
     }
 

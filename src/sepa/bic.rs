@@ -57,14 +57,7 @@ mod tests {
 
     #[test]
     fn refuses_bad_lengths_countries_and_placeholder() {
-        for bad in [
-            "COBADEF",
-            "COBADEFFXX",
-            "COBAZZFF",
-            "NOTPROVIDED",
-            "",
-            "CO!ADEFF",
-        ] {
+        for bad in ["COBADEF", "COBADEFFXX", "COBAZZFF", "NOTPROVIDED", "", "CO!ADEFF"] {
             let e = Bic::parse(bad).unwrap_err();
             assert_eq!(e.kind, "BIC");
             assert_eq!(e.input, bad);

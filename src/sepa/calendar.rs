@@ -158,8 +158,7 @@ fn shift_business_days(date: NaiveDate, n: u32, direction: Direction) -> NaiveDa
                 Direction::Backward => (jumped, current),
             };
             // The window excludes `current` itself.
-            let closed =
-                weekday_holidays_between(low, high) - u64::from(is_weekday_holiday(current));
+            let closed = weekday_holidays_between(low, high) - u64::from(is_weekday_holiday(current));
             left -= weeks * 5 - closed;
             current = jumped;
         } else {

@@ -21,9 +21,7 @@ pub struct Iban(iban::Iban);
 /// Countries of the SEPA scheme outside the EEA: their debtors need a postal address in
 /// every collection (EPC rulebook), so the collect job must know them.
 /// (EPC409-09 v8.0, Dec 2025; JE, GG and IM bank under GB IBANs.)
-const SEPA_NON_EEA: [&str; 12] = [
-    "AD", "AL", "CH", "GB", "GI", "MC", "MD", "ME", "MK", "RS", "SM", "VA",
-];
+const SEPA_NON_EEA: [&str; 12] = ["AD", "AL", "CH", "GB", "GI", "MC", "MD", "ME", "MK", "RS", "SM", "VA"];
 
 impl Iban {
     /// Parses electronic or grouped form; case and inner whitespace are forgiven.
@@ -39,9 +37,7 @@ impl Iban {
         compact.parse::<iban::Iban>().map(Self).map_err(|e| {
             let reason = match e {
                 iban::ParseIbanError::InvalidBaseIban { source } => match source {
-                    iban::ParseBaseIbanError::InvalidChecksum => {
-                        "check digits do not match (mod-97)".to_owned()
-                    }
+                    iban::ParseBaseIbanError::InvalidChecksum => "check digits do not match (mod-97)".to_owned(),
                     _ => "not of the form CCdd followed by up to 30 letters or digits".to_owned(),
                 },
                 iban::ParseIbanError::InvalidBban(_) => format!(

@@ -32,11 +32,7 @@ fn check<'a>(kind: &'static str, input: &'a str) -> Result<&'a str, ParseError> 
         ));
     }
     if id.starts_with('/') || id.ends_with('/') {
-        return Err(ParseError::new(
-            kind,
-            input,
-            "must not start or end with '/'",
-        ));
+        return Err(ParseError::new(kind, input, "must not start or end with '/'"));
     }
     if id.contains("//") {
         return Err(ParseError::new(kind, input, "must not contain '//'"));

@@ -34,8 +34,7 @@ impl Money {
     /// Parses a decimal amount written with `.` or `,` decimals and optional thousands
     /// separators (space, no-break space, `'`, or the other of `.`/`,` in groups of three).
     pub fn parse(input: &str) -> Result<Self, ParseError> {
-        let cents =
-            parse_cents(input).map_err(|reason| ParseError::new("amount", input, reason))?;
+        let cents = parse_cents(input).map_err(|reason| ParseError::new("amount", input, reason))?;
         Self::from_cents(cents).map_err(|e| ParseError {
             input: input.trim().to_owned(),
             ..e
@@ -71,10 +70,7 @@ fn parse_cents(input: &str) -> Result<i64, String> {
         .chars()
         .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\''))
         .collect();
-    if let Some(c) = s
-        .chars()
-        .find(|c| !c.is_ascii_digit() && *c != '.' && *c != ',')
-    {
+    if let Some(c) = s.chars().find(|c| !c.is_ascii_digit() && *c != '.' && *c != ',') {
         return Err(format!("unexpected character {c:?}"));
     }
     let (int_part, frac_part) = match s.rfind(['.', ',']) {
@@ -82,17 +78,11 @@ fn parse_cents(input: &str) -> Result<i64, String> {
         Some(pos) => {
             let sep = s.as_bytes()[pos];
             let frac = &s[pos + 1..];
-            let other_seps = s[..pos]
-                .bytes()
-                .filter(|b| *b == b'.' || *b == b',')
-                .count();
+            let other_seps = s[..pos].bytes().filter(|b| *b == b'.' || *b == b',').count();
             let same_sep_earlier = s[..pos].bytes().any(|b| b == sep);
             if (1..=2).contains(&frac.len()) {
                 if same_sep_earlier {
-                    return Err(format!(
-                        "uses '{}' both for decimals and thousands",
-                        sep as char
-                    ));
+                    return Err(format!("uses '{}' both for decimals and thousands", sep as char));
                 }
                 (&s[..pos], frac)
             } else if frac.len() == 3 && (same_sep_earlier || other_seps > 0) {
@@ -180,9 +170,7 @@ mod tests {
     use super::*;
 
     fn cents(s: &str) -> i64 {
-        Money::parse(s)
-            .unwrap_or_else(|e| panic!("{s}: {e}"))
-            .cents()
+        Money::parse(s).unwrap_or_else(|e| panic!("{s}: {e}")).cents()
     }
 
     #[test]

@@ -131,7 +131,8 @@ type Row = (
 
 type EventRow = (DateTime<Utc>, String, String, Option<String>);
 
-const SELECT: &str = "SELECT c.id, p.reference, cu.reference, cu.name, m.reference, c.due_date, c.amount_cents, c.currency,
+const SELECT: &str =
+    "SELECT c.id, p.reference, cu.reference, cu.name, m.reference, c.due_date, c.amount_cents, c.currency,
         c.status, c.attempt, c.installment, c.end_to_end_id, c.sequence_type, c.failure_reason
  FROM collections c
  JOIN plans p ON p.id = c.plan_id
@@ -146,12 +147,10 @@ fn to_row(r: Row) -> Result<CollectionRow, StoreError> {
         customer_name: r.3,
         mandate_id: r.4,
         due_date: r.5,
-        amount: Money::from_cents(r.6)
-            .map_err(|e| StoreError::Corrupt(format!("collection {}: {e}", r.0)))?,
+        amount: Money::from_cents(r.6).map_err(|e| StoreError::Corrupt(format!("collection {}: {e}", r.0)))?,
         currency: r.7,
-        status: CollectionStatus::parse(&r.8).ok_or_else(|| {
-            StoreError::Corrupt(format!("collection {} has status {:?}", r.0, r.8))
-        })?,
+        status: CollectionStatus::parse(&r.8)
+            .ok_or_else(|| StoreError::Corrupt(format!("collection {} has status {:?}", r.0, r.8)))?,
         attempt: r.9,
         installment: r.10,
         end_to_end_id: r.11,
@@ -214,12 +213,7 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let events = events
             .into_iter()
-            .map(|(at, kind, detail, file)| TimelineEvent {
-                at,
-                kind,
-                detail,
-                file,
-            })
+            .map(|(at, kind, detail, file)| TimelineEvent { at, kind, detail, file })
             .collect();
         Ok(Some((to_row(row)?, events)))
     }

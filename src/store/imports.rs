@@ -7,8 +7,8 @@ use chrono::{NaiveDate, Utc};
 use super::plans::{PlanSync, sync_plan};
 use super::{BeginWrite, CreditorKey, Doing, Store, StoreError, dispatch};
 use crate::domain::records::{
-    CardRecord, CustomerRecord, InvoiceRecord, MandateRecord, Numbered, PaymentMethodRef,
-    PaymentRecord, PlanRecord, RowProblem,
+    CardRecord, CustomerRecord, InvoiceRecord, MandateRecord, Numbered, PaymentMethodRef, PaymentRecord, PlanRecord,
+    RowProblem,
 };
 
 /// One parsed import file.
@@ -46,10 +46,7 @@ pub struct ImportCounts {
 impl ImportCounts {
     /// True when the file changed nothing at all.
     pub fn is_noop(&self) -> bool {
-        self.inserted == 0
-            && self.updated == 0
-            && self.amendments == 0
-            && self.collections_changed == 0
+        self.inserted == 0 && self.updated == 0 && self.amendments == 0 && self.collections_changed == 0
     }
 }
 
@@ -72,11 +69,7 @@ fn problem(line: u64, column: &str, value: &str, reason: impl Into<String>) -> R
 }
 
 /// Flags a natural key seen twice in one file: the second row would silently win otherwise.
-fn check_duplicates<'a>(
-    keys: impl Iterator<Item = (u64, &'a str)>,
-    column: &str,
-    problems: &mut Vec<RowProblem>,
-) {
+fn check_duplicates<'a>(keys: impl Iterator<Item = (u64, &'a str)>, column: &str, problems: &mut Vec<RowProblem>) {
     let mut seen: HashMap<&str, u64> = HashMap::new();
     for (line, key) in keys {
         if let Some(first) = seen.insert(key, line) {
@@ -93,15 +86,13 @@ fn check_duplicates<'a>(
 /// Loads a `reference → id` map with one query (shared by every import that names customers).
 macro_rules! customer_ids {
     ($tx:expr, $creditor:expr) => {
-        sqlx::query_as::<_, (String, i64)>(
-            "SELECT reference, id FROM customers WHERE creditor_id = $1",
-        )
-        .bind($creditor.0)
-        .fetch_all(&mut *$tx)
-        .await
-        .doing("reading customers")?
-        .into_iter()
-        .collect::<HashMap<String, i64>>()
+        sqlx::query_as::<_, (String, i64)>("SELECT reference, id FROM customers WHERE creditor_id = $1")
+            .bind($creditor.0)
+            .fetch_all(&mut *$tx)
+            .await
+            .doing("reading customers")?
+            .into_iter()
+            .collect::<HashMap<String, i64>>()
     };
 }
 
@@ -217,17 +208,20 @@ macro_rules! upsert_ledger_entry {
 impl Store {
     /// Applies one import file in one transaction, or refuses it whole.
     ///
+    /// `known` are problems already found in the file's other rows: the ledger checks still
+    /// run on `batch` so the refusal lists every bad row, and nothing is committed.
     /// `today` is the business date: plan changes take effect on installments from then on,
     /// and plans' collections are materialised up to a horizon after it.
     pub async fn import(
         &self,
         creditor: CreditorKey,
         batch: &ImportBatch,
+        known: Vec<RowProblem>,
         today: NaiveDate,
     ) -> Result<ImportOutcome, StoreError> {
         let now = Utc::now();
         let mut counts = ImportCounts::default();
-        let mut problems = Vec::new();
+        let mut problems = known;
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await.doing("starting the import")?;
             match batch {

@@ -43,9 +43,7 @@ pub(super) fn terms_from_rows(rows: Vec<TermsRow>) -> Result<Vec<Terms>, super::
             Ok(Terms {
                 effective_from,
                 amount: Money::from_cents(cents).map_err(|e| corrupt(e.to_string()))?,
-                frequency: frequency
-                    .parse::<Frequency>()
-                    .map_err(|e| corrupt(e.to_string()))?,
+                frequency: frequency.parse::<Frequency>().map_err(|e| corrupt(e.to_string()))?,
                 day_of_month: dom
                     .map(u8::try_from)
                     .transpose()
@@ -56,21 +54,16 @@ pub(super) fn terms_from_rows(rows: Vec<TermsRow>) -> Result<Vec<Terms>, super::
 }
 
 /// Reads stored first-attempt collections into domain values.
-pub(super) fn existing_from_rows(
-    rows: Vec<ExistingRow>,
-) -> Result<Vec<Existing>, super::StoreError> {
+pub(super) fn existing_from_rows(rows: Vec<ExistingRow>) -> Result<Vec<Existing>, super::StoreError> {
     rows.into_iter()
         .map(|(id, installment, due_date, cents, open)| {
             Ok(Existing {
                 id,
                 installment: u32::try_from(installment).map_err(|_| {
-                    super::StoreError::Corrupt(format!(
-                        "collection {id} has installment {installment}"
-                    ))
+                    super::StoreError::Corrupt(format!("collection {id} has installment {installment}"))
                 })?,
                 due_date,
-                amount: Money::from_cents(cents)
-                    .map_err(|e| super::StoreError::Corrupt(e.to_string()))?,
+                amount: Money::from_cents(cents).map_err(|e| super::StoreError::Corrupt(e.to_string()))?,
                 open,
             })
         })
@@ -94,13 +87,9 @@ pub(super) fn describe(action: &Action) -> (&'static str, String) {
             amount,
         } => (
             "cancelled",
-            format!(
-                "installment {installment}, due {due_date}, {amount} EUR: skipped, plan paused"
-            ),
+            format!("installment {installment}, due {due_date}, {amount} EUR: skipped, plan paused"),
         ),
-        Action::Update {
-            due_date, amount, ..
-        } => ("rescheduled", format!("now due {due_date}, {amount} EUR")),
+        Action::Update { due_date, amount, .. } => ("rescheduled", format!("now due {due_date}, {amount} EUR")),
         Action::Remove { .. } => ("removed", String::new()),
         Action::Cancel { reason, .. } => ("cancelled", (*reason).to_owned()),
     }

@@ -17,8 +17,7 @@ pub enum Backend {
 
 /// The PostgreSQL server tests use: `COLLECTE_TEST_POSTGRES`, else the local one.
 pub fn postgres_admin_url() -> String {
-    std::env::var("COLLECTE_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+    std::env::var("COLLECTE_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
 /// The shared sample folder (`../shared/sepa-samples`); tests fail when it is missing.
@@ -65,10 +64,7 @@ impl TestDb {
                     .execute(&mut conn)
                     .await
                     .expect("create test database");
-                let base = admin
-                    .rsplit_once('/')
-                    .map_or(admin.as_str(), |(b, _)| b)
-                    .to_owned();
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
                 Self {
                     url: DatabaseUrl::Postgres(format!("{base}/{name}")),
                     dir,
