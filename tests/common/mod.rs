@@ -84,14 +84,11 @@ impl TestDb {
 
     /// Drops the PostgreSQL database (SQLite files go with the temp dir).
     pub async fn cleanup(self) {
-        if let Some(name) = &self.pg_name {
-            if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut conn)
-                .await;
-            }
+        if let Some(name) = &self.pg_name
+            && let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await
+        {
+            let drop = sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            let _ = sqlx::query(drop).execute(&mut conn).await;
         }
     }
 }
