@@ -20,15 +20,15 @@ pub struct EmailError {
     /// The address as given.
     pub input: String,
     /// What is wrong with it.
-    pub reason: &'static str,
+    pub reason: String,
 }
 
 impl EmailAddress {
     /// Parses an address; surrounding whitespace is trimmed.
     pub fn parse(input: &str) -> Result<Self, EmailError> {
-        let fail = |reason| EmailError {
+        let fail = |reason: &str| EmailError {
             input: input.to_owned(),
-            reason,
+            reason: reason.to_owned(),
         };
         let s = input.trim();
         if s.is_empty() {
@@ -37,10 +37,11 @@ impl EmailAddress {
         if s.len() > 254 {
             return Err(fail("is longer than 254 characters"));
         }
-        if s.chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
-        {
-            return Err(fail("contains a space, a control character or one of < > , ;"));
+        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(fail("contains a space or a control character"));
+        }
+        if s.chars().any(|c| matches!(c, '<' | '>' | ',' | ';')) {
+            return Err(fail("contains one of < > , ;"));
         }
         let Some((local, domain)) = s.split_once('@') else {
             return Err(fail("has no '@'"));
@@ -51,8 +52,13 @@ impl EmailAddress {
         let labels_ok = domain
             .split('.')
             .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
-        if !labels_ok || (!domain.contains('.') && domain != "localhost") {
-            return Err(fail("has no valid domain"));
+        if !labels_ok {
+            return Err(fail(&format!(
+                "domain {domain:?} has an empty or badly hyphenated label"
+            )));
+        }
+        if !domain.contains('.') && domain != "localhost" {
+            return Err(fail(&format!("domain {domain:?} has no dot")));
         }
         Ok(Self(s.to_owned()))
     }

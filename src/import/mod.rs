@@ -191,7 +191,7 @@ fn money(v: &str) -> Result<Money, String> {
 fn customer(r: &mut Row<'_>) -> Option<CustomerRecord> {
     let reference = r.required("reference", reference);
     let name = r.required("name", parse_name);
-    let email = r.optional("email", |v| EmailAddress::parse(v).map_err(|e| e.reason.to_owned()));
+    let email = r.optional("email", |v| EmailAddress::parse(v).map_err(|e| e.reason));
     let address = PostalAddress::from_parts(
         r.value("street"),
         r.value("building"),
