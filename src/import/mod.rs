@@ -357,3 +357,52 @@ fn payment(r: &mut Row<'_>) -> Option<PaymentRecord> {
         method: method?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        "2026-11-22".parse().unwrap()
+    }
+
+    #[test]
+    fn reads_excel_french_csv_with_bom_and_semicolons() {
+        let csv = "\u{feff}plan_id;customer_reference;mandate_id;amount;frequency;start_date;count;day_of_month;description\n\
+                   P1;C1;M1;1 234,56;Monthly;01/12/2026;;31;Abonnement été\n\
+                   P2;C1;card:4242;9.99;once;2026-12-10;1;;\n";
+        let parsed = parse(ImportKind::Plans, csv.as_bytes(), today()).unwrap();
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        let ImportBatch::Plans(rows) = parsed.batch else { panic!() };
+        assert_eq!(rows[0].line, 2);
+        assert_eq!(rows[0].record.amount.cents(), 123_456);
+        assert_eq!(rows[0].record.day_of_month, Some(31));
+        assert_eq!(rows[0].record.start_date, "2026-12-01".parse::<NaiveDate>().unwrap());
+        assert_eq!(rows[1].record.method, PaymentMethodRef::Card(Last4::parse("4242").unwrap()));
+        assert_eq!(rows[1].record.description, None);
+    }
+
+    #[test]
+    fn collects_every_problem_with_line_and_column() {
+        let csv = "mandate_id,customer_reference,iban,bic,signed_on,channel\n\
+                   M1,C1,US12 3456,,2026-01-01,paper\n\
+                   M2,C1,DE89370400440532013000,,2026-01-01,paper\n\
+                   M3,C1,GB29NWBK60161331926819,NOTABIC,2027-01-01,fax\n";
+        let parsed = parse(ImportKind::Mandates, csv.as_bytes(), today()).unwrap();
+        let where_: Vec<(u64, &str)> = parsed.problems.iter().map(|p| (p.line, p.column.as_str())).collect();
+        assert_eq!(where_, vec![(2, "iban"), (4, "bic"), (4, "signed_on"), (4, "channel")]);
+        let ImportBatch::Mandates(rows) = parsed.batch else { panic!() };
+        assert_eq!(rows.len(), 1, "the good row is kept for the ledger checks");
+    }
+
+    #[test]
+    fn refuses_unusable_files_whole() {
+        assert_eq!(parse(ImportKind::Cards, b"", today()).unwrap_err(), ImportError::Empty);
+        let e = parse(ImportKind::Cards, b"customer_reference,brand\nC1,Visa\n", today()).unwrap_err();
+        assert!(e.to_string().contains("missing column(s) last4, exp_month, exp_year, in_wallet"), "{e}");
+        let e = parse(ImportKind::Payments, b"payment_id,payment_id\n", today()).unwrap_err();
+        assert!(e.to_string().contains("appears twice") || e.to_string().contains("unknown"), "{e}");
+        let e = parse(ImportKind::Customers, b"reference,name\n\"C1,Ann\n", today());
+        assert!(e.is_err() || e.is_ok_and(|p| !p.problems.is_empty()));
+    }
+}
