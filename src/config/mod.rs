@@ -18,12 +18,11 @@ use std::ffi::OsString;
 use std::ops::RangeInclusive;
 use std::path::{Component, Path, PathBuf};
 
-use serde::Deserialize;
-
 use crate::sepa::text::{AddressText, Name, SepaText};
 use crate::sepa::{Bic, CountryCode, CreditorId, Iban, ParseError};
 
 pub use crate::domain::email::EmailAddress;
+pub use crate::sepa::pain008::{AddressStyle, LocalInstrument, Pain008Version};
 pub use crate::store::DatabaseUrl;
 pub use error::ConfigError;
 pub use schedule::{CronExpr, Job, JobSchedule, Schedule, UnknownJob};
@@ -136,43 +135,11 @@ pub struct PostalAddress {
     pub country: CountryCode,
 }
 
-/// The pain.008 message version a bank takes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
-pub enum PainVersion {
-    /// ISO 2019 messages, the EPC 2025 rulebook's version (the default).
-    #[serde(rename = "pain.008.001.08")]
-    V08,
-    /// The 2009 version some banks still require.
-    #[serde(rename = "pain.008.001.02")]
-    V02,
-}
-
-/// How postal addresses are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AddressStyle {
-    /// Street, building, postcode, town, country in their own elements.
-    Structured,
-    /// Town and country structured, the rest in at most two address lines.
-    Hybrid,
-}
-
-/// The direct-debit scheme of the files (`LclInstrm/Cd`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
-pub enum LocalInstrument {
-    /// SEPA Core: consumers, 8 weeks' no-questions refund right.
-    #[serde(rename = "CORE")]
-    Core,
-    /// SEPA B2B: business debtors, no refund right, mandate registered with their bank.
-    #[serde(rename = "B2B")]
-    B2b,
-}
-
 /// What the creditor's bank expects in a pain.008 file; banks differ, so this is data.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct BankProfile {
     /// Message version (default pain.008.001.08).
-    pub pain_version: PainVersion,
+    pub pain_version: Pain008Version,
     /// Write creditor and debtor BICs (default true); false for IBAN-only banks.
     pub include_bic: bool,
     /// Send a mandate's first collection as FRST (default true) or everything as RCUR.
@@ -494,7 +461,7 @@ fn email(src: &Source<'_>, key: &str, input: &str) -> Result<EmailAddress, Confi
 
 fn bank_profile(src: &Source<'_>, raw: raw::RawBank) -> Result<BankProfile, ConfigError> {
     Ok(BankProfile {
-        pain_version: raw.pain_version.unwrap_or(PainVersion::V08),
+        pain_version: raw.pain_version.unwrap_or(Pain008Version::V08),
         include_bic: raw.include_bic.unwrap_or(true),
         use_frst: raw.use_frst.unwrap_or(true),
         use_fnal: raw.use_fnal.unwrap_or(false),

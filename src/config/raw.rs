@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{AddressStyle, LocalInstrument, PainVersion};
+use super::{AddressStyle, LocalInstrument, Pain008Version};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,7 +52,7 @@ pub(super) struct RawAddress {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawBank {
-    pub pain_version: Option<PainVersion>,
+    pub pain_version: Option<Pain008Version>,
     pub include_bic: Option<bool>,
     pub use_frst: Option<bool>,
     pub use_fnal: Option<bool>,

@@ -123,7 +123,7 @@ fn the_example_writes_every_key_once() {
 fn defaults_apply_when_sections_are_absent() {
     let config = ok(MINIMAL);
     let bank = &config.bank;
-    assert_eq!(bank.pain_version, PainVersion::V08);
+    assert_eq!(bank.pain_version, Pain008Version::V08);
     assert!(bank.include_bic && bank.use_frst && !bank.use_fnal);
     assert!(bank.batch_booking && bank.group_ctrl_sum);
     assert_eq!(bank.address_style, AddressStyle::Structured);
@@ -359,7 +359,7 @@ max_transactions_per_file = 500
 "#
     ));
     let expected = BankProfile {
-        pain_version: PainVersion::V02,
+        pain_version: Pain008Version::V02,
         include_bic: false,
         use_frst: false,
         use_fnal: true,
@@ -470,7 +470,7 @@ fn bad_values_give_one_line_naming_key_and_value() {
         ),
         (
             append("\n[bank]\npain_version = \"pain.008.001.09\"\n"),
-            r#"collecte.toml:16:16: bank.pain_version = "pain.008.001.09": expected "pain.008.001.08" or "pain.008.001.02""#,
+            r#"collecte.toml:16:16: bank.pain_version = "pain.008.001.09": expected "pain.008.001.02" or "pain.008.001.08""#,
         ),
         (
             append("\n[bank]\naddress_style = \"unstructured\"\n"),

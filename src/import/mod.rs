@@ -373,12 +373,17 @@ mod tests {
                    P2;C1;card:4242;9.99;once;2026-12-10;1;;\n";
         let parsed = parse(ImportKind::Plans, csv.as_bytes(), today()).unwrap();
         assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-        let ImportBatch::Plans(rows) = parsed.batch else { panic!() };
+        let ImportBatch::Plans(rows) = parsed.batch else {
+            panic!()
+        };
         assert_eq!(rows[0].line, 2);
         assert_eq!(rows[0].record.amount.cents(), 123_456);
         assert_eq!(rows[0].record.day_of_month, Some(31));
         assert_eq!(rows[0].record.start_date, "2026-12-01".parse::<NaiveDate>().unwrap());
-        assert_eq!(rows[1].record.method, PaymentMethodRef::Card(Last4::parse("4242").unwrap()));
+        assert_eq!(
+            rows[1].record.method,
+            PaymentMethodRef::Card(Last4::parse("4242").unwrap())
+        );
         assert_eq!(rows[1].record.description, None);
     }
 
@@ -391,7 +396,9 @@ mod tests {
         let parsed = parse(ImportKind::Mandates, csv.as_bytes(), today()).unwrap();
         let where_: Vec<(u64, &str)> = parsed.problems.iter().map(|p| (p.line, p.column.as_str())).collect();
         assert_eq!(where_, vec![(2, "iban"), (4, "bic"), (4, "signed_on"), (4, "channel")]);
-        let ImportBatch::Mandates(rows) = parsed.batch else { panic!() };
+        let ImportBatch::Mandates(rows) = parsed.batch else {
+            panic!()
+        };
         assert_eq!(rows.len(), 1, "the good row is kept for the ledger checks");
     }
 
@@ -399,9 +406,16 @@ mod tests {
     fn refuses_unusable_files_whole() {
         assert_eq!(parse(ImportKind::Cards, b"", today()).unwrap_err(), ImportError::Empty);
         let e = parse(ImportKind::Cards, b"customer_reference,brand\nC1,Visa\n", today()).unwrap_err();
-        assert!(e.to_string().contains("missing column(s) last4, exp_month, exp_year, in_wallet"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("missing column(s) last4, exp_month, exp_year, in_wallet"),
+            "{e}"
+        );
         let e = parse(ImportKind::Payments, b"payment_id,payment_id\n", today()).unwrap_err();
-        assert!(e.to_string().contains("appears twice") || e.to_string().contains("unknown"), "{e}");
+        assert!(
+            e.to_string().contains("appears twice") || e.to_string().contains("unknown"),
+            "{e}"
+        );
         let e = parse(ImportKind::Customers, b"reference,name\n\"C1,Ann\n", today());
         assert!(e.is_err() || e.is_ok_and(|p| !p.problems.is_empty()));
     }

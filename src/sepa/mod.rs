@@ -11,6 +11,7 @@ pub mod error;
 pub mod iban;
 pub mod id;
 pub mod money;
+pub mod pain008;
 pub mod text;
 
 pub use bic::Bic;
