@@ -54,14 +54,7 @@ fn applied(outcome: ImportOutcome) -> ImportCounts {
 
 async fn import_demo(store: &Store, creditor: CreditorKey) {
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
-    for kind in [
-        ImportKind::Customers,
-        ImportKind::Mandates,
-        ImportKind::Cards,
-        ImportKind::Plans,
-        ImportKind::Invoices,
-        ImportKind::Payments,
-    ] {
+    for kind in ImportKind::ALL {
         let csv = std::fs::read_to_string(demo.join(format!("{}.csv", kind.name()))).unwrap();
         applied(import(store, creditor, kind, &csv).await);
     }
@@ -128,14 +121,7 @@ async fn demo_import_is_idempotent(backend: Backend) {
         first.len()
     );
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
-    for kind in [
-        ImportKind::Customers,
-        ImportKind::Mandates,
-        ImportKind::Cards,
-        ImportKind::Plans,
-        ImportKind::Invoices,
-        ImportKind::Payments,
-    ] {
+    for kind in ImportKind::ALL {
         let csv = std::fs::read_to_string(demo.join(format!("{}.csv", kind.name()))).unwrap();
         let c = applied(import(&store, creditor, kind, &csv).await);
         assert!(c.is_noop(), "{kind:?} re-import changed something: {c:?}");

@@ -42,15 +42,6 @@ fn parse_target(s: &str) -> Result<Target, String> {
         .map_err(|_| "expected customers, mandates, cards, plans, invoices, payments or all".to_owned())
 }
 
-const ORDER: [ImportKind; 6] = [
-    ImportKind::Customers,
-    ImportKind::Mandates,
-    ImportKind::Cards,
-    ImportKind::Plans,
-    ImportKind::Invoices,
-    ImportKind::Payments,
-];
-
 /// Imports one file or a folder of files, each all or nothing.
 pub async fn run(explicit_config: Option<&Path>, args: ImportArgs) -> Result<(), CliError> {
     let files: Vec<(ImportKind, PathBuf)> = match args.kind {
@@ -62,7 +53,7 @@ pub async fn run(explicit_config: Option<&Path>, args: ImportArgs) -> Result<(),
                     args.file.display()
                 )));
             }
-            ORDER
+            ImportKind::ALL
                 .iter()
                 .map(|k| (*k, args.file.join(format!("{}.csv", k.name()))))
                 .filter(|(_, p)| p.exists())

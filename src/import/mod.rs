@@ -40,6 +40,16 @@ pub enum ImportKind {
 }
 
 impl ImportKind {
+    /// Every kind, in dependency order (customers before what names them).
+    pub const ALL: [Self; 6] = [
+        Self::Customers,
+        Self::Mandates,
+        Self::Cards,
+        Self::Plans,
+        Self::Invoices,
+        Self::Payments,
+    ];
+
     /// Required columns, in documentation order.
     pub fn required_columns(self) -> &'static [&'static str] {
         match self {

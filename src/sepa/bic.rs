@@ -1,8 +1,5 @@
 //! Business Identifier Codes (ISO 9362).
 
-use std::fmt;
-use std::str::FromStr;
-
 use super::ParseError;
 
 /// A BIC of 8 or 11 characters with a real country code.
@@ -26,24 +23,7 @@ impl Bic {
     }
 }
 
-impl fmt::Display for Bic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for Bic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Bic({})", self.0)
-    }
-}
-
-impl FromStr for Bic {
-    type Err = ParseError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
+text_newtype_traits!(Bic);
 
 #[cfg(test)]
 mod tests {

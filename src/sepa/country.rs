@@ -1,8 +1,5 @@
 //! ISO 3166-1 alpha-2 country codes.
 
-use std::fmt;
-use std::str::FromStr;
-
 use super::ParseError;
 
 /// A real ISO 3166-1 alpha-2 country code, upper case (`Ctry` in postal addresses).
@@ -30,24 +27,7 @@ impl CountryCode {
     }
 }
 
-impl fmt::Display for CountryCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Debug for CountryCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CountryCode({})", self.as_str())
-    }
-}
-
-impl FromStr for CountryCode {
-    type Err = ParseError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
+text_newtype_traits!(CountryCode);
 
 #[cfg(test)]
 mod tests {

@@ -1,8 +1,5 @@
 //! SEPA creditor identifiers (ICS / Gläubiger-ID).
 
-use std::fmt;
-use std::str::FromStr;
-
 use super::ParseError;
 
 /// A creditor identifier whose check digits are right.
@@ -27,24 +24,7 @@ impl CreditorId {
     }
 }
 
-impl fmt::Display for CreditorId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for CreditorId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CreditorId({})", self.0)
-    }
-}
-
-impl FromStr for CreditorId {
-    type Err = ParseError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
+text_newtype_traits!(CreditorId);
 
 #[cfg(test)]
 mod tests {

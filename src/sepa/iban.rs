@@ -5,7 +5,6 @@
 //! collecte needs.
 
 use std::fmt;
-use std::str::FromStr;
 
 use iban::IbanLike;
 
@@ -81,18 +80,7 @@ impl fmt::Display for Iban {
     }
 }
 
-impl fmt::Debug for Iban {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Iban({})", self.as_str())
-    }
-}
-
-impl FromStr for Iban {
-    type Err = ParseError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
+text_newtype_traits!(Iban, without Display);
 
 #[cfg(test)]
 mod tests {

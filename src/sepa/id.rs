@@ -4,9 +4,6 @@
 //! set, no leading or trailing `/`, no `//`. Each is its own type so that an end-to-end id can
 //! never be passed where a mandate id is expected.
 
-use std::fmt;
-use std::str::FromStr;
-
 use super::ParseError;
 use super::text::is_sepa_char;
 
@@ -58,24 +55,7 @@ macro_rules! scheme_identifier {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, concat!(stringify!($name), "({})"), self.0)
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = ParseError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::parse(s)
-            }
-        }
+        super::text_newtype_traits!($name);
     };
 }
 

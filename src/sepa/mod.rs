@@ -3,6 +3,34 @@
 //! Everything here takes values or bytes in and gives values or bytes out, so the rules of the
 //! scheme can be tested (and fuzzed) without any of the machinery around them.
 
+/// Implements `Debug` (`Type(value)`), `FromStr` (through `parse`) and, unless the type prints
+/// itself differently, `Display` (`as_str`) for a string newtype of this layer.
+macro_rules! text_newtype_traits {
+    ($name:ident) => {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        text_newtype_traits!($name, without Display);
+    };
+    ($name:ident, without Display) => {
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, concat!(stringify!($name), "({})"), self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::sepa::ParseError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+    };
+}
+use text_newtype_traits;
+
 pub mod bic;
 pub mod calendar;
 pub mod country;
