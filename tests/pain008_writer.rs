@@ -1,9 +1,7 @@
 //! The pain.008 writer against the official XSDs (through `xmllint`), the summary reader and
 //! the EPC rules: every file written here is schema-validated, and read back.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use collecte::sepa::pain008::{
@@ -15,42 +13,7 @@ use collecte::sepa::text::{AddressText, Name, Remittance};
 use collecte::sepa::{Bic, CountryCode, CreditorId, EndToEndId, Iban, MandateId, MessageId, Money, PaymentInfoId};
 use proptest::prelude::*;
 
-/// The shared sample folder (XSDs and bank files). The one place to adjust when the crate
-/// moves: in the project, the crate root is `/work/main`, so this becomes `/../shared/...`.
-fn sepa_samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/sepa-samples"))
-}
-
-fn xsd(version: Pain008Version) -> PathBuf {
-    let path = sepa_samples()
-        .join("xsd")
-        .join(format!("{}.xsd", version.message_name()));
-    assert!(path.is_file(), "XSD missing: {}", path.display());
-    path
-}
-
-/// Validates `xml` with `xmllint --schema`; panics (fails the test) when xmllint is missing.
-fn assert_valid(xml: &[u8], version: Pain008Version) {
-    let mut file = tempfile::NamedTempFile::new().unwrap();
-    file.write_all(xml).unwrap();
-    file.flush().unwrap();
-    let out = Command::new("xmllint")
-        .arg("--noout")
-        .arg("--schema")
-        .arg(xsd(version))
-        .arg(file.path())
-        .output()
-        .unwrap_or_else(|e| panic!("xmllint could not run (is libxml2-utils installed?): {e}"));
-    if !out.status.success() {
-        let text = String::from_utf8_lossy(xml);
-        let head: String = text.chars().take(6000).collect();
-        panic!(
-            "{} refused the file:\n{}\n--- file start ---\n{head}",
-            version.message_name(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
+use common::assert_valid_pain008 as assert_valid;
 
 fn date(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -300,7 +263,7 @@ fn the_initiating_party_can_differ_from_the_creditor() {
 
 #[test]
 fn every_public_bank_sample_is_summarised_consistently() {
-    let dir = sepa_samples().join("public/pain.008");
+    let dir = common::shared_samples().join("public/pain.008");
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();

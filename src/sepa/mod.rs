@@ -40,6 +40,7 @@ pub mod iban;
 pub mod id;
 pub mod money;
 pub mod pain008;
+pub mod reports;
 pub mod text;
 
 pub use bic::Bic;

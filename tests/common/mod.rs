@@ -31,6 +31,35 @@ pub fn shared_samples() -> PathBuf {
     dir
 }
 
+/// Validates a pain.008 document with `xmllint --schema` against the official XSD of its
+/// version; fails the test when xmllint or the XSD is missing or the file is refused.
+pub fn assert_valid_pain008(xml: &[u8], version: collecte::sepa::pain008::Pain008Version) {
+    use std::io::Write;
+    let xsd = shared_samples()
+        .join("xsd")
+        .join(format!("{}.xsd", version.message_name()));
+    assert!(xsd.is_file(), "XSD missing: {}", xsd.display());
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    file.write_all(xml).expect("write temp file");
+    file.flush().expect("flush temp file");
+    let out = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&xsd)
+        .arg(file.path())
+        .output()
+        .unwrap_or_else(|e| panic!("xmllint could not run (is libxml2-utils installed?): {e}"));
+    if !out.status.success() {
+        let text = String::from_utf8_lossy(xml);
+        let head: String = text.chars().take(6000).collect();
+        panic!(
+            "{} refused the file:\n{}\n--- file start ---\n{head}",
+            version.message_name(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 /// A fresh, empty ledger location (a temporary SQLite file or a new PostgreSQL database).
 pub struct TestDb {
     pub url: DatabaseUrl,
