@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod import;
+pub mod jobs;
 pub mod sepa;
 pub mod store;
 pub mod telemetry;

@@ -8,6 +8,7 @@ mod collections;
 mod import;
 mod init;
 mod output;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +59,9 @@ pub enum Command {
     Collections(collections::ListArgs),
     /// Show one collection and its timeline (created, in file, settled, returned, ...).
     Show(collections::ShowArgs),
+    /// Run one job by hand (as the worker would): collect.
+    #[command(subcommand)]
+    Run(run::Job),
 }
 
 /// An error that maps to an exit code; its message is the one line printed on stderr.
@@ -127,5 +131,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Import(args) => import::run(cli.config.as_deref(), args).await,
         Command::Collections(args) => collections::list(cli.config.as_deref(), args).await,
         Command::Show(args) => collections::show(cli.config.as_deref(), args).await,
+        Command::Run(job) => run::run(cli.config.as_deref(), job).await,
     }
 }

@@ -1,5 +1,6 @@
 //! Business rules as pure functions of values and an explicit business date (never `today()`).
 
+pub mod collect;
 pub mod email;
 pub mod installments;
 pub mod plan_changes;

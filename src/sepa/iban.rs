@@ -62,6 +62,12 @@ impl Iban {
         self.0.country_code()
     }
 
+    /// The bank's identifier within the country, where the registry defines one: an IBAN
+    /// change to another bank is announced differently (SMNDA) from one within the same bank.
+    pub fn bank_identifier(&self) -> Option<&str> {
+        self.0.bank_identifier()
+    }
+
     /// Whether the account's country takes part in the SEPA schemes at all.
     pub fn is_sepa(&self) -> bool {
         sepa::iban::is_sepa_country(self.country())

@@ -5,6 +5,7 @@
 //! placeholders, `ON CONFLICT`, `RETURNING`) and a `match` on [`Store::dialect`] marks the
 //! few places they do not. Schemas live in `migrations/sqlite` and `migrations/postgres`.
 
+mod collect;
 mod collections;
 mod creditor;
 mod imports;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+pub use collect::{AssignConflict, Assignment, DueCollection, FileRow, GroupTotal, PendingAmendment, SchemeIdChange};
 pub use collections::{CollectionFilter, CollectionRow, CollectionStatus, TimelineEvent};
 pub use creditor::{CreditorKey, CreditorSnapshot};
 pub use imports::{ImportBatch, ImportCounts, ImportOutcome};

@@ -56,6 +56,14 @@ pub enum SequenceType {
 }
 
 impl SequenceType {
+    /// Every sequence type.
+    pub const ALL: [Self; 4] = [Self::Frst, Self::Rcur, Self::Ooff, Self::Fnal];
+
+    /// Reads a stored `SeqTp` code back.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     /// The ISO code written to `SeqTp`.
     pub fn code(self) -> &'static str {
         match self {

@@ -1,0 +1,290 @@
+//! What a collect run takes: which pending collections are due for the run date, with which
+//! requested collection date and sequence type, and which need a person instead.
+
+use std::collections::HashSet;
+
+use chrono::{Duration, NaiveDate};
+
+use crate::sepa::calendar;
+use crate::sepa::pain008::SequenceType;
+
+/// The bank-profile settings selection depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    /// TARGET2 business days between submission and the collection date (1 = D-1).
+    pub lead_days: u32,
+    /// Missed installments up to this many days late are still collected.
+    pub catch_up_days: u32,
+    /// Whether a mandate's first collection is sent as FRST (else RCUR).
+    pub use_frst: bool,
+    /// Whether a plan's last installment is sent as FNAL.
+    pub use_fnal: bool,
+}
+
+/// A pending collection, as far as selection needs to know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// Collection id.
+    pub id: i64,
+    /// Due date.
+    pub due_date: NaiveDate,
+    /// The plan is active (not paused, cancelled or completed).
+    pub plan_active: bool,
+    /// The plan is a one-off.
+    pub one_off: bool,
+    /// This is the plan's last installment.
+    pub last_installment: bool,
+    /// Mandate row id.
+    pub mandate: i64,
+    /// The mandate is active (not revoked or expired).
+    pub mandate_active: bool,
+    /// A first collection of the mandate was presented and not undone.
+    pub first_presented: bool,
+}
+
+/// What happens to a candidate in this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Into a file, to be collected on `requested_date`.
+    Collect {
+        /// `ReqdColltnDt`.
+        requested_date: NaiveDate,
+        /// `SeqTp`.
+        sequence: SequenceType,
+    },
+    /// Not collected; a person must look at it (shown as failed with the reason).
+    Review(String),
+    /// Left pending (its plan is paused: the resume decides).
+    Hold,
+}
+
+/// The earliest collection date a file submitted on `run_date` can ask for.
+pub fn reachable_date(run_date: NaiveDate, lead_days: u32) -> NaiveDate {
+    calendar::add_business_days(run_date, lead_days.max(1))
+}
+
+/// Decides every candidate due on or before the reachable date. Candidates must be sorted by
+/// due date then id, so that a mandate's earliest installment is the one presented as FRST.
+pub fn decide(candidates: &[Candidate], run_date: NaiveDate, rules: Rules) -> Vec<(i64, Decision)> {
+    let reachable = reachable_date(run_date, rules.lead_days);
+    let oldest_caught_up = run_date - Duration::days(i64::from(rules.catch_up_days));
+    let mut frst_in_run: HashSet<i64> = HashSet::new();
+    let mut out = Vec::with_capacity(candidates.len());
+    for c in candidates.iter().filter(|c| c.due_date <= reachable) {
+        let decision = if !c.plan_active {
+            Decision::Hold
+        } else if !c.mandate_active {
+            Decision::Review("the mandate is revoked or expired: not presented".to_owned())
+        } else if c.due_date < oldest_caught_up {
+            Decision::Review(format!(
+                "missed its due date {} by more than the {}-day catch-up window: retry or ignore it",
+                c.due_date, rules.catch_up_days
+            ))
+        } else {
+            let sequence = if c.one_off {
+                SequenceType::Ooff
+            } else if rules.use_frst && !c.first_presented && frst_in_run.insert(c.mandate) {
+                SequenceType::Frst
+            } else if rules.use_fnal && c.last_installment {
+                SequenceType::Fnal
+            } else {
+                SequenceType::Rcur
+            };
+            Decision::Collect {
+                requested_date: c.due_date.max(reachable),
+                sequence,
+            }
+        };
+        out.push((c.id, decision));
+    }
+    out
+}
+
+/// The amendment a collection must announce (`AmdmntInfDtls`), as stored strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AmendmentFields {
+    /// Previous UMR.
+    pub original_mandate_id: Option<String>,
+    /// Previous creditor identifier.
+    pub original_scheme_id: Option<String>,
+    /// Previous IBAN, or `SMNDA` when the debtor moved to another bank.
+    pub original_debtor_account: Option<String>,
+}
+
+impl AmendmentFields {
+    /// Whether there is anything to announce.
+    pub fn is_empty(&self) -> bool {
+        self.original_mandate_id.is_none()
+            && self.original_scheme_id.is_none()
+            && self.original_debtor_account.is_none()
+    }
+}
+
+/// Decides what a mandate's next collection announces: the oldest unannounced IBAN and UMR
+/// changes, and the creditor identifier in force when the mandate was last presented if it has
+/// changed since. A new IBAN at another bank is `SMNDA` (same mandate, new debtor agent); at the
+/// same bank the old IBAN itself.
+pub fn amendment_for(
+    mandate_changes: &[(&str, &str)],
+    current_iban: &crate::sepa::Iban,
+    scheme_changes_since_last_presented: &[&str],
+) -> AmendmentFields {
+    let first = |kind: &str| {
+        mandate_changes
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, old)| (*old).to_owned())
+    };
+    let original_debtor_account = first("iban").map(|old| match crate::sepa::Iban::parse(&old) {
+        Ok(old)
+            if old.bank_identifier() == current_iban.bank_identifier() && old.country() == current_iban.country() =>
+        {
+            old.as_str().to_owned()
+        }
+        _ => "SMNDA".to_owned(),
+    });
+    AmendmentFields {
+        original_mandate_id: first("mandate_id"),
+        original_scheme_id: scheme_changes_since_last_presented.first().map(|s| (*s).to_owned()),
+        original_debtor_account,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn cand(id: i64, due: &str, mandate: i64) -> Candidate {
+        Candidate {
+            id,
+            due_date: d(due),
+            plan_active: true,
+            one_off: false,
+            last_installment: false,
+            mandate,
+            mandate_active: true,
+            first_presented: false,
+        }
+    }
+
+    const RULES: Rules = Rules {
+        lead_days: 1,
+        catch_up_days: 30,
+        use_frst: true,
+        use_fnal: false,
+    };
+
+    #[test]
+    fn d_minus_one_in_target2_business_days() {
+        // Friday 2026-11-20 reaches Monday 23rd; Thursday 24 Dec 2026 reaches Monday 28th.
+        assert_eq!(reachable_date(d("2026-11-20"), 1), d("2026-11-23"));
+        assert_eq!(reachable_date(d("2026-12-24"), 1), d("2026-12-28"));
+        assert_eq!(reachable_date(d("2026-11-23"), 2), d("2026-11-25"));
+    }
+
+    #[test]
+    fn selects_due_and_caught_up_collections_only() {
+        let cands = vec![
+            cand(1, "2026-10-01", 10),
+            cand(2, "2026-11-10", 11),
+            cand(3, "2026-11-23", 12),
+            cand(4, "2026-11-24", 13),
+        ];
+        let out = decide(&cands, d("2026-11-20"), RULES);
+        assert_eq!(out.len(), 3, "the 24th is not reachable yet");
+        assert!(matches!(&out[0].1, Decision::Review(r) if r.contains("catch-up")));
+        assert_eq!(
+            out[1].1,
+            Decision::Collect {
+                requested_date: d("2026-11-23"),
+                sequence: SequenceType::Frst
+            }
+        );
+        assert_eq!(
+            out[2].1,
+            Decision::Collect {
+                requested_date: d("2026-11-23"),
+                sequence: SequenceType::Frst
+            }
+        );
+    }
+
+    #[test]
+    fn sequence_types_follow_the_profile() {
+        let mut a = cand(1, "2026-11-20", 10);
+        let b = cand(2, "2026-11-23", 10);
+        let mut once = cand(3, "2026-11-23", 11);
+        once.one_off = true;
+        let mut last = cand(4, "2026-11-23", 12);
+        last.first_presented = true;
+        last.last_installment = true;
+        let out = decide(&[a.clone(), b.clone(), once, last.clone()], d("2026-11-20"), RULES);
+        let seqs: Vec<_> = out
+            .iter()
+            .map(|(_, d)| match d {
+                Decision::Collect { sequence, .. } => *sequence,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            seqs,
+            vec![
+                SequenceType::Frst,
+                SequenceType::Rcur,
+                SequenceType::Ooff,
+                SequenceType::Rcur
+            ]
+        );
+        let fnal = Rules {
+            use_fnal: true,
+            use_frst: false,
+            ..RULES
+        };
+        a.first_presented = false;
+        let out = decide(&[a, b, last], d("2026-11-20"), fnal);
+        let seqs: Vec<_> = out
+            .iter()
+            .map(|(_, d)| match d {
+                Decision::Collect { sequence, .. } => *sequence,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(seqs, vec![SequenceType::Rcur, SequenceType::Rcur, SequenceType::Fnal]);
+    }
+
+    #[test]
+    fn amendments_announce_the_oldest_change() {
+        let new = crate::sepa::Iban::parse("DE89370400440532013000").unwrap();
+        let same_bank = "DE27370400440532013001"; // same BLZ 37040044
+        let a = amendment_for(&[("iban", "FR1420041010050500013M02606")], &new, &[]);
+        assert_eq!(a.original_debtor_account.as_deref(), Some("SMNDA"));
+        let check = crate::sepa::Iban::parse(same_bank);
+        if let Ok(old) = check {
+            let a = amendment_for(&[("iban", old.as_str())], &new, &[]);
+            assert_eq!(a.original_debtor_account.as_deref(), Some(old.as_str()));
+        }
+        let a = amendment_for(
+            &[("mandate_id", "OLD-1"), ("mandate_id", "OLD-2")],
+            &new,
+            &["FR72ZZZ123456"],
+        );
+        assert_eq!(a.original_mandate_id.as_deref(), Some("OLD-1"));
+        assert_eq!(a.original_scheme_id.as_deref(), Some("FR72ZZZ123456"));
+        assert!(amendment_for(&[], &new, &[]).is_empty());
+    }
+
+    #[test]
+    fn paused_plans_wait_and_revoked_mandates_need_review() {
+        let mut paused = cand(1, "2026-11-23", 10);
+        paused.plan_active = false;
+        let mut revoked = cand(2, "2026-11-23", 11);
+        revoked.mandate_active = false;
+        let out = decide(&[paused, revoked], d("2026-11-20"), RULES);
+        assert_eq!(out[0].1, Decision::Hold);
+        assert!(matches!(&out[1].1, Decision::Review(r) if r.contains("revoked")));
+    }
+}

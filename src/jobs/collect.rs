@@ -1,0 +1,358 @@
+//! `collect`: due installments → pain.008 files in the outbox, exactly once.
+//!
+//! 1. Finish any file a stopped run assigned but did not mark written (same MsgId, same
+//!    collections).
+//! 2. Materialise plans up to the horizon.
+//! 3. Decide (pure) which pending collections go now, with which date and sequence type;
+//!    refuse, with a reason, those the EPC rules or the mandate forbid.
+//! 4. Per file (at most `max_transactions_per_file`): assign in one transaction, write
+//!    atomically, mark written. A crash anywhere leaves each collection in at most one file,
+//!    and the next run completes what was assigned.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::JobError;
+use super::outbox::{sha256_of, write_atomically};
+use crate::config::Config;
+use crate::domain::collect::{AmendmentFields, Candidate, Decision, Rules, amendment_for, decide, reachable_date};
+use crate::sepa::Iban;
+use crate::sepa::money::format_cents;
+use crate::sepa::pain008::{
+    self, Creditor, GroupHeader, Pain008Writer, PaymentGroup, PostalAddress, Profile, RawAddress, RawTransaction,
+    SequenceType,
+};
+use crate::sepa::{MessageId, PaymentInfoId};
+use crate::store::{Assignment, CreditorKey, DueCollection, FileRow, Store};
+
+/// Totals of one (collection date, sequence type) group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupLine {
+    /// Requested collection date.
+    pub collection_date: NaiveDate,
+    /// FRST, RCUR, OOFF or FNAL.
+    pub sequence_type: &'static str,
+    /// Transactions.
+    pub count: u64,
+    /// Total, as a decimal string.
+    pub total: String,
+}
+
+/// One file written (or finished) by the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileLine {
+    /// File name in the outbox.
+    pub file: String,
+    /// Transactions.
+    pub transactions: i64,
+    /// Control sum.
+    pub total: String,
+    /// Whether it was left over by a stopped run and finished now.
+    pub recovered: bool,
+}
+
+/// What a collect run did (or, dry, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CollectReport {
+    /// Business date of the run.
+    pub date: Option<NaiveDate>,
+    /// Nothing was written.
+    pub dry_run: bool,
+    /// Files written.
+    pub files: Vec<FileLine>,
+    /// What went (or would go) into files, per group.
+    pub groups: Vec<GroupLine>,
+    /// Collections refused or needing review, with the reason (now `failed`).
+    pub failed: Vec<(i64, String)>,
+    /// Collections held because their plan is paused.
+    pub held: u64,
+    /// Collections of this business date already in files before the run.
+    pub already_in_files: i64,
+}
+
+fn profile(config: &Config) -> Profile {
+    let b = &config.bank;
+    Profile {
+        version: b.pain_version,
+        include_bic: b.include_bic,
+        batch_booking: b.batch_booking,
+        group_ctrl_sum: b.group_ctrl_sum,
+        address_style: b.address_style,
+        local_instrument: b.local_instrument,
+    }
+}
+
+fn creditor(config: &Config) -> Creditor {
+    let c = &config.creditor;
+    let a = &c.address;
+    let mut address = PostalAddress::new(a.town.clone(), a.country);
+    if let Some(street) = &a.street {
+        address = address.with_street(street.clone());
+    }
+    if let Some(building) = &a.building {
+        address = address.with_building_number(building.clone());
+    }
+    if let Some(postcode) = &a.postcode {
+        address = address.with_postcode(postcode.clone());
+    }
+    Creditor {
+        name: c.name.clone(),
+        iban: c.iban.clone(),
+        bic: c.bic.clone().filter(|_| config.bank.include_bic),
+        id: c.creditor_id.clone(),
+        address: Some(address),
+    }
+}
+
+fn rules(config: &Config) -> Rules {
+    Rules {
+        lead_days: config.bank.lead_days,
+        catch_up_days: config.bank.catch_up_days,
+        use_frst: config.bank.use_frst,
+        use_fnal: config.bank.use_fnal,
+    }
+}
+
+/// The end-to-end id of a collection attempt: one per collection row, so every return names
+/// exactly one attempt.
+pub fn end_to_end_id(collection_id: i64) -> String {
+    format!("E2E{collection_id:012}")
+}
+
+fn raw<'a>(c: &'a DueCollection, e2e: &'a str, amendment: &'a AmendmentFields) -> RawTransaction<'a> {
+    let address = match (c.town.as_deref(), c.country.as_deref()) {
+        (Some(town), Some(country)) => Some(RawAddress {
+            street: c.street.as_deref(),
+            building_number: c.building.as_deref(),
+            postcode: c.postcode.as_deref(),
+            town,
+            country,
+            lines: &[],
+        }),
+        _ => None,
+    };
+    RawTransaction {
+        end_to_end_id: e2e,
+        amount_cents: c.amount_cents,
+        mandate_id: &c.mandate_id,
+        mandate_signed_on: c.signed_on,
+        debtor_name: &c.debtor_name,
+        debtor_iban: &c.debtor_iban,
+        debtor_bic: c.debtor_bic.as_deref(),
+        debtor_address: address,
+        remittance: c.description.as_deref(),
+        original_mandate_id: amendment.original_mandate_id.as_deref(),
+        original_creditor_id: amendment.original_scheme_id.as_deref(),
+        original_debtor_account: amendment.original_debtor_account.as_deref(),
+    }
+}
+
+fn group_lines(items: &[Assignment]) -> Vec<GroupLine> {
+    let mut totals: Vec<((NaiveDate, &'static str), (u64, i64))> = Vec::new();
+    for i in items {
+        let key = (i.requested_date, i.sequence_type);
+        match totals.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, (n, sum))) => {
+                *n += 1;
+                *sum += i.amount_cents;
+            }
+            None => totals.push((key, (1, i.amount_cents))),
+        }
+    }
+    totals.sort_by_key(|(k, _)| *k);
+    totals
+        .into_iter()
+        .map(|((collection_date, sequence_type), (count, sum))| GroupLine {
+            collection_date,
+            sequence_type,
+            count,
+            total: format_cents(sum),
+        })
+        .collect()
+}
+
+/// Runs collect for `date`.
+pub async fn run(
+    config: &Config,
+    store: &Store,
+    creditor_key: CreditorKey,
+    date: NaiveDate,
+    dry_run: bool,
+) -> Result<CollectReport, JobError> {
+    let creditor = creditor(config);
+    let mut report = CollectReport {
+        date: Some(date),
+        dry_run,
+        ..Default::default()
+    };
+    report.already_in_files = store.collections_in_files(creditor_key, date).await?;
+    if !dry_run {
+        for file in store.unwritten_files(creditor_key).await? {
+            report
+                .files
+                .push(write_file(config, store, &creditor, &file, true).await?);
+        }
+        store.refresh_plans(creditor_key, date).await?;
+    }
+    let rules = rules(config);
+    let due = store
+        .due_collections(creditor_key, reachable_date(date, rules.lead_days))
+        .await?;
+    let candidates: Vec<Candidate> = due
+        .iter()
+        .map(|c| Candidate {
+            id: c.id,
+            due_date: c.due_date,
+            plan_active: c.plan_active,
+            one_off: c.one_off,
+            last_installment: c.last_installment,
+            mandate: c.mandate_key,
+            mandate_active: c.mandate_active,
+            first_presented: c.first_presented,
+        })
+        .collect();
+    let (amendments, scheme_changes) = store.pending_amendments(creditor_key).await?;
+    let mut changes_by_mandate: HashMap<i64, Vec<(&str, &str)>> = HashMap::new();
+    for a in &amendments {
+        changes_by_mandate
+            .entry(a.mandate_key)
+            .or_default()
+            .push((a.kind.as_str(), a.old_value.as_str()));
+    }
+    let by_id: HashMap<i64, &DueCollection> = due.iter().map(|c| (c.id, c)).collect();
+    let mut items = Vec::new();
+    let mut announced: HashMap<i64, ()> = HashMap::new();
+    for (id, decision) in decide(&candidates, date, rules) {
+        let Some(c) = by_id.get(&id) else { continue };
+        match decision {
+            Decision::Hold => report.held += 1,
+            Decision::Review(reason) => report.failed.push((id, reason)),
+            Decision::Collect {
+                requested_date,
+                sequence,
+            } => {
+                // A mandate's amendment is announced on its first collection of the run only.
+                let amendment = if announced.insert(c.mandate_key, ()).is_none() {
+                    let since: Vec<&str> = scheme_changes
+                        .iter()
+                        .filter(|s| s.changed_at > c.mandate_since)
+                        .map(|s| s.old_scheme_id.as_str())
+                        .collect();
+                    let changes = changes_by_mandate.get(&c.mandate_key).map_or(&[][..], Vec::as_slice);
+                    match Iban::parse(&c.debtor_iban) {
+                        Ok(iban) => amendment_for(changes, &iban, &since),
+                        Err(_) => AmendmentFields::default(),
+                    }
+                } else {
+                    AmendmentFields::default()
+                };
+                let e2e = end_to_end_id(id);
+                match pain008::check_transaction(&raw(c, &e2e, &amendment), &creditor, requested_date) {
+                    Err(refused) => report
+                        .failed
+                        .push((id, format!("not written to a bank file: {refused}"))),
+                    Ok(_) => items.push(Assignment {
+                        id,
+                        mandate_key: c.mandate_key,
+                        end_to_end_id: e2e,
+                        sequence_type: sequence.code(),
+                        requested_date,
+                        original_mandate_id: amendment.original_mandate_id,
+                        original_scheme_id: amendment.original_scheme_id,
+                        original_debtor_account: amendment.original_debtor_account,
+                        amount_cents: c.amount_cents,
+                    }),
+                }
+            }
+        }
+    }
+    report.groups = group_lines(&items);
+    if dry_run {
+        return Ok(report);
+    }
+    store.fail_collections(&report.failed).await?;
+    items.sort_by(|a, b| (a.requested_date, a.sequence_type, a.id).cmp(&(b.requested_date, b.sequence_type, b.id)));
+    let max = usize::try_from(config.bank.max_transactions_per_file)
+        .unwrap_or(usize::MAX)
+        .max(1);
+    for chunk in items.chunks(max) {
+        let file = store
+            .assign_file(creditor_key, date, config.bank.pain_version.message_name(), chunk)
+            .await??;
+        tracing::info!(file = %file.file_name, transactions = file.nb_of_txs, "collections assigned to a file");
+        report
+            .files
+            .push(write_file(config, store, &creditor, &file, false).await?);
+    }
+    Ok(report)
+}
+
+/// Writes (or finds already written) one assigned file and marks it written.
+async fn write_file(
+    config: &Config,
+    store: &Store,
+    creditor: &Creditor,
+    file: &FileRow,
+    recovered: bool,
+) -> Result<FileLine, JobError> {
+    let outbox = &config.folders.outbox;
+    let path = outbox.join(&file.file_name);
+    let sha = if path.exists() {
+        // The rename happened before the stop: the file is complete.
+        sha256_of(&path)?
+    } else {
+        let groups = store.file_groups(file).await?;
+        let collections = store.file_collections(file).await?;
+        let invalid = |what: String| JobError::Invalid(format!("file {}: {what}", file.file_name));
+        let header = GroupHeader {
+            message_id: MessageId::parse(&file.message_id).map_err(|e| invalid(e.to_string()))?,
+            created_at: file.created_at.with_timezone(&config.schedule.timezone).fixed_offset(),
+            initiating_party: None,
+            nb_of_txs: u64::try_from(file.nb_of_txs).unwrap_or_default(),
+            ctrl_sum_cents: file.ctrl_sum_cents,
+        };
+        let written = write_atomically(outbox, &file.file_name, |out| {
+            let mut writer = Pain008Writer::start(&mut *out, profile(config), creditor, &header)
+                .map_err(|e| invalid(e.to_string()))?;
+            let mut rows = collections.iter();
+            for (k, g) in groups.iter().enumerate() {
+                let sequence_type = SequenceType::from_code(&g.sequence_type)
+                    .ok_or_else(|| invalid(format!("unknown sequence type {:?}", g.sequence_type)))?;
+                let group = PaymentGroup {
+                    payment_info_id: PaymentInfoId::parse(&format!("{}-{}", file.message_id, k + 1))
+                        .map_err(|e| invalid(e.to_string()))?,
+                    sequence_type,
+                    collection_date: g.requested_date,
+                    nb_of_txs: u64::try_from(g.count).unwrap_or_default(),
+                    ctrl_sum_cents: g.sum_cents,
+                };
+                writer.begin_group(&group).map_err(|e| invalid(e.to_string()))?;
+                for c in rows.by_ref().take(usize::try_from(g.count).unwrap_or_default()) {
+                    let amendment = AmendmentFields {
+                        original_mandate_id: c.original_mandate_id.clone(),
+                        original_scheme_id: c.original_scheme_id.clone(),
+                        original_debtor_account: c.original_debtor_account.clone(),
+                    };
+                    let e2e = c.end_to_end_id.clone().unwrap_or_default();
+                    let tx = pain008::check_transaction(&raw(c, &e2e, &amendment), creditor, g.requested_date)
+                        .map_err(|e| invalid(format!("collection {} can no longer be written: {e}", c.id)))?;
+                    writer.transaction(&tx).map_err(|e| invalid(e.to_string()))?;
+                }
+                writer.end_group().map_err(|e| invalid(e.to_string()))?;
+            }
+            let out = writer.finish().map_err(|e| invalid(e.to_string()))?;
+            out.flush().map_err(|e| invalid(format!("cannot write: {e}")))
+        })?;
+        written?
+    };
+    store.mark_written(file, &sha).await?;
+    Ok(FileLine {
+        file: file.file_name.clone(),
+        transactions: file.nb_of_txs,
+        total: format_cents(file.ctrl_sum_cents),
+        recovered,
+    })
+}

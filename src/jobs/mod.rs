@@ -1,0 +1,23 @@
+//! The jobs: short orchestrations of store → pure domain → files or emails → store.
+
+pub mod collect;
+pub mod outbox;
+
+use crate::store::StoreError;
+
+/// Why a job stopped, with what it was doing.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The ledger failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A file could not be written, moved or read.
+    #[error(transparent)]
+    Outbox(#[from] outbox::OutboxError),
+    /// Another run took collections this one had chosen; nothing of this run was kept.
+    #[error(transparent)]
+    Conflict(#[from] crate::store::AssignConflict),
+    /// The configured creditor or a stored collection cannot be written as pain.008.
+    #[error("{0}")]
+    Invalid(String),
+}

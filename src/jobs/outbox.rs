@@ -1,0 +1,121 @@
+//! Writing a file so that it appears complete or not at all: temporary name in the same
+//! folder, fsync, rename, fsync of the folder.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// A file-system failure, with the path involved.
+#[derive(Debug, thiserror::Error)]
+#[error("{doing} {}: {source}", path.display())]
+pub struct OutboxError {
+    /// What was being done ("cannot write", "cannot rename to"...).
+    pub doing: &'static str,
+    /// The file or folder.
+    pub path: PathBuf,
+    /// The OS error.
+    pub source: io::Error,
+}
+
+fn err<'a>(doing: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> OutboxError + 'a {
+    move |source| OutboxError {
+        doing,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// A writer that hashes what passes through it, so the checksum costs no second read.
+pub struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of a file already in place (a file a crashed run finished renaming).
+pub fn sha256_of(path: &Path) -> Result<String, OutboxError> {
+    let mut file = File::open(path).map_err(err("cannot read", path))?;
+    let mut hasher = Sha256::new();
+    io::copy(&mut file, &mut hasher).map_err(err("cannot read", path))?;
+    Ok(hex(&hasher.finalize()))
+}
+
+/// Writes `dir/name` atomically with `fill`, returning its SHA-256. `fill` gets a buffered,
+/// hashing writer; if it fails, the temporary file is removed and nothing appears.
+pub fn write_atomically<E>(
+    dir: &Path,
+    name: &str,
+    fill: impl FnOnce(&mut Hashing<BufWriter<File>>) -> Result<(), E>,
+) -> Result<Result<String, E>, OutboxError> {
+    let final_path = dir.join(name);
+    let temp_path = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let file = File::create(&temp_path).map_err(err("cannot create", &temp_path))?;
+    let mut out = Hashing {
+        inner: BufWriter::with_capacity(1 << 20, file),
+        hasher: Sha256::new(),
+    };
+    if let Err(e) = fill(&mut out) {
+        drop(out);
+        let _ = fs::remove_file(&temp_path);
+        return Ok(Err(e));
+    }
+    let Hashing { inner, hasher } = out;
+    let file = inner.into_inner().map_err(|e| OutboxError {
+        doing: "cannot write",
+        path: temp_path.clone(),
+        source: e.into_error(),
+    })?;
+    file.sync_all().map_err(err("cannot sync", &temp_path))?;
+    drop(file);
+    fs::rename(&temp_path, &final_path).map_err(err("cannot rename into place", &final_path))?;
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(err("cannot sync folder", dir))?;
+    Ok(Ok(hex(&hasher.finalize())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_whole_files_or_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let sha = write_atomically::<()>(dir.path(), "a.xml", |w| {
+            w.write_all(b"<x/>").unwrap();
+            Ok(())
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(fs::read(dir.path().join("a.xml")).unwrap(), b"<x/>");
+        assert_eq!(sha, sha256_of(&dir.path().join("a.xml")).unwrap());
+        let failed = write_atomically(dir.path(), "b.xml", |w| {
+            w.write_all(b"half").unwrap();
+            Err("stop")
+        })
+        .unwrap();
+        assert_eq!(failed, Err("stop"));
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("a.xml")]);
+    }
+}

@@ -1,0 +1,464 @@
+//! The collect job's ledger operations: due collections, assigning them to a file in one
+//! transaction, and marking a file written.
+//!
+//! The order of writes is what makes "never collect twice" hold: a collection is assigned to
+//! a file (and can then never be assigned to another) before a byte is written; the file is
+//! marked written, and its collections submitted, only after it is complete in the outbox.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{BeginWrite, CreditorKey, Dialect, Doing, Store, StoreError, dispatch};
+use crate::domain::installments::Lifecycle;
+
+/// A collection with everything needed to decide on it and to write it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueCollection {
+    /// Collection id.
+    pub id: i64,
+    /// Due date.
+    pub due_date: NaiveDate,
+    /// Amount in cents.
+    pub amount_cents: i64,
+    /// The plan is active.
+    pub plan_active: bool,
+    /// The plan's current frequency is `once`.
+    pub one_off: bool,
+    /// The plan's last installment.
+    pub last_installment: bool,
+    /// Remittance text.
+    pub description: Option<String>,
+    /// Mandate row id.
+    pub mandate_key: i64,
+    /// UMR.
+    pub mandate_id: String,
+    /// Mandate status is active.
+    pub mandate_active: bool,
+    /// A first collection was presented and not undone.
+    pub first_presented: bool,
+    /// Signature date.
+    pub signed_on: NaiveDate,
+    /// When the mandate was last presented (or created, if never).
+    pub mandate_since: DateTime<Utc>,
+    /// Debtor name.
+    pub debtor_name: String,
+    /// Debtor IBAN.
+    pub debtor_iban: String,
+    /// Debtor BIC.
+    pub debtor_bic: Option<String>,
+    /// Address parts.
+    pub street: Option<String>,
+    /// Building number.
+    pub building: Option<String>,
+    /// Post code.
+    pub postcode: Option<String>,
+    /// Town.
+    pub town: Option<String>,
+    /// Country.
+    pub country: Option<String>,
+    /// Set once assigned: end-to-end id.
+    pub end_to_end_id: Option<String>,
+    /// Set once assigned: sequence type.
+    pub sequence_type: Option<String>,
+    /// Set once assigned: requested collection date.
+    pub requested_date: Option<NaiveDate>,
+    /// Set once assigned: amendment, previous UMR.
+    pub original_mandate_id: Option<String>,
+    /// Set once assigned: amendment, previous creditor identifier.
+    pub original_scheme_id: Option<String>,
+    /// Set once assigned: amendment, previous IBAN or `SMNDA`.
+    pub original_debtor_account: Option<String>,
+}
+
+const DUE_SELECT: &str = "SELECT c.id, c.due_date, c.amount_cents,
+        p.status = 'active' AS plan_active,
+        COALESCE((SELECT t.frequency FROM plan_terms t WHERE t.plan_id = p.id ORDER BY t.effective_from DESC LIMIT 1) = 'once', FALSE) AS one_off,
+        COALESCE(p.installment_count = c.installment, FALSE) AS last_installment,
+        p.description,
+        m.id AS mandate_key, m.reference AS mandate_id, m.status = 'active' AS mandate_active, m.first_presented,
+        m.signed_on, COALESCE(m.last_presented_at, m.created_at) AS mandate_since,
+        cu.name AS debtor_name, m.iban AS debtor_iban, m.bic AS debtor_bic,
+        cu.street, cu.building, cu.postcode, cu.town, cu.country,
+        c.end_to_end_id, c.sequence_type, c.requested_date,
+        c.original_mandate_id, c.original_scheme_id, c.original_debtor_account
+ FROM collections c
+ JOIN plans p ON p.id = c.plan_id
+ JOIN mandates m ON m.id = c.mandate_id
+ JOIN customers cu ON cu.id = c.customer_id";
+
+/// A pending amendment of a mandate, not yet announced to the bank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingAmendment {
+    /// Mandate row id.
+    pub mandate_key: i64,
+    /// `iban` or `mandate_id`.
+    pub kind: String,
+    /// The value before the change.
+    pub old_value: String,
+}
+
+/// A change of the creditor identifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemeIdChange {
+    /// The identifier before.
+    pub old_scheme_id: String,
+    /// When it changed.
+    pub changed_at: DateTime<Utc>,
+}
+
+/// One collection put into a file.
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    /// Collection id.
+    pub id: i64,
+    /// Mandate row id.
+    pub mandate_key: i64,
+    /// End-to-end id.
+    pub end_to_end_id: String,
+    /// FRST, RCUR, OOFF, FNAL.
+    pub sequence_type: &'static str,
+    /// Requested collection date.
+    pub requested_date: NaiveDate,
+    /// Amendment fields, as written.
+    pub original_mandate_id: Option<String>,
+    /// Previous creditor identifier.
+    pub original_scheme_id: Option<String>,
+    /// Previous IBAN or `SMNDA`.
+    pub original_debtor_account: Option<String>,
+    /// Amount in cents (for the file's control sum).
+    pub amount_cents: i64,
+}
+
+/// A collection file row.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FileRow {
+    /// Row id.
+    pub id: i64,
+    /// MsgId.
+    pub message_id: String,
+    /// File name in the outbox.
+    pub file_name: String,
+    /// Business date of the run that made it.
+    pub business_date: NaiveDate,
+    /// Message version.
+    pub pain_version: String,
+    /// Transactions.
+    pub nb_of_txs: i64,
+    /// Control sum.
+    pub ctrl_sum_cents: i64,
+    /// `CreDtTm`.
+    pub created_at: DateTime<Utc>,
+}
+
+/// One payment group of a file: its key and declared totals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupTotal {
+    /// Requested collection date.
+    pub requested_date: NaiveDate,
+    /// Sequence type.
+    pub sequence_type: String,
+    /// Transactions.
+    pub count: i64,
+    /// Total in cents.
+    pub sum_cents: i64,
+}
+
+/// Another run assigned some of the same collections first; nothing of this run was kept.
+#[derive(Debug, thiserror::Error)]
+#[error("collection {0} was taken by another collect run meanwhile; nothing was assigned, run again")]
+pub struct AssignConflict(pub i64);
+
+impl Store {
+    /// Materialises every active plan's installments up to the horizon after `today`.
+    pub async fn refresh_plans(&self, creditor: CreditorKey, today: NaiveDate) -> Result<u64, StoreError> {
+        let now = Utc::now();
+        dispatch!(self, pool => {
+            let mut tx = pool.begin_write().await.doing("starting the plan refresh")?;
+            type PlanKey = (i64, i64, Option<i64>, Option<i64>, Option<i64>);
+            let plans: Vec<PlanKey> = sqlx::query_as(
+                "SELECT id, customer_id, mandate_id, card_id, installment_count FROM plans WHERE creditor_id = $1 AND status = 'active' ORDER BY id",
+            )
+            .bind(creditor.0)
+            .fetch_all(&mut *tx)
+            .await
+            .doing("reading active plans")?;
+            let mut changed = 0;
+            for (id, customer_id, mandate_id, card_id, count) in plans {
+                let count = count.and_then(|c| u32::try_from(c).ok());
+                let plan = (id, creditor.0, customer_id, mandate_id, card_id, count);
+                changed += super::plans::materialize_plan!(tx, plan, Lifecycle::Active { skipped: None }, today, now);
+            }
+            tx.commit().await.doing("committing the plan refresh")?;
+            Ok(changed)
+        })
+    }
+
+    /// Pending mandate collections in no file, due on or before `until`, by due date then id.
+    pub async fn due_collections(
+        &self,
+        creditor: CreditorKey,
+        until: NaiveDate,
+    ) -> Result<Vec<DueCollection>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{DUE_SELECT} WHERE c.creditor_id = $1 AND c.status = 'pending' AND c.collection_file_id IS NULL AND c.due_date <= $2
+             ORDER BY c.due_date, c.id"
+        ));
+        dispatch!(self, pool => sqlx::query_as(sql)
+            .bind(creditor.0)
+            .bind(until)
+            .fetch_all(pool)
+            .await
+            .doing("reading due collections"))
+    }
+
+    /// Amendments not yet announced, and the creditor identifier's history.
+    pub async fn pending_amendments(
+        &self,
+        creditor: CreditorKey,
+    ) -> Result<(Vec<PendingAmendment>, Vec<SchemeIdChange>), StoreError> {
+        dispatch!(self, pool => {
+            let amendments: Vec<(i64, String, String)> = sqlx::query_as(
+                "SELECT a.mandate_id, a.kind, a.old_value FROM mandate_amendments a JOIN mandates m ON m.id = a.mandate_id
+                 WHERE m.creditor_id = $1 AND a.presented_in IS NULL ORDER BY a.id",
+            )
+            .bind(creditor.0)
+            .fetch_all(pool)
+            .await
+            .doing("reading mandate amendments")?;
+            let changes: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
+                "SELECT old_scheme_id, changed_at FROM creditor_scheme_id_changes WHERE creditor_id = $1 ORDER BY id",
+            )
+            .bind(creditor.0)
+            .fetch_all(pool)
+            .await
+            .doing("reading creditor identifier changes")?;
+            Ok((
+                amendments.into_iter().map(|(mandate_key, kind, old_value)| PendingAmendment { mandate_key, kind, old_value }).collect(),
+                changes.into_iter().map(|(old_scheme_id, changed_at)| SchemeIdChange { old_scheme_id, changed_at }).collect(),
+            ))
+        })
+    }
+
+    /// Creates a collection file (state `writing`) and assigns `items` to it, in one
+    /// transaction. Every item must still be pending and in no file, or nothing is kept.
+    pub async fn assign_file(
+        &self,
+        creditor: CreditorKey,
+        business_date: NaiveDate,
+        pain_version: &str,
+        items: &[Assignment],
+    ) -> Result<Result<FileRow, AssignConflict>, StoreError> {
+        let now = Utc::now();
+        let nb =
+            i64::try_from(items.len()).map_err(|_| StoreError::Corrupt("too many collections for one file".into()))?;
+        let sum: i64 = items.iter().map(|i| i.amount_cents).sum();
+        let dialect = self.dialect();
+        dispatch!(self, pool => {
+            let mut tx = pool.begin_write().await.doing("starting the file assignment")?;
+            if dialect == Dialect::Postgres {
+                // One assignment per creditor at a time; SQLite's BEGIN IMMEDIATE already is.
+                sqlx::query("SELECT pg_advisory_xact_lock(7321, CAST($1 AS INTEGER))")
+                    .bind(creditor.0)
+                    .execute(&mut *tx)
+                    .await
+                    .doing("locking the creditor's collect")?;
+            }
+            let provisional = format!("provisional-{}-{}", std::process::id(), now.timestamp_nanos_opt().unwrap_or_default());
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO collection_files (creditor_id, message_id, business_date, pain_version, state, nb_of_txs, ctrl_sum_cents, file_name, created_at)
+                 VALUES ($1, $2, $3, $4, 'writing', $5, $6, $2, $7) RETURNING id",
+            )
+            .bind(creditor.0)
+            .bind(&provisional)
+            .bind(business_date)
+            .bind(pain_version)
+            .bind(nb)
+            .bind(sum)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .doing("creating a collection file")?;
+            let message_id = format!("CLT-{}-{id:08}", business_date.format("%Y%m%d"));
+            sqlx::query("UPDATE collection_files SET message_id = $1, file_name = $2 WHERE id = $3")
+                .bind(&message_id)
+                .bind(format!("{message_id}.xml"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .doing("naming a collection file")?;
+            for item in items {
+                let done = sqlx::query(
+                    "UPDATE collections SET collection_file_id = $1, end_to_end_id = $2, sequence_type = $3, requested_date = $4,
+                       original_mandate_id = $5, original_scheme_id = $6, original_debtor_account = $7, updated_at = $8
+                     WHERE id = $9 AND status = 'pending' AND collection_file_id IS NULL",
+                )
+                .bind(id)
+                .bind(&item.end_to_end_id)
+                .bind(item.sequence_type)
+                .bind(item.requested_date)
+                .bind(&item.original_mandate_id)
+                .bind(&item.original_scheme_id)
+                .bind(&item.original_debtor_account)
+                .bind(now)
+                .bind(item.id)
+                .execute(&mut *tx)
+                .await
+                .doing("assigning a collection to a file")?;
+                if done.rows_affected() != 1 {
+                    tx.rollback().await.doing("rolling back the file assignment")?;
+                    return Ok(Err(AssignConflict(item.id)));
+                }
+                if item.original_mandate_id.is_some() || item.original_debtor_account.is_some() {
+                    sqlx::query("UPDATE mandate_amendments SET presented_in = $1 WHERE mandate_id = $2 AND presented_in IS NULL")
+                        .bind(item.id)
+                        .bind(item.mandate_key)
+                        .execute(&mut *tx)
+                        .await
+                        .doing("recording an announced amendment")?;
+                }
+                sqlx::query(
+                    "UPDATE mandates SET first_presented = (first_presented OR $1), last_presented_on = $2, last_presented_at = $3, updated_at = $3 WHERE id = $4",
+                )
+                .bind(item.sequence_type == "FRST")
+                .bind(item.requested_date)
+                .bind(now)
+                .bind(item.mandate_key)
+                .execute(&mut *tx)
+                .await
+                .doing("recording a mandate presentation")?;
+            }
+            let row: FileRow = sqlx::query_as(
+                "SELECT id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at FROM collection_files WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .doing("reading the new collection file")?;
+            tx.commit().await.doing("committing the file assignment")?;
+            Ok(Ok(row))
+        })
+    }
+
+    /// Files assigned but not yet marked written (a run stopped between the two).
+    pub async fn unwritten_files(&self, creditor: CreditorKey) -> Result<Vec<FileRow>, StoreError> {
+        dispatch!(self, pool => sqlx::query_as(
+            "SELECT id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at
+             FROM collection_files WHERE creditor_id = $1 AND state = 'writing' ORDER BY id",
+        )
+        .bind(creditor.0)
+        .fetch_all(pool)
+        .await
+        .doing("reading unwritten collection files"))
+    }
+
+    /// The payment groups of a file, in the order they are written.
+    pub async fn file_groups(&self, file: &FileRow) -> Result<Vec<GroupTotal>, StoreError> {
+        let rows: Vec<(NaiveDate, String, i64, i64)> = dispatch!(self, pool => sqlx::query_as(
+            "SELECT requested_date, sequence_type, COUNT(*), SUM(amount_cents) FROM collections WHERE collection_file_id = $1
+             GROUP BY requested_date, sequence_type ORDER BY requested_date, sequence_type",
+        )
+        .bind(file.id)
+        .fetch_all(pool)
+        .await
+        .doing("reading a file's payment groups")?);
+        Ok(rows
+            .into_iter()
+            .map(|(requested_date, sequence_type, count, sum_cents)| GroupTotal {
+                requested_date,
+                sequence_type,
+                count,
+                sum_cents,
+            })
+            .collect())
+    }
+
+    /// The collections of a file, in writing order (group by group, then by id).
+    pub async fn file_collections(&self, file: &FileRow) -> Result<Vec<DueCollection>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{DUE_SELECT} WHERE c.collection_file_id = $1 ORDER BY c.requested_date, c.sequence_type, c.id"
+        ));
+        dispatch!(self, pool => sqlx::query_as(sql).bind(file.id).fetch_all(pool).await.doing("reading a file's collections"))
+    }
+
+    /// Marks a file complete in the outbox and its collections submitted (idempotent).
+    pub async fn mark_written(&self, file: &FileRow, sha256: &str) -> Result<(), StoreError> {
+        let now = Utc::now();
+        dispatch!(self, pool => {
+            let mut tx = pool.begin_write().await.doing("starting to mark a file written")?;
+            let marked = sqlx::query("UPDATE collection_files SET state = 'written', sha256 = $1, written_at = $2 WHERE id = $3 AND state = 'writing'")
+                .bind(sha256)
+                .bind(now)
+                .bind(file.id)
+                .execute(&mut *tx)
+                .await
+                .doing("marking a file written")?;
+            if marked.rows_affected() == 1 {
+                sqlx::query(
+                    "INSERT INTO collection_events (collection_id, occurred_at, kind, detail, collection_file_id)
+                     SELECT id, $1, 'submitted', 'in ' || $2 || ' as ' || sequence_type || ', collection date ' || CAST(requested_date AS TEXT) || ', end-to-end id ' || end_to_end_id, $3
+                     FROM collections WHERE collection_file_id = $3 AND status = 'pending'",
+                )
+                .bind(now)
+                .bind(&file.file_name)
+                .bind(file.id)
+                .execute(&mut *tx)
+                .await
+                .doing("recording submissions")?;
+                sqlx::query("UPDATE collections SET status = 'submitted', updated_at = $1 WHERE collection_file_id = $2 AND status = 'pending'")
+                    .bind(now)
+                    .bind(file.id)
+                    .execute(&mut *tx)
+                    .await
+                    .doing("marking collections submitted")?;
+            }
+            tx.commit().await.doing("committing a written file")?;
+            Ok(())
+        })
+    }
+
+    /// Marks pending collections failed with a reason a person understands (e.g. refused by
+    /// the EPC checks, or missed beyond the catch-up window).
+    pub async fn fail_collections(&self, failures: &[(i64, String)]) -> Result<(), StoreError> {
+        let now = Utc::now();
+        dispatch!(self, pool => {
+            let mut tx = pool.begin_write().await.doing("starting to record failures")?;
+            for (id, reason) in failures {
+                let done = sqlx::query(
+                    "UPDATE collections SET status = 'failed', failure_reason = $1, updated_at = $2 WHERE id = $3 AND status = 'pending' AND collection_file_id IS NULL",
+                )
+                .bind(reason)
+                .bind(now)
+                .bind(*id)
+                .execute(&mut *tx)
+                .await
+                .doing("marking a collection failed")?;
+                if done.rows_affected() == 1 {
+                    sqlx::query("INSERT INTO collection_events (collection_id, occurred_at, kind, detail) VALUES ($1, $2, 'failed', $3)")
+                        .bind(*id)
+                        .bind(now)
+                        .bind(reason)
+                        .execute(&mut *tx)
+                        .await
+                        .doing("recording a failure")?;
+                }
+            }
+            tx.commit().await.doing("committing failures")?;
+            Ok(())
+        })
+    }
+
+    /// How many collections are already in files for a business date (for "nothing new").
+    pub async fn collections_in_files(
+        &self,
+        creditor: CreditorKey,
+        business_date: NaiveDate,
+    ) -> Result<i64, StoreError> {
+        dispatch!(self, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM collections c JOIN collection_files f ON f.id = c.collection_file_id WHERE f.creditor_id = $1 AND f.business_date = $2",
+        )
+        .bind(creditor.0)
+        .bind(business_date)
+        .fetch_one(pool)
+        .await
+        .doing("counting collections in files"))
+    }
+}
