@@ -151,7 +151,8 @@ fn raw<'a>(c: &'a DueCollection, e2e: &'a str, amendment: &'a AmendmentFields) -
 }
 
 fn group_lines(items: &[Assignment]) -> Vec<GroupLine> {
-    let mut totals: Vec<((NaiveDate, &'static str), (u64, i64))> = Vec::new();
+    type Totals = ((NaiveDate, &'static str), (u64, i64));
+    let mut totals: Vec<Totals> = Vec::new();
     for i in items {
         let key = (i.requested_date, i.sequence_type);
         match totals.iter_mut().find(|(k, _)| *k == key) {
