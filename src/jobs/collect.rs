@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::JobError;
-use super::outbox::{sha256_of, write_atomically};
+use super::outbox::{remove_stale_temporaries, sha256_of, write_atomically};
 use crate::config::Config;
 use crate::domain::collect::{AmendmentFields, Candidate, Decision, Rules, amendment_for, decide, reachable_date};
 use crate::sepa::Iban;
@@ -191,6 +191,10 @@ pub async fn run(
     };
     report.already_in_files = store.collections_in_files(creditor_key, date).await?;
     if !dry_run {
+        let removed = remove_stale_temporaries(&config.folders.outbox)?;
+        if removed > 0 {
+            tracing::warn!(removed, "removed temporary files of interrupted runs from the outbox");
+        }
         for file in store.unwritten_files(creditor_key).await? {
             report
                 .files

@@ -57,6 +57,30 @@ pub fn sha256_of(path: &Path) -> Result<String, OutboxError> {
     Ok(hex(&hasher.finalize()))
 }
 
+/// Removes temporary files left by writers that died (their process id no longer runs), so
+/// that nothing half-written lingers beside the bank's files.
+pub fn remove_stale_temporaries(dir: &Path) -> Result<usize, OutboxError> {
+    let mut removed = 0;
+    for entry in fs::read_dir(dir).map_err(err("cannot list", dir))? {
+        let entry = entry.map_err(err("cannot list", dir))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(pid) = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .and_then(|n| n.rsplit_once('.'))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            fs::remove_file(entry.path()).map_err(err("cannot remove", &entry.path()))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// Writes `dir/name` atomically with `fill`, returning its SHA-256. `fill` gets a buffered,
 /// hashing writer; if it fails, the temporary file is removed and nothing appears.
 pub fn write_atomically<E>(

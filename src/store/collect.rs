@@ -353,7 +353,7 @@ impl Store {
     /// The payment groups of a file, in the order they are written.
     pub async fn file_groups(&self, file: &FileRow) -> Result<Vec<GroupTotal>, StoreError> {
         let rows: Vec<(NaiveDate, String, i64, i64)> = dispatch!(self, pool => sqlx::query_as(
-            "SELECT requested_date, sequence_type, COUNT(*), SUM(amount_cents) FROM collections WHERE collection_file_id = $1
+            "SELECT requested_date, sequence_type, COUNT(*), CAST(SUM(amount_cents) AS BIGINT) FROM collections WHERE collection_file_id = $1
              GROUP BY requested_date, sequence_type ORDER BY requested_date, sequence_type",
         )
         .bind(file.id)

@@ -1,0 +1,314 @@
+//! `collecte run collect` on both backends: valid files for every profile, exactly once,
+//! amendments, refusals with reasons, dry runs, and SIGKILL at any point.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use collecte::sepa::pain008::Pain008Version;
+use common::{Backend, TestDb, assert_valid_pain008};
+
+struct Project {
+    dir: tempfile::TempDir,
+    db: TestDb,
+}
+
+impl Project {
+    async fn new(backend: Backend) -> Self {
+        let project = Self {
+            dir: tempfile::tempdir().unwrap(),
+            db: TestDb::new(backend).await,
+        };
+        project.ok(&["init"]);
+        project
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_collecte"));
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("DATABASE_URL", self.db.env_url())
+            .env_remove("COLLECTE_CONFIG");
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let out = self.command(args).output().unwrap();
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
+    fn import(&self, kind: &str, csv: &str) {
+        let file = self.write(&format!("{kind}-in.csv"), csv);
+        self.ok(&["import", kind, &file, "--date", "2026-11-20"]);
+    }
+
+    fn set_bank(&self, settings: &str) {
+        let path = self.dir.path().join("collecte.toml");
+        let config = std::fs::read_to_string(&path).unwrap();
+        // Append overrides to the [bank] table: rewrite it as the last table.
+        let mut out = String::new();
+        let mut in_bank = false;
+        for line in config.lines() {
+            let t = line.trim_start();
+            if t.starts_with('[') {
+                in_bank = t.starts_with("[bank]");
+            }
+            let key = t.split('=').next().unwrap_or("").trim();
+            if in_bank && !t.starts_with('#') && settings.lines().any(|s| s.split('=').next().unwrap().trim() == key) {
+                continue;
+            }
+            out.push_str(line);
+            out.push('\n');
+            if t.starts_with("[bank]") {
+                out.push_str(settings);
+                out.push('\n');
+            }
+        }
+        std::fs::write(path, out).unwrap();
+    }
+
+    fn outbox(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("outbox"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "xml"))
+            .collect();
+        files.sort();
+        files
+    }
+
+    fn collections(&self, status: &str) -> Vec<serde_json::Value> {
+        let json = self.ok(&["collections", "--status", status, "--format", "json"]);
+        serde_json::from_str::<serde_json::Value>(&json)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+/// Every EndToEndId in a file.
+fn end_to_end_ids(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.split("<EndToEndId>")
+        .skip(1)
+        .map(|s| s.split('<').next().unwrap().to_owned())
+        .collect()
+}
+
+const CUSTOMERS: &str = "reference,name,email,street,building,postcode,town,country\n";
+const MANDATES: &str = "mandate_id,customer_reference,iban,bic,signed_on,channel\n";
+const PLANS: &str =
+    "plan_id,customer_reference,mandate_id,amount,frequency,start_date,count,day_of_month,description\n";
+
+/// Customers with hostile names and texts, due on Monday 23 Nov 2026 (D-1 = Friday 20th).
+fn hostile_book(project: &Project) {
+    let long = "Ж".repeat(500);
+    let names = [
+        "Zoë 👩‍💻 O'Brien & Söhne <b>".to_owned(),
+        "مرحبا بالعالم \u{202e}evil".to_owned(),
+        long.clone(),
+        "東京 株式会社 \t\n tab".to_owned(),
+        "\"quoted\", with; separators".to_owned(),
+    ];
+    let mut customers = CUSTOMERS.to_owned();
+    let mut mandates = MANDATES.to_owned();
+    let mut plans = PLANS.to_owned();
+    for (i, name) in names.iter().enumerate() {
+        let name = name.chars().take(140).collect::<String>().replace('"', "\"\"");
+        customers.push_str(&format!("H{i},\"{name}\",,Straße {i},1,10115,Berlin,DE\n"));
+        mandates.push_str(&format!("HM{i},H{i},DE89370400440532013000,,2026-01-0{},web\n", i + 1));
+        let amount = ["0.01", "999999999.99", "12,34", "1 000,00", "7.5"][i];
+        plans.push_str(&format!(
+            "HP{i},H{i},HM{i},\"{amount}\",monthly,2026-11-23,,,\"Facture <&> n° {i} {long}\"\n",
+            long = &long[..20]
+        ));
+    }
+    project.import("customers", &customers);
+    project.import("mandates", &mandates);
+    project.import("plans", &plans);
+}
+
+async fn collects_valid_files_exactly_once(backend: Backend) {
+    let p = Project::new(backend).await;
+    hostile_book(&p);
+    let dry = p.ok(&["run", "collect", "--date", "2026-11-20", "--dry-run"]);
+    assert!(dry.contains("would collect 5"), "{dry}");
+    assert!(p.outbox().is_empty(), "a dry run writes nothing");
+    assert_eq!(p.collections("submitted").len(), 0);
+
+    let out = p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    assert!(out.contains("collected 5"), "{out}");
+    let files = p.outbox();
+    assert_eq!(files.len(), 1);
+    let xml = std::fs::read(&files[0]).unwrap();
+    assert_valid_pain008(&xml, Pain008Version::V08);
+    let text = String::from_utf8(xml).unwrap();
+    assert!(
+        text.contains("<SeqTp>FRST</SeqTp>") && text.contains("<CtrlSum>1000001019.84</CtrlSum>"),
+        "{text}"
+    );
+    let submitted = p.collections("submitted");
+    assert_eq!(submitted.len(), 5);
+    let mut ids = end_to_end_ids(&files[0]);
+    ids.sort();
+    let mut expected: Vec<String> = submitted
+        .iter()
+        .map(|c| c["end_to_end_id"].as_str().unwrap().to_owned())
+        .collect();
+    expected.sort();
+    assert_eq!(ids, expected);
+    let show = p.ok(&["show", &submitted[0]["id"].to_string()]);
+    assert!(show.contains("submitted") && show.contains(".xml"), "{show}");
+
+    let again = p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    assert!(again.contains("nothing new to collect"), "{again}");
+    assert_eq!(p.outbox().len(), 1);
+
+    // The next month on an old-style bank: pain.008.001.02, no BIC, RCUR only.
+    p.set_bank("pain_version = \"pain.008.001.02\"\ninclude_bic = false\nuse_frst = false");
+    p.ok(&["run", "collect", "--date", "2026-12-22"]);
+    let files = p.outbox();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let xml = std::fs::read(&files[1]).unwrap();
+    assert_valid_pain008(&xml, Pain008Version::V02);
+    let text = String::from_utf8(xml).unwrap();
+    assert!(
+        text.contains("NOTPROVIDED") && text.contains("<SeqTp>RCUR</SeqTp>") && !text.contains("FRST"),
+        "{text}"
+    );
+    p.db.cleanup().await;
+}
+
+async fn amendments_and_refusals(backend: Backend) {
+    let p = Project::new(backend).await;
+    p.import(
+        "customers",
+        &format!(
+            "{CUSTOMERS}A1,Anna,,Via Roma,1,00184,Roma,IT\nS1,Hans,,,,,,\nS2,Heidi,,Bahnhofstrasse,7,8001,Zurich,CH\n"
+        ),
+    );
+    p.import(
+        "mandates",
+        &format!(
+            "{MANDATES}AM1,A1,IT60X0542811101000000123456,,2025-01-01,paper\nSM1,S1,CH9300762011623852957,UBSWCHZH80A,2025-01-01,paper\nSM2,S2,CH9300762011623852957,UBSWCHZH80A,2025-01-01,paper\n"
+        ),
+    );
+    p.import("plans", &format!("{PLANS}AP1,A1,AM1,10.00,monthly,2026-11-23,,,\nSP1,S1,SM1,10.00,monthly,2026-11-23,,,\nSP2,S2,SM2,10.00,monthly,2026-11-23,,,\n"));
+    p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    let failed = p.collections("failed");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let show = p.ok(&["show", &failed[0]["id"].to_string()]);
+    assert!(show.contains("CH") && show.contains("address"), "{show}");
+    // New IBAN at another bank and a new UMR: announced on the next collection.
+    p.import(
+        "mandates",
+        "mandate_id,customer_reference,iban,bic,signed_on,channel,previous_mandate_id\nAM1-B,A1,DE89370400440532013000,,2025-01-01,paper,AM1\n",
+    );
+    p.ok(&["run", "collect", "--date", "2026-12-22"]);
+    let files = p.outbox();
+    let text = std::fs::read_to_string(files.last().unwrap()).unwrap();
+    assert_valid_pain008(text.as_bytes(), Pain008Version::V08);
+    assert!(text.contains("<AmdmntInd>true</AmdmntInd>"), "{text}");
+    assert!(text.contains("<OrgnlMndtId>AM1</OrgnlMndtId>"), "{text}");
+    assert!(text.contains("SMNDA"), "{text}");
+    // Announced once: the month after carries no amendment.
+    p.ok(&["run", "collect", "--date", "2027-01-22"]);
+    let text = std::fs::read_to_string(p.outbox().last().unwrap()).unwrap();
+    assert!(!text.contains("AmdmntInd>true"), "{text}");
+    p.db.cleanup().await;
+}
+
+/// Kills `collect` with SIGKILL at many moments, re-runs it, and checks that every due
+/// collection is in exactly one outbox file and every file is valid.
+async fn sigkill_at_any_point_never_collects_twice(backend: Backend) {
+    let p = Project::new(backend).await;
+    p.set_bank("max_transactions_per_file = 250");
+    let n = 1500;
+    let mut customers = CUSTOMERS.to_owned();
+    let mut mandates = MANDATES.to_owned();
+    let mut plans = PLANS.to_owned();
+    for i in 0..n {
+        customers.push_str(&format!("K{i},Customer {i},,,,,,\n"));
+        mandates.push_str(&format!("KM{i},K{i},FR1420041010050500013M02606,,2026-01-01,web\n"));
+        plans.push_str(&format!(
+            "KP{i},K{i},KM{i},{}.{:02},monthly,2026-11-23,,,Plan {i}\n",
+            1 + i % 90,
+            i % 100
+        ));
+    }
+    p.import("customers", &customers);
+    p.import("mandates", &mandates);
+    p.import("plans", &plans);
+    let mut kills = 0;
+    for delay_ms in [5u64, 40, 80, 120, 180, 250, 350, 500, 700, 1000, 1400, 2000] {
+        let mut child = p
+            .command(&["run", "collect", "--date", "2026-11-20"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+    }
+    assert!(kills >= 3, "the runs were too fast to be interrupted ({kills} kills)");
+    let out = p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    let last = p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    assert!(last.contains("nothing new"), "{out}\n{last}");
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for file in p.outbox() {
+        assert_valid_pain008(&std::fs::read(&file).unwrap(), Pain008Version::V08);
+        for id in end_to_end_ids(&file) {
+            *seen.entry(id).or_default() += 1;
+        }
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "collected twice: {twice:?}");
+    let submitted = p.collections("submitted");
+    assert_eq!(submitted.len(), n, "every due collection was submitted");
+    for c in &submitted {
+        assert_eq!(seen.get(c["end_to_end_id"].as_str().unwrap()), Some(&1), "{c}");
+    }
+    assert_eq!(seen.len(), n);
+    let leftovers: Vec<_> = std::fs::read_dir(p.dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    p.db.cleanup().await;
+}
+
+on_both_backends!(
+    collects_valid_files_exactly_once,
+    amendments_and_refusals,
+    sigkill_at_any_point_never_collects_twice
+);
