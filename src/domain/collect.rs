@@ -63,19 +63,44 @@ pub fn reachable_date(run_date: NaiveDate, lead_days: u32) -> NaiveDate {
     calendar::add_business_days(run_date, lead_days.max(1))
 }
 
-/// Decides every candidate due on or before the reachable date. Candidates must be sorted by
-/// due date then id, so that a mandate's earliest installment is the one presented as FRST.
-pub fn decide(candidates: &[Candidate], run_date: NaiveDate, rules: Rules) -> Vec<(i64, Decision)> {
-    let reachable = reachable_date(run_date, rules.lead_days);
-    let oldest_caught_up = run_date - Duration::days(i64::from(rules.catch_up_days));
-    let mut frst_in_run: HashSet<i64> = HashSet::new();
-    let mut out = Vec::with_capacity(candidates.len());
-    for c in candidates.iter().filter(|c| c.due_date <= reachable) {
-        let decision = if !c.plan_active {
+/// Decides candidates one by one, in due-date order, remembering which mandates already got
+/// their FRST in this run (a run may see a mandate's installments across several pages).
+#[derive(Debug, Clone)]
+pub struct Selector {
+    rules: Rules,
+    reachable: NaiveDate,
+    oldest_caught_up: NaiveDate,
+    frst_in_run: HashSet<i64>,
+}
+
+impl Selector {
+    /// A selector for a run on `run_date`.
+    pub fn new(run_date: NaiveDate, rules: Rules) -> Self {
+        Self {
+            rules,
+            reachable: reachable_date(run_date, rules.lead_days),
+            oldest_caught_up: run_date - Duration::days(i64::from(rules.catch_up_days)),
+            frst_in_run: HashSet::new(),
+        }
+    }
+
+    /// The latest due date this run takes.
+    pub fn reachable(&self) -> NaiveDate {
+        self.reachable
+    }
+
+    /// Decides one candidate; `None` when it is not due yet. Candidates must come sorted by
+    /// due date then id, so that a mandate's earliest installment is the one sent as FRST.
+    pub fn decide(&mut self, c: &Candidate) -> Option<Decision> {
+        if c.due_date > self.reachable {
+            return None;
+        }
+        let rules = self.rules;
+        Some(if !c.plan_active {
             Decision::Hold
         } else if !c.mandate_active {
             Decision::Review("the mandate is revoked or expired: not presented".to_owned())
-        } else if c.due_date < oldest_caught_up {
+        } else if c.due_date < self.oldest_caught_up {
             Decision::Review(format!(
                 "missed its due date {} by more than the {}-day catch-up window: retry or ignore it",
                 c.due_date, rules.catch_up_days
@@ -83,7 +108,7 @@ pub fn decide(candidates: &[Candidate], run_date: NaiveDate, rules: Rules) -> Ve
         } else {
             let sequence = if c.one_off {
                 SequenceType::Ooff
-            } else if rules.use_frst && !c.first_presented && frst_in_run.insert(c.mandate) {
+            } else if rules.use_frst && !c.first_presented && self.frst_in_run.insert(c.mandate) {
                 SequenceType::Frst
             } else if rules.use_fnal && c.last_installment {
                 SequenceType::Fnal
@@ -91,13 +116,11 @@ pub fn decide(candidates: &[Candidate], run_date: NaiveDate, rules: Rules) -> Ve
                 SequenceType::Rcur
             };
             Decision::Collect {
-                requested_date: c.due_date.max(reachable),
+                requested_date: c.due_date.max(self.reachable),
                 sequence,
             }
-        };
-        out.push((c.id, decision));
+        })
     }
-    out
 }
 
 /// The amendment a collection must announce (`AmdmntInfDtls`), as stored strings.
@@ -177,6 +200,14 @@ mod tests {
         use_frst: true,
         use_fnal: false,
     };
+
+    fn decide(cands: &[Candidate], run_date: NaiveDate, rules: Rules) -> Vec<(i64, Decision)> {
+        let mut selector = Selector::new(run_date, rules);
+        cands
+            .iter()
+            .filter_map(|c| selector.decide(c).map(|d| (c.id, d)))
+            .collect()
+    }
 
     #[test]
     fn d_minus_one_in_target2_business_days() {

@@ -9,7 +9,7 @@
 //!    atomically, mark written. A crash anywhere leaves each collection in at most one file,
 //!    and the next run completes what was assigned.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 
 use chrono::NaiveDate;
@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::JobError;
 use super::outbox::{remove_stale_temporaries, sha256_of, write_atomically};
 use crate::config::Config;
-use crate::domain::collect::{AmendmentFields, Candidate, Decision, Rules, amendment_for, decide, reachable_date};
+use crate::domain::collect::{AmendmentFields, Candidate, Decision, Rules, Selector, amendment_for};
 use crate::sepa::Iban;
 use crate::sepa::money::format_cents;
 use crate::sepa::pain008::{
@@ -65,8 +65,10 @@ pub struct CollectReport {
     pub files: Vec<FileLine>,
     /// What went (or would go) into files, per group.
     pub groups: Vec<GroupLine>,
-    /// Collections refused or needing review, with the reason (now `failed`).
+    /// Collections refused or needing review, with the reason (now `failed`); the first 1000.
     pub failed: Vec<(i64, String)>,
+    /// How many collections were refused or need review.
+    pub failed_count: u64,
     /// Collections held because their plan is paused.
     pub held: u64,
     /// Collections of this business date already in files before the run.
@@ -150,30 +152,32 @@ fn raw<'a>(c: &'a DueCollection, e2e: &'a str, amendment: &'a AmendmentFields) -
     }
 }
 
-fn group_lines(items: &[Assignment]) -> Vec<GroupLine> {
-    type Totals = ((NaiveDate, &'static str), (u64, i64));
-    let mut totals: Vec<Totals> = Vec::new();
-    for i in items {
-        let key = (i.requested_date, i.sequence_type);
-        match totals.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, (n, sum))) => {
-                *n += 1;
-                *sum += i.amount_cents;
-            }
-            None => totals.push((key, (1, i.amount_cents))),
-        }
+/// Running totals per (collection date, sequence type), without keeping the collections.
+#[derive(Default)]
+struct GroupTotals(BTreeMap<(NaiveDate, &'static str), (u64, i64)>);
+
+impl GroupTotals {
+    fn add(&mut self, item: &Assignment) {
+        let entry = self.0.entry((item.requested_date, item.sequence_type)).or_default();
+        entry.0 += 1;
+        entry.1 += item.amount_cents;
     }
-    totals.sort_by_key(|(k, _)| *k);
-    totals
-        .into_iter()
-        .map(|((collection_date, sequence_type), (count, sum))| GroupLine {
-            collection_date,
-            sequence_type,
-            count,
-            total: format_cents(sum),
-        })
-        .collect()
+
+    fn lines(self) -> Vec<GroupLine> {
+        self.0
+            .into_iter()
+            .map(|((collection_date, sequence_type), (count, sum))| GroupLine {
+                collection_date,
+                sequence_type,
+                count,
+                total: format_cents(sum),
+            })
+            .collect()
+    }
 }
+
+/// At most this many failure reasons are kept in the report (all are in the ledger).
+const REPORTED_FAILURES: usize = 1000;
 
 /// Runs collect for `date`.
 pub async fn run(
@@ -202,23 +206,6 @@ pub async fn run(
         }
         store.refresh_plans(creditor_key, date).await?;
     }
-    let rules = rules(config);
-    let due = store
-        .due_collections(creditor_key, reachable_date(date, rules.lead_days))
-        .await?;
-    let candidates: Vec<Candidate> = due
-        .iter()
-        .map(|c| Candidate {
-            id: c.id,
-            due_date: c.due_date,
-            plan_active: c.plan_active,
-            one_off: c.one_off,
-            last_installment: c.last_installment,
-            mandate: c.mandate_key,
-            mandate_active: c.mandate_active,
-            first_presented: c.first_presented,
-        })
-        .collect();
     let (amendments, scheme_changes) = store.pending_amendments(creditor_key).await?;
     let mut changes_by_mandate: HashMap<i64, Vec<(&str, &str)>> = HashMap::new();
     for a in &amendments {
@@ -227,71 +214,91 @@ pub async fn run(
             .or_default()
             .push((a.kind.as_str(), a.old_value.as_str()));
     }
-    let by_id: HashMap<i64, &DueCollection> = due.iter().map(|c| (c.id, c)).collect();
-    let mut items = Vec::new();
-    let mut announced: HashMap<i64, ()> = HashMap::new();
-    for (id, decision) in decide(&candidates, date, rules) {
-        let Some(c) = by_id.get(&id) else { continue };
-        match decision {
-            Decision::Hold => report.held += 1,
-            Decision::Review(reason) => report.failed.push((id, reason)),
-            Decision::Collect {
-                requested_date,
-                sequence,
-            } => {
-                // A mandate's amendment is announced on its first collection of the run only.
-                let amendment = if announced.insert(c.mandate_key, ()).is_none() {
-                    let since: Vec<&str> = scheme_changes
-                        .iter()
-                        .filter(|s| s.changed_at > c.mandate_since)
-                        .map(|s| s.old_scheme_id.as_str())
-                        .collect();
-                    let changes = changes_by_mandate.get(&c.mandate_key).map_or(&[][..], Vec::as_slice);
-                    match Iban::parse(&c.debtor_iban) {
-                        Ok(iban) => amendment_for(changes, &iban, &since),
-                        Err(_) => AmendmentFields::default(),
+    let mut selector = Selector::new(date, rules(config));
+    let mut announced: HashSet<i64> = HashSet::new();
+    let mut totals = GroupTotals::default();
+    let page_size = usize::try_from(config.bank.max_transactions_per_file)
+        .unwrap_or(usize::MAX)
+        .max(1);
+    let mut cursor = None;
+    loop {
+        let page = store
+            .due_collections(creditor_key, selector.reachable(), cursor, page_size)
+            .await?;
+        let Some(last) = page.last() else { break };
+        cursor = Some((last.due_date, last.id));
+        let mut items = Vec::new();
+        let mut failed = Vec::new();
+        for c in &page {
+            let candidate = Candidate {
+                id: c.id,
+                due_date: c.due_date,
+                plan_active: c.plan_active,
+                one_off: c.one_off,
+                last_installment: c.last_installment,
+                mandate: c.mandate_key,
+                mandate_active: c.mandate_active,
+                first_presented: c.first_presented,
+            };
+            match selector.decide(&candidate) {
+                None => {}
+                Some(Decision::Hold) => report.held += 1,
+                Some(Decision::Review(reason)) => failed.push((c.id, reason)),
+                Some(Decision::Collect {
+                    requested_date,
+                    sequence,
+                }) => {
+                    // A mandate's amendment is announced on its first collection of the run only.
+                    let amendment = if announced.insert(c.mandate_key) {
+                        let since: Vec<&str> = scheme_changes
+                            .iter()
+                            .filter(|s| s.changed_at > c.mandate_since)
+                            .map(|s| s.old_scheme_id.as_str())
+                            .collect();
+                        let changes = changes_by_mandate.get(&c.mandate_key).map_or(&[][..], Vec::as_slice);
+                        match Iban::parse(&c.debtor_iban) {
+                            Ok(iban) => amendment_for(changes, &iban, &since),
+                            Err(_) => AmendmentFields::default(),
+                        }
+                    } else {
+                        AmendmentFields::default()
+                    };
+                    let e2e = end_to_end_id(c.id);
+                    match pain008::check_transaction(&raw(c, &e2e, &amendment), &creditor, requested_date) {
+                        Err(refused) => failed.push((c.id, format!("not written to a bank file: {refused}"))),
+                        Ok(_) => items.push(Assignment {
+                            id: c.id,
+                            mandate_key: c.mandate_key,
+                            end_to_end_id: e2e,
+                            sequence_type: sequence.code(),
+                            requested_date,
+                            original_mandate_id: amendment.original_mandate_id,
+                            original_scheme_id: amendment.original_scheme_id,
+                            original_debtor_account: amendment.original_debtor_account,
+                            amount_cents: c.amount_cents,
+                        }),
                     }
-                } else {
-                    AmendmentFields::default()
-                };
-                let e2e = end_to_end_id(id);
-                match pain008::check_transaction(&raw(c, &e2e, &amendment), &creditor, requested_date) {
-                    Err(refused) => report
-                        .failed
-                        .push((id, format!("not written to a bank file: {refused}"))),
-                    Ok(_) => items.push(Assignment {
-                        id,
-                        mandate_key: c.mandate_key,
-                        end_to_end_id: e2e,
-                        sequence_type: sequence.code(),
-                        requested_date,
-                        original_mandate_id: amendment.original_mandate_id,
-                        original_scheme_id: amendment.original_scheme_id,
-                        original_debtor_account: amendment.original_debtor_account,
-                        amount_cents: c.amount_cents,
-                    }),
                 }
             }
         }
+        items.iter().for_each(|i| totals.add(i));
+        report.failed_count += failed.len() as u64;
+        if !dry_run {
+            store.fail_collections(&failed).await?;
+            if !items.is_empty() {
+                items.sort_by_key(|i| (i.requested_date, i.sequence_type, i.id));
+                let version = config.bank.pain_version.message_name();
+                let file = store.assign_file(creditor_key, date, version, &items).await??;
+                tracing::info!(file = %file.file_name, transactions = file.nb_of_txs, "collections assigned to a file");
+                report
+                    .files
+                    .push(write_file(config, store, &creditor, &file, false).await?);
+            }
+        }
+        let room = REPORTED_FAILURES.saturating_sub(report.failed.len());
+        report.failed.extend(failed.into_iter().take(room));
     }
-    report.groups = group_lines(&items);
-    if dry_run {
-        return Ok(report);
-    }
-    store.fail_collections(&report.failed).await?;
-    items.sort_by(|a, b| (a.requested_date, a.sequence_type, a.id).cmp(&(b.requested_date, b.sequence_type, b.id)));
-    let max = usize::try_from(config.bank.max_transactions_per_file)
-        .unwrap_or(usize::MAX)
-        .max(1);
-    for chunk in items.chunks(max) {
-        let file = store
-            .assign_file(creditor_key, date, config.bank.pain_version.message_name(), chunk)
-            .await??;
-        tracing::info!(file = %file.file_name, transactions = file.nb_of_txs, "collections assigned to a file");
-        report
-            .files
-            .push(write_file(config, store, &creditor, &file, false).await?);
-    }
+    report.groups = totals.lines();
     Ok(report)
 }
 

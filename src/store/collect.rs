@@ -192,19 +192,31 @@ impl Store {
         })
     }
 
-    /// Pending mandate collections in no file, due on or before `until`, by due date then id.
+    /// One page of pending mandate collections in no file, due on or before `until`, by due
+    /// date then id, starting after the `(due_date, id)` cursor. Pages keep a million-row run
+    /// in bounded memory.
     pub async fn due_collections(
         &self,
         creditor: CreditorKey,
         until: NaiveDate,
+        after: Option<(NaiveDate, i64)>,
+        limit: usize,
     ) -> Result<Vec<DueCollection>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "{DUE_SELECT} WHERE c.creditor_id = $1 AND c.status = 'pending' AND c.collection_file_id IS NULL AND c.due_date <= $2
-             ORDER BY c.due_date, c.id"
+               AND (c.due_date > $3 OR (c.due_date = $3 AND c.id > $4))
+             ORDER BY c.due_date, c.id LIMIT $5"
         ));
+        // Before any due date the ledger can hold (and inside both databases' date ranges).
+        let floor = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default();
+        let (after_date, after_id) = after.unwrap_or((floor, 0));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         dispatch!(self, pool => sqlx::query_as(sql)
             .bind(creditor.0)
             .bind(until)
+            .bind(after_date)
+            .bind(after_id)
+            .bind(limit)
             .fetch_all(pool)
             .await
             .doing("reading due collections"))
