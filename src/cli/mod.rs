@@ -7,6 +7,7 @@
 mod collections;
 mod import;
 mod init;
+mod inspect;
 mod output;
 mod run;
 
@@ -59,6 +60,9 @@ pub enum Command {
     Collections(collections::ListArgs),
     /// Show one collection and its timeline (created, in file, settled, returned, ...).
     Show(collections::ShowArgs),
+    /// Show what a pain.008, pain.002 or camt file (or a zip of them) holds: groups, counts,
+    /// totals and dates, or R-transactions and settlements. Needs no configuration or database.
+    Inspect(inspect::InspectArgs),
     /// Run one job by hand (as the worker would): collect.
     #[command(subcommand)]
     Run(run::Job),
@@ -131,6 +135,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Import(args) => import::run(cli.config.as_deref(), args).await,
         Command::Collections(args) => collections::list(cli.config.as_deref(), args).await,
         Command::Show(args) => collections::show(cli.config.as_deref(), args).await,
+        Command::Inspect(args) => inspect::run(&args),
         Command::Run(job) => run::run(cli.config.as_deref(), job).await,
     }
 }

@@ -1,0 +1,88 @@
+//! `collecte inspect` reads every public sample without a database or config, as JSON and as
+//! a table, and refuses unsafe or unreadable files with one line.
+
+mod common;
+
+use std::process::Command;
+
+fn inspect(args: &[&str]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_collecte"))
+        .arg("inspect")
+        .args(args)
+        .current_dir(dir.path())
+        .env_remove("COLLECTE_CONFIG")
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+    )
+}
+
+#[test]
+fn every_public_sample_is_inspected_without_a_database() {
+    let public = common::shared_samples().join("public");
+    let mut seen = 0;
+    for folder in ["pain.008", "pain.002", "camt.053", "camt.054"] {
+        for entry in std::fs::read_dir(public.join(folder)).unwrap() {
+            let path = entry.unwrap().path();
+            let file = path.to_str().unwrap();
+            let (code, stdout, stderr) = inspect(&[file, "--format", "json"]);
+            assert_eq!(code, 0, "{file}: {stderr}");
+            let json: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let first = if json.is_array() { json[0].clone() } else { json };
+            assert!(
+                first["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(folder.split('.').next().unwrap()),
+                "{file}: {first}"
+            );
+            if folder == "pain.008" {
+                assert!(
+                    first["groups"].is_array() && first["consistent"].is_boolean(),
+                    "{first}"
+                );
+            } else {
+                for key in [
+                    "message_id",
+                    "group_status",
+                    "r_transactions",
+                    "settlements",
+                    "unmatched_entries",
+                    "warnings",
+                ] {
+                    assert!(first.get(key).is_some(), "{file}: no {key}");
+                }
+            }
+            let (code, table, _) = inspect(&[file]);
+            assert_eq!(code, 0);
+            assert!(!table.trim().is_empty());
+            seen += 1;
+        }
+    }
+    assert!(seen >= 30, "only {seen} samples");
+}
+
+#[test]
+fn unsafe_and_missing_files_are_refused_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = dir.path().join("bomb.xml");
+    std::fs::write(
+        &bomb,
+        r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02">&lol2;</Document>"#,
+    )
+    .unwrap();
+    for file in [bomb.to_str().unwrap(), "/nonexistent/file.xml"] {
+        let (code, stdout, stderr) = inspect(&[file]);
+        assert_eq!(code, 3, "{file}: {stderr}");
+        assert!(stdout.is_empty());
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(file), "{stderr}");
+    }
+}
