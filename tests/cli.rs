@@ -61,7 +61,7 @@ async fn init_import_list_and_show(backend: Backend) {
         &["import", "all", demo().to_str().unwrap(), "--date", "2026-11-22"],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("plans.csv: 8 new"), "{}", r.stdout);
+    assert!(r.stdout.contains("plans.csv: 9 new"), "{}", r.stdout);
     let again = collecte(
         dir.path(),
         &db,

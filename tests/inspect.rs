@@ -86,3 +86,28 @@ fn unsafe_and_missing_files_are_refused_with_one_line() {
         assert!(stderr.contains(file), "{stderr}");
     }
 }
+
+#[test]
+fn the_project_samples_are_valid_and_consistent() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sepa-samples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "xml") {
+            continue;
+        }
+        let xml = std::fs::read(&path).unwrap();
+        let version = if String::from_utf8_lossy(&xml).contains("pain.008.001.02") {
+            collecte::sepa::pain008::Pain008Version::V02
+        } else {
+            collecte::sepa::pain008::Pain008Version::V08
+        };
+        common::assert_valid_pain008(&xml, version);
+        let (code, stdout, _) = inspect(&[path.to_str().unwrap(), "--format", "json"]);
+        assert_eq!(code, 0);
+        let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(summary["consistent"], true, "{}", path.display());
+        seen += 1;
+    }
+    assert!(seen >= 3, "sepa-samples/ holds {seen} pain.008 files");
+}

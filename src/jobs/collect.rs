@@ -22,8 +22,8 @@ use crate::domain::collect::{AmendmentFields, Candidate, Decision, Rules, Select
 use crate::sepa::Iban;
 use crate::sepa::money::format_cents;
 use crate::sepa::pain008::{
-    self, Creditor, GroupHeader, Pain008Writer, PaymentGroup, PostalAddress, Profile, RawAddress, RawTransaction,
-    SequenceType,
+    self, AddressStyle, Creditor, GroupHeader, Pain008Writer, PaymentGroup, PostalAddress, Profile, RawAddress,
+    RawTransaction, SequenceType,
 };
 use crate::sepa::{MessageId, PaymentInfoId};
 use crate::store::{Assignment, CreditorKey, DueCollection, FileRow, Store};
@@ -124,15 +124,34 @@ pub fn end_to_end_id(collection_id: i64) -> String {
     format!("E2E{collection_id:012}")
 }
 
-fn raw<'a>(c: &'a DueCollection, e2e: &'a str, amendment: &'a AmendmentFields) -> RawTransaction<'a> {
+/// The address line of a hybrid address: street and building number, which then leave their
+/// structured elements (town and country stay structured, as the EPC requires).
+fn hybrid_line(c: &DueCollection, style: AddressStyle) -> Option<String> {
+    if style != AddressStyle::Hybrid {
+        return None;
+    }
+    let parts: Vec<&str> = [c.street.as_deref(), c.building.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+fn raw<'a>(
+    c: &'a DueCollection,
+    e2e: &'a str,
+    amendment: &'a AmendmentFields,
+    lines: &'a [&'a str],
+) -> RawTransaction<'a> {
+    let structured = lines.is_empty();
     let address = match (c.town.as_deref(), c.country.as_deref()) {
         (Some(town), Some(country)) => Some(RawAddress {
-            street: c.street.as_deref(),
-            building_number: c.building.as_deref(),
+            street: c.street.as_deref().filter(|_| structured),
+            building_number: c.building.as_deref().filter(|_| structured),
             postcode: c.postcode.as_deref(),
             town,
             country,
-            lines: &[],
+            lines,
         }),
         _ => None,
     };
@@ -264,7 +283,9 @@ pub async fn run(
                         AmendmentFields::default()
                     };
                     let e2e = end_to_end_id(c.id);
-                    match pain008::check_transaction(&raw(c, &e2e, &amendment), &creditor, requested_date) {
+                    let line = hybrid_line(c, config.bank.address_style);
+                    let lines: Vec<&str> = line.iter().map(String::as_str).collect();
+                    match pain008::check_transaction(&raw(c, &e2e, &amendment, &lines), &creditor, requested_date) {
                         Err(refused) => failed.push((c.id, format!("not written to a bank file: {refused}"))),
                         Ok(_) => items.push(Assignment {
                             id: c.id,
@@ -349,7 +370,9 @@ async fn write_file(
                         original_debtor_account: c.original_debtor_account.clone(),
                     };
                     let e2e = c.end_to_end_id.clone().unwrap_or_default();
-                    let tx = pain008::check_transaction(&raw(c, &e2e, &amendment), creditor, g.requested_date)
+                    let line = hybrid_line(c, config.bank.address_style);
+                    let lines: Vec<&str> = line.iter().map(String::as_str).collect();
+                    let tx = pain008::check_transaction(&raw(c, &e2e, &amendment, &lines), creditor, g.requested_date)
                         .map_err(|e| invalid(format!("collection {} can no longer be written: {e}", c.id)))?;
                     writer.transaction(&tx).map_err(|e| invalid(e.to_string()))?;
                 }
