@@ -3,15 +3,14 @@
 //! the database (no matching, so nothing is hidden for being someone else's payment).
 
 use std::io::{BufRead, Cursor};
+use std::ops::ControlFlow;
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::archive::{for_each_member, is_zip};
-use super::camt::{CamtItem, CamtReader, Entry, Transaction};
-use super::classify::{CamtClass, RKind, classify};
-use super::error::Warning;
-use super::pain002::{Pain002Item, Pain002Reader, StatusReason};
+use super::classify::RKind;
+use super::facts::{Fact, for_each_fact};
 use super::value::Amount;
 use super::{Limits, Report, ReportError, open};
 use crate::sepa::money::format_cents;
@@ -81,10 +80,16 @@ pub struct InspectSettlement {
 
 /// Inspects one XML report.
 pub fn inspect<R: BufRead>(input: R, limits: Limits) -> Result<InspectReport, ReportError> {
-    match open(input, limits)? {
-        Report::Pain002(mut reader) => inspect_pain002(&mut reader),
-        Report::Camt(mut reader) => inspect_camt(&mut reader),
-    }
+    let report = open(input, limits)?;
+    let mut out = Builder::new(match &report {
+        Report::Pain002(reader) => reader.message().name.clone(),
+        Report::Camt(reader) => reader.message().name.clone(),
+    });
+    for_each_fact(report, |fact| {
+        out.add(fact);
+        ControlFlow::Continue(())
+    })?;
+    Ok(out.finish())
 }
 
 /// Inspects a whole file given as bytes: a zip archive gives one report per member (in
@@ -105,7 +110,7 @@ pub fn inspect_bytes(bytes: &[u8], limits: Limits) -> Result<Vec<InspectReport>,
     Ok(reports)
 }
 
-/// Accumulates one report, capping the warnings.
+/// Accumulates one report from its facts, capping the warnings.
 struct Builder {
     report: InspectReport,
     warnings_dropped: usize,
@@ -128,34 +133,42 @@ impl Builder {
         }
     }
 
-    fn warn(&mut self, warnings: &[Warning]) {
-        for warning in warnings {
-            if self.report.warnings.len() < MAX_WARNINGS {
-                self.report.warnings.push(warning.to_string());
-            } else {
-                self.warnings_dropped += 1;
+    fn add(&mut self, fact: Fact) {
+        let amount = |a: &Option<Amount>| a.as_ref().map(|a| format_cents(a.cents));
+        let currency = |a: &Option<Amount>| a.as_ref().map(|a| a.currency.clone());
+        match fact {
+            Fact::Message {
+                message_id,
+                group_status,
+                original_message_id,
+                ..
+            } => {
+                self.report.message_id = message_id;
+                self.report.group_status = group_status;
+                if self.report.message.starts_with("pain.002") {
+                    self.report.original_message_id = original_message_id;
+                }
             }
+            Fact::RTransaction(r) => self.report.r_transactions.push(InspectRTransaction {
+                kind: r.kind,
+                amount: amount(&r.amount),
+                currency: currency(&r.amount),
+                reason: r.reason,
+                end_to_end_id: r.end_to_end_id.clone(),
+                payment_information_id: r.payment_information_id.filter(|_| r.end_to_end_id.is_none()),
+                booking_date: r.booking_date,
+            }),
+            Fact::Settlement(st) => self.report.settlements.push(InspectSettlement {
+                amount: amount(&st.amount),
+                currency: currency(&st.amount),
+                end_to_end_id: st.end_to_end_id,
+                payment_information_id: st.payment_information_id,
+                booking_date: st.booking_date,
+            }),
+            Fact::Unmatched(_) => self.report.unmatched_entries += 1,
+            Fact::Warning(w) if self.report.warnings.len() < MAX_WARNINGS => self.report.warnings.push(w),
+            Fact::Warning(_) => self.warnings_dropped += 1,
         }
-    }
-
-    fn r_transaction(
-        &mut self,
-        kind: RKind,
-        reason: Option<&str>,
-        end_to_end_id: Option<&str>,
-        payment_information_id: Option<&str>,
-        amount: Option<&Amount>,
-        booking_date: Option<NaiveDate>,
-    ) {
-        self.report.r_transactions.push(InspectRTransaction {
-            kind,
-            reason: reason.map(str::to_owned),
-            end_to_end_id: end_to_end_id.map(str::to_owned),
-            payment_information_id: payment_information_id.map(str::to_owned),
-            amount: amount.map(|a| format_cents(a.cents)),
-            currency: amount.map(|a| a.currency.clone()),
-            booking_date,
-        });
     }
 
     fn finish(mut self) -> InspectReport {
@@ -165,101 +178,5 @@ impl Builder {
                 .push(format!("... and {} more warnings", self.warnings_dropped));
         }
         self.report
-    }
-}
-
-fn first_code(reasons: &[StatusReason]) -> Option<&str> {
-    reasons.iter().find_map(StatusReason::code)
-}
-
-fn inspect_pain002<R: BufRead>(reader: &mut Pain002Reader<R>) -> Result<InspectReport, ReportError> {
-    let mut out = Builder::new(reader.message().name.clone());
-    while let Some(item) = reader.next_item()? {
-        match item {
-            Pain002Item::Group(group) => {
-                out.warn(&group.warnings);
-                if let Some(kind) = group.rejects_all() {
-                    out.r_transaction(kind, first_code(&group.reasons), None, None, None, None);
-                }
-                out.report.message_id = group.message_id;
-                out.report.group_status = group.status;
-                out.report.original_message_id = group.original_message_id;
-            }
-            Pain002Item::PaymentInfo(block) => {
-                out.warn(&block.warnings);
-                if let Some(kind) = block.rejects_all() {
-                    let id = block.original_payment_info_id.as_deref();
-                    out.r_transaction(kind, first_code(&block.reasons), None, id, None, None);
-                }
-            }
-            Pain002Item::Transaction(tx) => {
-                out.warn(&tx.warnings);
-                if let Some(kind) = tx.r_kind() {
-                    let e2e = tx.original_end_to_end_id.as_deref();
-                    out.r_transaction(kind, tx.reason_code(), e2e, None, tx.amount.as_ref(), None);
-                }
-            }
-        }
-    }
-    Ok(out.finish())
-}
-
-fn inspect_camt<R: BufRead>(reader: &mut CamtReader<R>) -> Result<InspectReport, ReportError> {
-    let mut out = Builder::new(reader.message().name.clone());
-    let mut entry_used = false;
-    while let Some(item) = reader.next_item()? {
-        match item {
-            CamtItem::Header(header) => {
-                out.warn(&header.warnings);
-                out.report.message_id.clone_from(&header.message_id);
-            }
-            CamtItem::Account(_) => {}
-            CamtItem::Transaction { entry, transaction } => {
-                out.warn(&transaction.warnings);
-                entry_used |= record(&mut out, entry, Some(&transaction));
-            }
-            CamtItem::EntryEnd { entry, transactions } => {
-                out.warn(&entry.warnings);
-                if transactions == 0 {
-                    entry_used = record(&mut out, entry, None);
-                }
-                if !entry_used {
-                    out.report.unmatched_entries += 1;
-                }
-                entry_used = false;
-            }
-        }
-    }
-    Ok(out.finish())
-}
-
-/// Lists what one transaction (or an entry without details) is; `false` when it is neither
-/// an R-transaction nor a settlement.
-fn record(out: &mut Builder, entry: &Entry, transaction: Option<&Transaction>) -> bool {
-    let amount = match transaction {
-        Some(t) => t.amount.as_ref(),
-        None => entry.amount.as_ref(),
-    };
-    let end_to_end_id = transaction.and_then(|t| t.end_to_end_id.as_deref());
-    match classify(entry, transaction) {
-        CamtClass::RTransaction(kind) => {
-            let reason = transaction.and_then(Transaction::reason_code);
-            out.r_transaction(kind, reason, end_to_end_id, None, amount, entry.booking_date);
-            true
-        }
-        CamtClass::Settlement => {
-            let payment_information_id = transaction
-                .and_then(|t| t.payment_info_id.as_deref())
-                .or_else(|| entry.batch.as_ref()?.payment_info_id.as_deref());
-            out.report.settlements.push(InspectSettlement {
-                amount: amount.map(|a| format_cents(a.cents)),
-                currency: amount.map(|a| a.currency.clone()),
-                end_to_end_id: end_to_end_id.map(str::to_owned),
-                payment_information_id: payment_information_id.map(str::to_owned),
-                booking_date: entry.booking_date,
-            });
-            true
-        }
-        CamtClass::Other => false,
     }
 }

@@ -27,6 +27,7 @@ pub mod camt;
 pub mod classify;
 pub mod detect;
 pub mod error;
+pub mod facts;
 pub mod inspect;
 pub mod pain002;
 pub mod reason;
