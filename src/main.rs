@@ -21,7 +21,9 @@ fn main() -> ExitCode {
             // `{:#}` chains the causes on one line: "what: why: root cause".
             match &e {
                 collecte::cli::CliError::Runtime(inner) => eprintln!("collecte: {inner:#}"),
-                collecte::cli::CliError::Input(msg) => eprintln!("collecte: {msg}"),
+                collecte::cli::CliError::Input(msg) | collecte::cli::CliError::Partial(msg) => {
+                    eprintln!("collecte: {msg}")
+                }
             }
             e.exit_code()
         }

@@ -2,8 +2,10 @@
 //!
 //! No business rule lives here. Exit codes: 0 done; 1 something failed at run time (database
 //! unreachable, disk full); 2 bad usage (unknown flag, bad argument); 3 bad input refused
-//! (invalid config, import file with bad rows, unknown collection id).
+//! (invalid config, import file with bad rows, unknown collection id); 4 done, but some input
+//! was set aside (a bank file quarantined).
 
+mod action_center;
 mod collections;
 mod import;
 mod init;
@@ -26,7 +28,7 @@ use crate::telemetry::LogFormat;
 #[derive(Debug, Parser)]
 #[command(name = "collecte", version, propagate_version = true)]
 #[command(
-    after_help = "Exit codes: 0 done, 1 run-time failure, 2 bad usage, 3 bad input refused.\n\
+    after_help = "Exit codes: 0 done, 1 run-time failure, 2 bad usage, 3 bad input refused, 4 done but something set aside (a bank file quarantined).\n\
 Environment: COLLECTE_CONFIG (config file), DATABASE_URL, REDIS_URL, SMTP_URL override the config."
 )]
 pub struct Cli {
@@ -63,7 +65,11 @@ pub enum Command {
     /// Show what a pain.008, pain.002 or camt file (or a zip of them) holds: groups, counts,
     /// totals and dates, or R-transactions and settlements. Needs no configuration or database.
     Inspect(inspect::InspectArgs),
-    /// Run one job by hand (as the worker would): collect.
+    /// Lists that need a person: `unmatched` (bank entries and statuses that match nothing of
+    /// ours).
+    #[command(name = "action-center", subcommand)]
+    ActionCenter(action_center::View),
+    /// Run one job by hand (as the worker would): collect, ingest.
     #[command(subcommand)]
     Run(run::Job),
 }
@@ -74,6 +80,9 @@ pub enum CliError {
     /// Bad input refused (exit 3).
     #[error("{0}")]
     Input(String),
+    /// Done, but some input was set aside (exit 4).
+    #[error("{0}")]
+    Partial(String),
     /// Run-time failure (exit 1).
     #[error(transparent)]
     Runtime(#[from] anyhow::Error),
@@ -84,6 +93,7 @@ impl CliError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Self::Input(_) => ExitCode::from(3),
+            Self::Partial(_) => ExitCode::from(4),
             Self::Runtime(_) => ExitCode::from(1),
         }
     }
@@ -136,6 +146,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Collections(args) => collections::list(cli.config.as_deref(), args).await,
         Command::Show(args) => collections::show(cli.config.as_deref(), args).await,
         Command::Inspect(args) => inspect::run(&args),
+        Command::ActionCenter(view) => action_center::run(cli.config.as_deref(), view).await,
         Command::Run(job) => run::run(cli.config.as_deref(), job).await,
     }
 }

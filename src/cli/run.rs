@@ -20,6 +20,19 @@ pub enum Job {
     /// are marked failed for review. Files appear complete or not at all; a second run for the
     /// same date writes nothing new.
     Collect(JobArgs),
+    /// Empty the bank drop folder: every pain.002, camt.053/054 (XML or zip) becomes
+    /// settlements and R-transactions exactly once, then moves to processed/; a file that
+    /// cannot be read moves to quarantine/ with a .reason.txt. Exits 4 when something was
+    /// quarantined.
+    Ingest(IngestArgs),
+}
+
+/// Options of `run ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// table (a summary for people) or json.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 /// Options every job takes.
@@ -100,6 +113,46 @@ pub async fn run(explicit_config: Option<&Path>, job: Job) -> Result<(), CliErro
                 }
             }
             Ok(())
+        }
+        Job::Ingest(args) => {
+            let report = jobs::ingest::run(&ctx.config, &ctx.store, ctx.creditor)
+                .await
+                .map_err(job_error)?;
+            ctx.store.close().await;
+            if args.format == Format::Json {
+                println!("{}", serde_json::to_string_pretty(&report).map_err(anyhow::Error::new)?);
+            } else if report.files.is_empty() {
+                println!("ingest: the inbox {} is empty", ctx.config.folders.inbox.display());
+            } else {
+                for f in &report.files {
+                    let b = &f.booked;
+                    let what = match f.outcome {
+                        jobs::ingest::Outcome::Processed => format!(
+                            "{}: {} R-transaction(s), {} settlement(s), {} unmatched, {} already booked",
+                            f.messages.join(" + "),
+                            b.r_transactions,
+                            b.settlements,
+                            b.unmatched,
+                            b.already_booked
+                        ),
+                        _ => f.note.clone().unwrap_or_default(),
+                    };
+                    let outcome = serde_json::to_value(&f.outcome).map_err(anyhow::Error::new)?;
+                    println!(
+                        "{} {}: {what} -> {}",
+                        outcome.as_str().unwrap_or_default(),
+                        f.file,
+                        f.moved_to.display()
+                    );
+                }
+            }
+            match report.quarantined() {
+                0 => Ok(()),
+                n => Err(CliError::Partial(format!(
+                    "ingest: {n} file(s) quarantined in {} (see the .reason.txt beside each)",
+                    ctx.config.folders.quarantine.display()
+                ))),
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The jobs: short orchestrations of store → pure domain → files or emails → store.
 
 pub mod collect;
+pub mod ingest;
 pub mod outbox;
 
 use crate::store::StoreError;

@@ -19,7 +19,8 @@ pub struct OutboxError {
     pub source: io::Error,
 }
 
-fn err<'a>(doing: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> OutboxError + 'a {
+/// Wraps an OS error with what was being done and on which path.
+pub(crate) fn err<'a>(doing: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> OutboxError + 'a {
     move |source| OutboxError {
         doing,
         path: path.to_owned(),

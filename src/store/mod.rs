@@ -9,6 +9,7 @@ mod collect;
 mod collections;
 mod creditor;
 mod imports;
+mod ingest;
 mod plans;
 
 use std::fmt;
@@ -23,6 +24,7 @@ pub use collect::{AssignConflict, Assignment, DueCollection, FileRow, GroupTotal
 pub use collections::{CollectionFilter, CollectionRow, CollectionStatus, TimelineEvent};
 pub use creditor::{CreditorKey, CreditorSnapshot};
 pub use imports::{ImportBatch, ImportCounts, ImportOutcome};
+pub use ingest::{BankFileKey, BankFileStart, Booked, UnmatchedRow};
 
 /// What went wrong talking to the ledger, with the operation that failed.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,257 @@
+//! `collecte run ingest` on both backends: every public sample file ends processed or in
+//! quarantine with a reason, facts are booked once (re-drops, renamed copies, overlapping
+//! statements, two processes at once), and bad files never stop the others.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{Backend, TestDb};
+
+struct Project {
+    dir: tempfile::TempDir,
+    db: TestDb,
+}
+
+impl Project {
+    async fn new(backend: Backend) -> Self {
+        let p = Self {
+            dir: tempfile::tempdir().unwrap(),
+            db: TestDb::new(backend).await,
+        };
+        assert!(p.run(&["init"]).status.success());
+        p
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_collecte"));
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("DATABASE_URL", self.db.env_url())
+            .env_remove("COLLECTE_CONFIG");
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let out = self.command(args).output().unwrap();
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    fn folder(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn drop_file(&self, from: &Path, as_name: &str) {
+        std::fs::copy(from, self.folder("inbox").join(as_name)).unwrap();
+    }
+
+    fn ingest_json(&self) -> (i32, serde_json::Value) {
+        let out = self.run(&["run", "ingest", "--format", "json"]);
+        let json = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code().unwrap_or(-1), json)
+    }
+
+    fn unmatched(&self) -> usize {
+        let out = self.run(&["action-center", "unmatched", "--format", "json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len()
+    }
+
+    fn names(&self, folder: &str) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.folder(folder))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+fn samples() -> Vec<PathBuf> {
+    let public = common::shared_samples().join("public");
+    let mut files = Vec::new();
+    for folder in ["pain.002", "camt.053", "camt.054", "pain.008"] {
+        for e in std::fs::read_dir(public.join(folder)).unwrap() {
+            files.push(e.unwrap().path());
+        }
+    }
+    files.sort();
+    files
+}
+
+async fn every_public_sample_is_processed_or_quarantined_with_a_reason(backend: Backend) {
+    let p = Project::new(backend).await;
+    let files = samples();
+    for f in &files {
+        p.drop_file(f, f.file_name().unwrap().to_str().unwrap());
+    }
+    let (code, report) = p.ingest_json();
+    assert_eq!(code, 4, "the pain.008 files are quarantined, so the exit code says so");
+    let handled = report["files"].as_array().unwrap();
+    assert_eq!(handled.len(), files.len());
+    for f in handled {
+        let name = f["file"].as_str().unwrap();
+        match f["outcome"].as_str().unwrap() {
+            "processed" => {
+                assert!(p.folder("processed").join(name).is_file(), "{name}");
+                assert!(
+                    p.folder("processed").join(format!("{name}.result.txt")).is_file(),
+                    "{name}"
+                );
+            }
+            "quarantined" => {
+                assert!(name.contains("pain.008"), "{name} quarantined: {}", f["note"]);
+                let reason =
+                    std::fs::read_to_string(p.folder("quarantine").join(format!("{name}.reason.txt"))).unwrap();
+                assert!(reason.contains("not a bank report"), "{reason}");
+            }
+            other => panic!("{name}: {other}"),
+        }
+    }
+    // The inbox is empty and nothing was lost: every file is in exactly one place.
+    assert!(
+        p.names("inbox").iter().all(|n| n.starts_with('.')),
+        "{:?}",
+        p.names("inbox")
+    );
+    let kept = p.names("processed").iter().filter(|n| !n.ends_with(".txt")).count()
+        + p.names("quarantine").iter().filter(|n| !n.ends_with(".txt")).count();
+    assert_eq!(kept, files.len());
+    // None of these payments is ours: everything found is listed as unmatched, nothing dropped.
+    let booked: u64 = handled.iter().map(|f| f["booked"]["unmatched"].as_u64().unwrap()).sum();
+    assert!(booked > 20, "{booked}");
+    assert_eq!(p.unmatched() as u64, booked);
+    assert!(
+        handled
+            .iter()
+            .all(|f| f["booked"]["r_transactions"] == 0 && f["booked"]["settlements"] == 0)
+    );
+    p.db.cleanup().await;
+}
+
+async fn each_fact_is_booked_once(backend: Backend) {
+    let p = Project::new(backend).await;
+    let sample = common::shared_samples().join("public/pain.002/oca-account-payment__test-sepa-pain-unpaid.xml");
+    p.drop_file(&sample, "first.xml");
+    let (code, first) = p.ingest_json();
+    assert_eq!(code, 0);
+    let n = p.unmatched();
+    assert!(n >= 4, "{first}");
+    // The same bytes again, under another name: a duplicate, nothing booked.
+    p.drop_file(&sample, "again-renamed.xml");
+    let (_, again) = p.ingest_json();
+    assert_eq!(again["files"][0]["outcome"], "duplicate", "{again}");
+    assert_eq!(p.unmatched(), n);
+    // Other bytes stating the same facts (a new MsgId): every fact is already booked.
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let msg_start = text.find("<MsgId>").unwrap() + "<MsgId>".len();
+    let changed = format!("{}X{}", &text[..msg_start], &text[msg_start..]);
+    std::fs::write(p.folder("inbox").join("overlap.xml"), changed).unwrap();
+    let (_, overlap) = p.ingest_json();
+    assert_eq!(overlap["files"][0]["outcome"], "processed", "{overlap}");
+    assert_eq!(overlap["files"][0]["booked"]["unmatched"], 0, "{overlap}");
+    assert_eq!(p.unmatched(), n);
+    assert_eq!(p.names("processed").iter().filter(|n| !n.ends_with(".txt")).count(), 3);
+    p.db.cleanup().await;
+}
+
+async fn two_ingest_processes_book_each_fact_once(backend: Backend) {
+    let p = Project::new(backend).await;
+    let files = samples();
+    let mut copies = 0;
+    for round in 0..3 {
+        for f in files.iter().filter(|f| !f.to_string_lossy().contains("pain.008")) {
+            p.drop_file(f, &format!("{round}-{}", f.file_name().unwrap().to_str().unwrap()));
+            copies += 1;
+        }
+    }
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            p.command(&["run", "ingest", "--format", "json"])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut handled = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        handled += json["files"].as_array().unwrap().len();
+    }
+    assert_eq!(handled, copies, "each file handled by exactly one process");
+    // The baseline: the same files ingested once by one process in a fresh ledger.
+    let single = Project::new(backend).await;
+    for f in files.iter().filter(|f| !f.to_string_lossy().contains("pain.008")) {
+        single.drop_file(f, f.file_name().unwrap().to_str().unwrap());
+    }
+    single.ingest_json();
+    assert_eq!(p.unmatched(), single.unmatched());
+    p.db.cleanup().await;
+    single.db.cleanup().await;
+}
+
+async fn bad_files_are_quarantined_and_never_stop_the_others(backend: Backend) {
+    let p = Project::new(backend).await;
+    let inbox = p.folder("inbox");
+    std::fs::write(inbox.join("a-empty.xml"), "").unwrap();
+    std::fs::write(inbox.join("b-garbage.bin"), [0u8, 159, 146, 150, 255, 1, 2]).unwrap();
+    std::fs::write(
+        inbox.join("c-xxe.xml"),
+        r#"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02">&x;</Document>"#,
+    )
+    .unwrap();
+    let good = common::shared_samples().join("public/camt.054/oca-bank-statement-import__test-camt054.xml");
+    let text = std::fs::read_to_string(&good).unwrap();
+    std::fs::write(inbox.join("d-truncated.xml"), &text[..text.len() / 2]).unwrap();
+    p.drop_file(&good, "e-good.xml");
+    let (code, report) = p.ingest_json();
+    assert_eq!(code, 4);
+    let outcomes: Vec<(String, String)> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_owned(),
+                f["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes.last().unwrap(),
+        &("e-good.xml".to_owned(), "processed".to_owned())
+    );
+    for name in ["a-empty.xml", "b-garbage.bin", "c-xxe.xml", "d-truncated.xml"] {
+        assert!(
+            outcomes.contains(&(name.to_owned(), "quarantined".to_owned())),
+            "{name}: {outcomes:?}"
+        );
+        let reason = std::fs::read_to_string(p.folder("quarantine").join(format!("{name}.reason.txt"))).unwrap();
+        assert!(reason.len() > name.len() + 10, "{reason}");
+    }
+    let xxe = std::fs::read_to_string(p.folder("quarantine").join("c-xxe.xml.reason.txt")).unwrap();
+    assert!(xxe.to_lowercase().contains("doctype"), "{xxe}");
+    // The one-line stderr summary says what happened and where.
+    let again = p.run(&["run", "ingest"]);
+    assert!(again.status.success(), "an empty inbox is not an error");
+    p.db.cleanup().await;
+}
+
+on_both_backends!(
+    every_public_sample_is_processed_or_quarantined_with_a_reason,
+    each_fact_is_booked_once,
+    two_ingest_processes_book_each_fact_once,
+    bad_files_are_quarantined_and_never_stop_the_others,
+);
