@@ -462,7 +462,8 @@ impl Store {
 
     /// Entries and statuses that matched nothing of ours, newest first.
     pub async fn unmatched_entries(&self) -> Result<Vec<UnmatchedRow>, StoreError> {
-        let rows: Vec<(i64, String, String, i64, String, Option<NaiveDate>, Option<String>)> = dispatch!(self, pool => sqlx::query_as(
+        type Row = (i64, String, String, i64, String, Option<NaiveDate>, Option<String>);
+        let rows: Vec<Row> = dispatch!(self, pool => sqlx::query_as(
             "SELECT u.id, b.original_name, u.description, u.amount_cents, u.currency, u.booking_date, u.end_to_end_id
              FROM unmatched_entries u JOIN bank_files b ON b.id = u.bank_file_id ORDER BY u.id DESC",
         )
