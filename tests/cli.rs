@@ -298,10 +298,51 @@ async fn bad_usage_config_and_database(backend: Backend) {
     db.cleanup().await;
 }
 
+async fn run_day_records_every_job(backend: Backend) {
+    let (db, dir) = initialised(backend).await;
+    let d = dir.path();
+    assert_eq!(
+        collecte(
+            d,
+            &db,
+            &["import", "all", demo().to_str().unwrap(), "--date", "2026-11-20"]
+        )
+        .code,
+        0
+    );
+    let day = collecte(d, &db, &["run", "day", "--date", "2026-11-20"]);
+    assert_eq!(day.code, 0, "{}", day.stderr);
+    assert!(
+        day.stdout.contains("ingest:") && day.stdout.contains("collect 2026-11-20: collected"),
+        "{}",
+        day.stdout
+    );
+    let jobs = collecte(d, &db, &["jobs", "--format", "json"]);
+    let runs: serde_json::Value = serde_json::from_str(&jobs.stdout).unwrap();
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[1]["job"], "ingest", "the day ingests before it collects");
+    assert_eq!(runs[0]["job"], "collect");
+    for run in runs {
+        assert_eq!(run["outcome"], "succeeded");
+        assert_eq!(run["business_date"], "2026-11-20");
+        assert!(run["summary"].as_str().unwrap().len() > 10, "{run}");
+        assert!(run["worker"].as_str().unwrap().contains('-'));
+    }
+    // A bank file that cannot be read: the day still runs, and says so with exit code 4.
+    std::fs::write(d.join("inbox/broken.xml"), "<not-a-bank-file/>").unwrap();
+    let day = collecte(d, &db, &["run", "day", "--date", "2026-11-23"]);
+    assert_eq!(day.code, 4, "{}", day.stderr);
+    assert!(day.stderr.contains("quarantined"), "{}", day.stderr);
+    assert!(d.join("quarantine/broken.xml.reason.txt").is_file());
+    db.cleanup().await;
+}
+
 on_both_backends!(
     init_import_list_and_show,
     bad_files_change_nothing,
-    bad_usage_config_and_database
+    bad_usage_config_and_database,
+    run_day_records_every_job
 );
 
 #[test]
@@ -311,7 +352,16 @@ fn help_explains_every_command() {
         .output()
         .unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for cmd in ["init", "import", "collections", "show"] {
+    for cmd in [
+        "init",
+        "import",
+        "collections",
+        "show",
+        "inspect",
+        "run",
+        "jobs",
+        "action-center",
+    ] {
         assert!(help.contains(cmd), "{help}");
         let sub = Command::new(env!("CARGO_BIN_EXE_collecte"))
             .args([cmd, "--help"])

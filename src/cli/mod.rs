@@ -10,6 +10,7 @@ mod collections;
 mod import;
 mod init;
 mod inspect;
+mod jobs;
 mod output;
 mod run;
 
@@ -69,7 +70,9 @@ pub enum Command {
     /// ours).
     #[command(name = "action-center", subcommand)]
     ActionCenter(action_center::View),
-    /// Run one job by hand (as the worker would): collect, ingest.
+    /// Recent job runs: job, business date, worker, start, duration, outcome, what it did.
+    Jobs(jobs::JobsArgs),
+    /// Run one job by hand (as the worker would): collect, ingest, or the whole day.
     #[command(subcommand)]
     Run(run::Job),
 }
@@ -147,6 +150,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Show(args) => collections::show(cli.config.as_deref(), args).await,
         Command::Inspect(args) => inspect::run(&args),
         Command::ActionCenter(view) => action_center::run(cli.config.as_deref(), view).await,
+        Command::Jobs(args) => jobs::run(cli.config.as_deref(), args).await,
         Command::Run(job) => run::run(cli.config.as_deref(), job).await,
     }
 }

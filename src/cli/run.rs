@@ -7,7 +7,11 @@ use clap::{Args, Subcommand};
 
 use super::output::Format;
 use super::{CliError, Context, parse_date};
-use crate::jobs::{self, JobError};
+use crate::config::{Config, Job as JobName};
+use crate::jobs::JobError;
+use crate::jobs::collect::CollectReport;
+use crate::jobs::ingest::{IngestReport, Outcome};
+use crate::jobs::runner::{self, DAY, JobOutput};
 
 /// The jobs that can be run by hand.
 #[derive(Debug, Subcommand)]
@@ -24,18 +28,13 @@ pub enum Job {
     /// settlements and R-transactions exactly once, then moves to processed/; a file that
     /// cannot be read moves to quarantine/ with a .reason.txt. Exits 4 when something was
     /// quarantined.
-    Ingest(IngestArgs),
+    Ingest(OutputArgs),
+    /// The whole day, in order, through the same job code: ingest, then collect (the other
+    /// jobs join as they are built). Exits 4 when a bank file was quarantined.
+    Day(DayArgs),
 }
 
-/// Options of `run ingest`.
-#[derive(Debug, Args)]
-pub struct IngestArgs {
-    /// table (a summary for people) or json.
-    #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
-}
-
-/// Options every job takes.
+/// Options of `run collect`.
 #[derive(Debug, Args)]
 pub struct JobArgs {
     /// Business date to run for [default: today in the schedule's time zone].
@@ -49,6 +48,25 @@ pub struct JobArgs {
     pub format: Format,
 }
 
+/// Options of `run day`.
+#[derive(Debug, Args)]
+pub struct DayArgs {
+    /// Business date to run for [default: today in the schedule's time zone].
+    #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+    pub date: Option<NaiveDate>,
+    /// table (a summary for people) or json.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Options of jobs that only print.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// table (a summary for people) or json.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
 fn job_error(e: JobError) -> CliError {
     match e {
         JobError::Conflict(_) | JobError::Invalid(_) => CliError::Input(e.to_string()),
@@ -56,103 +74,115 @@ fn job_error(e: JobError) -> CliError {
     }
 }
 
-/// Runs one job.
+/// Runs one job, or the day.
 pub async fn run(explicit_config: Option<&Path>, job: Job) -> Result<(), CliError> {
     let ctx = Context::open(explicit_config).await?;
-    match job {
-        Job::Collect(args) => {
-            let date = args.date.unwrap_or_else(|| ctx.today());
-            let report = jobs::collect::run(&ctx.config, &ctx.store, ctx.creditor, date, args.dry_run)
-                .await
-                .map_err(job_error)?;
-            ctx.store.close().await;
-            if args.format == Format::Json {
-                println!("{}", serde_json::to_string_pretty(&report).map_err(anyhow::Error::new)?);
-                return Ok(());
-            }
-            let verb = if report.dry_run { "would collect" } else { "collected" };
-            let count: u64 = report.groups.iter().map(|g| g.count).sum();
-            if count == 0 && report.files.is_empty() {
-                println!(
-                    "collect {date}: nothing new to collect ({} collection(s) of this date already in files)",
-                    report.already_in_files
-                );
-            } else {
-                println!("collect {date}: {verb} {count} collection(s)");
-            }
-            for g in &report.groups {
-                println!(
-                    "  {} {:<4} {:>8} x  {:>16} EUR",
-                    g.collection_date, g.sequence_type, g.count, g.total
-                );
-            }
-            for f in &report.files {
-                let how = if f.recovered {
-                    " (finished after an interrupted run)"
-                } else {
-                    ""
-                };
-                println!(
-                    "  wrote {} ({} transactions, {} EUR){how}",
-                    ctx.config.folders.outbox.join(&f.file).display(),
-                    f.transactions,
-                    f.total
-                );
-            }
-            if report.held > 0 {
-                println!("  {} held: their plan is paused", report.held);
-            }
-            if !report.failed.is_empty() {
-                let verb = if report.dry_run { "would fail" } else { "failed" };
-                println!(
-                    "  {} {verb} (see `collecte collections --status failed`):",
-                    report.failed.len()
-                );
-                for (id, reason) in report.failed.iter().take(20) {
-                    println!("    collection {id}: {reason}");
-                }
-            }
-            Ok(())
+    let (jobs, date, dry_run, format): (&[JobName], _, _, _) = match &job {
+        Job::Collect(a) => (&[JobName::Collect], a.date, a.dry_run, a.format),
+        Job::Ingest(a) => (&[JobName::Ingest], None, false, a.format),
+        Job::Day(a) => (&DAY, a.date, false, a.format),
+    };
+    let date = date.unwrap_or_else(|| ctx.today());
+    let mut outputs = Vec::new();
+    for name in jobs {
+        let output = runner::run(&ctx.config, &ctx.store, ctx.creditor, *name, date, dry_run)
+            .await
+            .map_err(job_error)?;
+        if format == Format::Table {
+            print_output(&ctx.config, date, &output);
         }
-        Job::Ingest(args) => {
-            let report = jobs::ingest::run(&ctx.config, &ctx.store, ctx.creditor)
-                .await
-                .map_err(job_error)?;
-            ctx.store.close().await;
-            if args.format == Format::Json {
-                println!("{}", serde_json::to_string_pretty(&report).map_err(anyhow::Error::new)?);
-            } else if report.files.is_empty() {
-                println!("ingest: the inbox {} is empty", ctx.config.folders.inbox.display());
-            } else {
-                for f in &report.files {
-                    let b = &f.booked;
-                    let what = match f.outcome {
-                        jobs::ingest::Outcome::Processed => format!(
-                            "{}: {} R-transaction(s), {} settlement(s), {} unmatched, {} already booked",
-                            f.messages.join(" + "),
-                            b.r_transactions,
-                            b.settlements,
-                            b.unmatched,
-                            b.already_booked
-                        ),
-                        _ => f.note.clone().unwrap_or_default(),
-                    };
-                    let outcome = serde_json::to_value(&f.outcome).map_err(anyhow::Error::new)?;
-                    println!(
-                        "{} {}: {what} -> {}",
-                        outcome.as_str().unwrap_or_default(),
-                        f.file,
-                        f.moved_to.display()
-                    );
-                }
-            }
-            match report.quarantined() {
-                0 => Ok(()),
-                n => Err(CliError::Partial(format!(
-                    "ingest: {n} file(s) quarantined in {} (see the .reason.txt beside each)",
-                    ctx.config.folders.quarantine.display()
-                ))),
-            }
+        outputs.push(output);
+    }
+    ctx.store.close().await;
+    if format == Format::Json {
+        let json = match outputs.as_slice() {
+            [one] => serde_json::to_string_pretty(one),
+            many => serde_json::to_string_pretty(many),
+        };
+        println!("{}", json.map_err(anyhow::Error::new)?);
+    }
+    match outputs.iter().map(JobOutput::set_aside).sum::<usize>() {
+        0 => Ok(()),
+        n => Err(CliError::Partial(format!(
+            "{n} bank file(s) quarantined in {} (see the .reason.txt beside each)",
+            ctx.config.folders.quarantine.display()
+        ))),
+    }
+}
+
+fn print_output(config: &Config, date: NaiveDate, output: &JobOutput) {
+    match output {
+        JobOutput::Collect(r) => print_collect(config, date, r),
+        JobOutput::Ingest(r) => print_ingest(config, r),
+    }
+}
+
+fn print_collect(config: &Config, date: NaiveDate, report: &CollectReport) {
+    let verb = if report.dry_run { "would collect" } else { "collected" };
+    let count: u64 = report.groups.iter().map(|g| g.count).sum();
+    if count == 0 && report.files.is_empty() {
+        println!(
+            "collect {date}: nothing new to collect ({} collection(s) of this date already in files)",
+            report.already_in_files
+        );
+    } else {
+        println!("collect {date}: {verb} {count} collection(s), {} EUR", report.total);
+    }
+    for g in &report.groups {
+        println!(
+            "  {} {:<4} {:>8} x  {:>16} EUR",
+            g.collection_date, g.sequence_type, g.count, g.total
+        );
+    }
+    for f in &report.files {
+        let how = if f.recovered {
+            " (finished after an interrupted run)"
+        } else {
+            ""
+        };
+        println!(
+            "  wrote {} ({} transactions, {} EUR){how}",
+            config.folders.outbox.join(&f.file).display(),
+            f.transactions,
+            f.total
+        );
+    }
+    if report.held > 0 {
+        println!("  {} held: their plan is paused", report.held);
+    }
+    if report.failed_count > 0 {
+        let verb = if report.dry_run { "would fail" } else { "failed" };
+        println!(
+            "  {} {verb} (see `collecte collections --status failed`):",
+            report.failed_count
+        );
+        for (id, reason) in report.failed.iter().take(20) {
+            println!("    collection {id}: {reason}");
         }
+    }
+}
+
+fn print_ingest(config: &Config, report: &IngestReport) {
+    if report.files.is_empty() {
+        println!("ingest: the inbox {} is empty", config.folders.inbox.display());
+    }
+    for f in &report.files {
+        let b = &f.booked;
+        let (outcome, what) = match f.outcome {
+            Outcome::Processed => (
+                "processed",
+                format!(
+                    "{}: {} R-transaction(s), {} settlement(s), {} unmatched, {} already booked",
+                    f.messages.join(" + "),
+                    b.r_transactions,
+                    b.settlements,
+                    b.unmatched,
+                    b.already_booked
+                ),
+            ),
+            Outcome::Duplicate => ("duplicate", f.note.clone().unwrap_or_default()),
+            Outcome::Quarantined => ("quarantined", f.note.clone().unwrap_or_default()),
+        };
+        println!("{outcome} {}: {what} -> {}", f.file, f.moved_to.display());
     }
 }

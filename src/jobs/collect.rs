@@ -73,6 +73,8 @@ pub struct CollectReport {
     pub held: u64,
     /// Collections of this business date already in files before the run.
     pub already_in_files: i64,
+    /// Total of what went (or would go) into files.
+    pub total: String,
 }
 
 fn profile(config: &Config) -> Profile {
@@ -319,6 +321,7 @@ pub async fn run(
         let room = REPORTED_FAILURES.saturating_sub(report.failed.len());
         report.failed.extend(failed.into_iter().take(room));
     }
+    report.total = format_cents(totals.0.values().map(|(_, sum)| sum).sum());
     report.groups = totals.lines();
     Ok(report)
 }

@@ -3,6 +3,7 @@
 pub mod collect;
 pub mod ingest;
 pub mod outbox;
+pub mod runner;
 
 use crate::store::StoreError;
 

@@ -1,0 +1,109 @@
+//! Runs a job the same way whoever asks (`run JOB`, `run day`, later the worker): records the
+//! run in the ledger with a one-line summary, or its error.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::collect::CollectReport;
+use super::ingest::IngestReport;
+use super::{JobError, collect, ingest};
+use crate::config::{Config, Job};
+use crate::store::{CreditorKey, Store};
+
+/// The jobs built so far, in the order a day runs them (ingest before collect, so that the
+/// day's rejects are known before the next presentations).
+pub const DAY: [Job; 2] = [Job::Ingest, Job::Collect];
+
+/// What a job produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum JobOutput {
+    /// `collect`.
+    Collect(CollectReport),
+    /// `ingest`.
+    Ingest(IngestReport),
+}
+
+impl JobOutput {
+    /// The one line `collecte jobs` shows.
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Collect(r) => {
+                let count: u64 = r.groups.iter().map(|g| g.count).sum();
+                format!(
+                    "{count} collection(s) in {} file(s) ({} EUR), {} failed, {} held",
+                    r.files.len(),
+                    r.total,
+                    r.failed_count,
+                    r.held
+                )
+            }
+            Self::Ingest(r) => {
+                let booked = r.files.iter().fold(crate::store::Booked::default(), |mut acc, f| {
+                    acc.add(f.booked);
+                    acc
+                });
+                format!(
+                    "{} file(s), {} quarantined; {} R-transaction(s), {} settlement(s), {} unmatched",
+                    r.files.len(),
+                    r.quarantined(),
+                    booked.r_transactions,
+                    booked.settlements,
+                    booked.unmatched
+                )
+            }
+        }
+    }
+
+    /// How many inputs were set aside for a person (quarantined files).
+    pub fn set_aside(&self) -> usize {
+        match self {
+            Self::Collect(_) => 0,
+            Self::Ingest(r) => r.quarantined(),
+        }
+    }
+}
+
+/// This process's worker name, unique across machines and restarts: host and process id.
+pub fn worker_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{host}-{}", std::process::id())
+}
+
+/// Runs `job` for `date`, recorded in `job_runs` unless it is a dry run.
+pub async fn run(
+    config: &Config,
+    store: &Store,
+    creditor: CreditorKey,
+    job: Job,
+    date: NaiveDate,
+    dry_run: bool,
+) -> Result<JobOutput, JobError> {
+    let recorded = if dry_run {
+        None
+    } else {
+        Some(store.start_job_run(job.as_str(), date, &worker_name()).await?)
+    };
+    let output = match job {
+        Job::Collect => collect::run(config, store, creditor, date, dry_run)
+            .await
+            .map(JobOutput::Collect),
+        Job::Ingest if dry_run => Err(JobError::Invalid(
+            "ingest has no dry run: use `collecte inspect FILE` to read a bank file".into(),
+        )),
+        Job::Ingest => ingest::run(config, store, creditor).await.map(JobOutput::Ingest),
+        other => Err(JobError::Invalid(format!("the {other} job is not built yet"))),
+    };
+    if let Some(run) = recorded {
+        let line = output.as_ref().map(JobOutput::summary).map_err(ToString::to_string);
+        store
+            .finish_job_run(run, line.as_deref().map_err(String::as_str))
+            .await?;
+    }
+    output
+}
