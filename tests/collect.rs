@@ -4,112 +4,11 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 use std::time::Duration;
 
 use collecte::sepa::pain008::Pain008Version;
-use common::{Backend, TestDb, assert_valid_pain008};
-
-struct Project {
-    dir: tempfile::TempDir,
-    db: TestDb,
-}
-
-impl Project {
-    async fn new(backend: Backend) -> Self {
-        let project = Self {
-            dir: tempfile::tempdir().unwrap(),
-            db: TestDb::new(backend).await,
-        };
-        project.ok(&["init"]);
-        project
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_collecte"));
-        cmd.args(args)
-            .current_dir(self.dir.path())
-            .env("DATABASE_URL", self.db.env_url())
-            .env_remove("COLLECTE_CONFIG");
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        let out = self.command(args).output().unwrap();
-        assert!(
-            !String::from_utf8_lossy(&out.stderr).contains("panicked"),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn write(&self, name: &str, text: &str) -> String {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        path.to_string_lossy().into_owned()
-    }
-
-    fn import(&self, kind: &str, csv: &str) {
-        let file = self.write(&format!("{kind}-in.csv"), csv);
-        self.ok(&["import", kind, &file, "--date", "2026-11-20"]);
-    }
-
-    fn set_bank(&self, settings: &str) {
-        let path = self.dir.path().join("collecte.toml");
-        let config = std::fs::read_to_string(&path).unwrap();
-        // Append overrides to the [bank] table: rewrite it as the last table.
-        let mut out = String::new();
-        let mut in_bank = false;
-        for line in config.lines() {
-            let t = line.trim_start();
-            if t.starts_with('[') {
-                in_bank = t.starts_with("[bank]");
-            }
-            let key = t.split('=').next().unwrap_or("").trim();
-            if in_bank && !t.starts_with('#') && settings.lines().any(|s| s.split('=').next().unwrap().trim() == key) {
-                continue;
-            }
-            out.push_str(line);
-            out.push('\n');
-            if t.starts_with("[bank]") {
-                out.push_str(settings);
-                out.push('\n');
-            }
-        }
-        std::fs::write(path, out).unwrap();
-    }
-
-    fn outbox(&self) -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("outbox"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "xml"))
-            .collect();
-        files.sort();
-        files
-    }
-
-    fn collections(&self, status: &str) -> Vec<serde_json::Value> {
-        let json = self.ok(&["collections", "--status", status, "--format", "json"]);
-        serde_json::from_str::<serde_json::Value>(&json)
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .clone()
-    }
-}
+use common::{Backend, Project, assert_valid_pain008};
 
 /// Every EndToEndId in a file.
 fn end_to_end_ids(path: &Path) -> Vec<String> {

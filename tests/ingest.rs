@@ -4,78 +4,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
-use common::{Backend, TestDb};
-
-struct Project {
-    dir: tempfile::TempDir,
-    db: TestDb,
-}
-
-impl Project {
-    async fn new(backend: Backend) -> Self {
-        let p = Self {
-            dir: tempfile::tempdir().unwrap(),
-            db: TestDb::new(backend).await,
-        };
-        assert!(p.run(&["init"]).status.success());
-        p
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_collecte"));
-        cmd.args(args)
-            .current_dir(self.dir.path())
-            .env("DATABASE_URL", self.db.env_url())
-            .env_remove("COLLECTE_CONFIG");
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        let out = self.command(args).output().unwrap();
-        assert!(
-            !String::from_utf8_lossy(&out.stderr).contains("panicked"),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    }
-
-    fn folder(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn drop_file(&self, from: &Path, as_name: &str) {
-        std::fs::copy(from, self.folder("inbox").join(as_name)).unwrap();
-    }
-
-    fn ingest_json(&self) -> (i32, serde_json::Value) {
-        let out = self.run(&["run", "ingest", "--format", "json"]);
-        let json = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-        (out.status.code().unwrap_or(-1), json)
-    }
-
-    fn unmatched(&self) -> usize {
-        let out = self.run(&["action-center", "unmatched", "--format", "json"]);
-        serde_json::from_slice::<serde_json::Value>(&out.stdout)
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .len()
-    }
-
-    fn names(&self, folder: &str) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.folder(folder))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-}
+use common::{Backend, Project};
 
 fn samples() -> Vec<PathBuf> {
     let public = common::shared_samples().join("public");

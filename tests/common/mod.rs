@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use collecte::store::DatabaseUrl;
@@ -136,4 +137,139 @@ macro_rules! on_both_backends {
             async fn $name() { super::$name($crate::common::Backend::Postgres).await })*
         }
     };
+}
+
+/// A project folder (config, folders) on a fresh ledger, driven through the binary.
+pub struct Project {
+    /// The folder holding collecte.toml and the exchange folders.
+    pub dir: tempfile::TempDir,
+    /// Its ledger.
+    pub db: TestDb,
+}
+
+impl Project {
+    pub async fn new(backend: Backend) -> Self {
+        let project = Self {
+            dir: tempfile::tempdir().unwrap(),
+            db: TestDb::new(backend).await,
+        };
+        project.ok(&["init"]);
+        project
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_collecte"));
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("DATABASE_URL", self.db.env_url())
+            .env_remove("COLLECTE_CONFIG");
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        let out = self.command(args).output().unwrap();
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
+    pub fn import(&self, kind: &str, csv: &str) {
+        let file = self.write(&format!("{kind}-in.csv"), csv);
+        self.ok(&["import", kind, &file, "--date", "2026-11-20"]);
+    }
+
+    pub fn set_bank(&self, settings: &str) {
+        let path = self.dir.path().join("collecte.toml");
+        let config = std::fs::read_to_string(&path).unwrap();
+        // Append overrides to the [bank] table: rewrite it as the last table.
+        let mut out = String::new();
+        let mut in_bank = false;
+        for line in config.lines() {
+            let t = line.trim_start();
+            if t.starts_with('[') {
+                in_bank = t.starts_with("[bank]");
+            }
+            let key = t.split('=').next().unwrap_or("").trim();
+            if in_bank && !t.starts_with('#') && settings.lines().any(|s| s.split('=').next().unwrap().trim() == key) {
+                continue;
+            }
+            out.push_str(line);
+            out.push('\n');
+            if t.starts_with("[bank]") {
+                out.push_str(settings);
+                out.push('\n');
+            }
+        }
+        std::fs::write(path, out).unwrap();
+    }
+
+    pub fn outbox(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("outbox"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "xml"))
+            .collect();
+        files.sort();
+        files
+    }
+
+    pub fn collections(&self, status: &str) -> Vec<serde_json::Value> {
+        let json = self.ok(&["collections", "--status", status, "--format", "json"]);
+        serde_json::from_str::<serde_json::Value>(&json)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+    pub fn folder(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn drop_file(&self, from: &Path, as_name: &str) {
+        std::fs::copy(from, self.folder("inbox").join(as_name)).unwrap();
+    }
+
+    pub fn ingest_json(&self) -> (i32, serde_json::Value) {
+        let out = self.run(&["run", "ingest", "--format", "json"]);
+        let json = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code().unwrap_or(-1), json)
+    }
+
+    pub fn unmatched(&self) -> usize {
+        let out = self.run(&["action-center", "unmatched", "--format", "json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len()
+    }
+
+    pub fn names(&self, folder: &str) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.folder(folder))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
 }
