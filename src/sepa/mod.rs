@@ -31,6 +31,7 @@ macro_rules! text_newtype_traits {
 }
 use text_newtype_traits;
 
+pub mod bank;
 pub mod bic;
 pub mod calendar;
 pub mod country;

@@ -32,13 +32,12 @@ pub fn shared_samples() -> PathBuf {
     dir
 }
 
-/// Validates a pain.008 document with `xmllint --schema` against the official XSD of its
-/// version; fails the test when xmllint or the XSD is missing or the file is refused.
-pub fn assert_valid_pain008(xml: &[u8], version: collecte::sepa::pain008::Pain008Version) {
+/// Validates a document with `xmllint --schema` against the official XSD named `xsd_name`
+/// (e.g. `camt.054.001.08`); fails the test when xmllint or the XSD is missing or the
+/// document is refused.
+pub fn assert_valid_xml(xml: &[u8], xsd_name: &str) {
     use std::io::Write;
-    let xsd = shared_samples()
-        .join("xsd")
-        .join(format!("{}.xsd", version.message_name()));
+    let xsd = shared_samples().join("xsd").join(format!("{xsd_name}.xsd"));
     assert!(xsd.is_file(), "XSD missing: {}", xsd.display());
     let mut file = tempfile::NamedTempFile::new().expect("temp file");
     file.write_all(xml).expect("write temp file");
@@ -54,11 +53,15 @@ pub fn assert_valid_pain008(xml: &[u8], version: collecte::sepa::pain008::Pain00
         let text = String::from_utf8_lossy(xml);
         let head: String = text.chars().take(6000).collect();
         panic!(
-            "{} refused the file:\n{}\n--- file start ---\n{head}",
-            version.message_name(),
+            "{xsd_name} refused the document:\n{}\n--- document start ---\n{head}",
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// Validates a pain.008 document against the XSD of its version.
+pub fn assert_valid_pain008(xml: &[u8], version: collecte::sepa::pain008::Pain008Version) {
+    assert_valid_xml(xml, version.message_name());
 }
 
 /// A fresh, empty ledger location (a temporary SQLite file or a new PostgreSQL database).

@@ -1,0 +1,149 @@
+//! The whole loop on both backends: collect a day, play the bank on the very file in the
+//! outbox (a pain.002 with a reject and a refusal, a camt.054 with a batch settlement, a
+//! return and a refund), ingest the replies, and check every collection's final state — then
+//! that a FRST rejected before settling is presented as FRST again.
+
+mod common;
+
+use std::collections::HashMap;
+
+use chrono::DateTime;
+use collecte::sepa::bank::{
+    BankReply, Camt054Version, Decisions, OriginalMessage, Pain002Version, ReasonCode, RefundReason, ReportHeader,
+};
+use collecte::sepa::{EndToEndId, MessageId};
+use common::{Backend, Project};
+
+fn d(s: &str) -> chrono::NaiveDate {
+    s.parse().unwrap()
+}
+
+async fn collect_reply_ingest(backend: Backend) {
+    let p = Project::new(backend).await;
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
+    p.ok(&["import", "all", demo.to_str().unwrap(), "--date", "2026-11-20"]);
+    p.ok(&["run", "collect", "--date", "2026-12-09"]);
+    let files = p.outbox();
+    assert_eq!(files.len(), 1);
+    let submitted = p.collections("submitted");
+    assert!(submitted.len() >= 6, "{submitted:?}");
+    let by_mandate: HashMap<String, &serde_json::Value> = submitted
+        .iter()
+        .map(|c| (c["mandate_id"].as_str().unwrap().to_owned(), c))
+        .collect();
+    let e2e = |mandate: &str| by_mandate[mandate]["end_to_end_id"].as_str().unwrap().to_owned();
+    let (rejected, refused, returned, refunded) = (e2e("MDT-1001"), e2e("MDT-1004"), e2e("MDT-1005"), e2e("MDT-1007"));
+    assert_eq!(by_mandate["MDT-1001"]["sequence_type"], "FRST");
+
+    // Play the bank on our own file.
+    let original =
+        OriginalMessage::from_pain008(std::io::BufReader::new(std::fs::File::open(&files[0]).unwrap())).unwrap();
+    let id = |s: &str| EndToEndId::parse(s).unwrap();
+    let decisions = Decisions::accept_all()
+        .reject(id(&rejected), ReasonCode::AM04)
+        .reject(id(&refused), ReasonCode::MS02)
+        .return_after_settlement(id(&returned), ReasonCode::AC04, d("2026-12-14"))
+        .refund(id(&refunded), RefundReason::Md06, d("2026-12-21"));
+    let reply = BankReply::new(&original, &decisions).unwrap();
+    let header = |n: &str| ReportHeader {
+        message_id: MessageId::parse(n).unwrap(),
+        created_at: DateTime::parse_from_rfc3339("2026-12-22T18:00:00+01:00").unwrap(),
+    };
+    let mut pain002 = Vec::new();
+    reply
+        .write_pain002(&mut pain002, Pain002Version::V10, &header("BANK-PAIN002-1"))
+        .unwrap();
+    let mut camt054 = Vec::new();
+    reply
+        .write_camt054(&mut camt054, Camt054Version::V08, &header("BANK-CAMT054-1"), None)
+        .unwrap();
+    common::assert_valid_xml(&pain002, "pain.002.001.10");
+    common::assert_valid_xml(&camt054, "camt.054.001.08");
+    std::fs::write(p.folder("inbox").join("status.xml"), &pain002).unwrap();
+    std::fs::write(p.folder("inbox").join("notification.xml"), &camt054).unwrap();
+
+    let (code, report) = p.ingest_json();
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["outcome"] == "processed"),
+        "{report}"
+    );
+    assert_eq!(p.unmatched(), 0, "every fact is ours");
+
+    let all: Vec<serde_json::Value> = ["settled", "failed"].iter().flat_map(|s| p.collections(s)).collect();
+    let state = |e2e: &str| {
+        let c = all
+            .iter()
+            .find(|c| c["end_to_end_id"] == e2e)
+            .unwrap_or_else(|| panic!("{e2e} not settled or failed"));
+        (
+            c["status"].as_str().unwrap().to_owned(),
+            c["reason"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    for (e2e, reason) in [
+        (&rejected, "AM04"),
+        (&refused, "MS02"),
+        (&returned, "AC04"),
+        (&refunded, "MD06"),
+    ] {
+        let (status, why) = state(e2e);
+        assert_eq!(status, "failed", "{e2e}");
+        assert!(why.contains(reason), "{e2e}: {why}");
+    }
+    let (_, why) = state(&refused);
+    assert!(why.starts_with("refusal"), "{why}");
+    let (_, why) = state(&refunded);
+    assert!(why.starts_with("refund"), "{why}");
+    let others: Vec<&serde_json::Value> = submitted
+        .iter()
+        .filter(|c| {
+            ![&rejected, &refused, &returned, &refunded].contains(&&c["end_to_end_id"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert!(!others.is_empty());
+    for c in &others {
+        let (status, _) = state(c["end_to_end_id"].as_str().unwrap());
+        assert_eq!(status, "settled", "{c}");
+    }
+    assert!(
+        p.collections("submitted").is_empty(),
+        "every submitted collection got its answer"
+    );
+
+    // The timeline names the bank files.
+    let settled_id = others[0]["id"].to_string();
+    let show = p.ok(&["show", &settled_id]);
+    assert!(show.contains("settled") && show.contains("notification.xml"), "{show}");
+    let returned_id = all.iter().find(|c| c["end_to_end_id"] == returned.as_str()).unwrap()["id"].to_string();
+    let show = p.ok(&["show", &returned_id]);
+    assert!(
+        show.contains("settled") && show.contains("returned") && show.contains("AC04"),
+        "{show}"
+    );
+
+    // The same replies dropped again book nothing.
+    std::fs::write(p.folder("inbox").join("status-again.xml"), &pain002).unwrap();
+    let (_, again) = p.ingest_json();
+    assert_eq!(again["files"][0]["outcome"], "duplicate");
+
+    // The rejected FRST was never presented: the mandate's next installment is FRST again.
+    p.ok(&["run", "collect", "--date", "2027-01-04"]);
+    let next = p.collections("submitted");
+    let next_1001 = next
+        .iter()
+        .find(|c| c["mandate_id"] == "MDT-1001")
+        .expect("MDT-1001 collected again");
+    assert_eq!(next_1001["sequence_type"], "FRST", "{next_1001}");
+    let next_1002 = next.iter().find(|c| c["mandate_id"] == "MDT-1003");
+    if let Some(c) = next_1002 {
+        assert_eq!(c["sequence_type"], "RCUR", "a settled FRST is followed by RCUR: {c}");
+    }
+    p.db.cleanup().await;
+}
+
+on_both_backends!(collect_reply_ingest);
