@@ -38,3 +38,10 @@ profile "pain.008.001.08-default" ""
 profile "pain.008.001.02-iban-only-rcur" $'pain_version = "pain.008.001.02"\ninclude_bic = false\nuse_frst = false'
 profile "pain.008.001.08-hybrid-b2b-fnal" $'address_style = "hybrid"\nlocal_instrument = "B2B"\nuse_fnal = true\nbatch_booking = false\ngroup_ctrl_sum = false'
 echo "wrote $(ls "$root"/sepa-samples/collect-*.xml | wc -l) samples into sepa-samples/"
+
+# The bank's answers to the default and the .02 files (see examples/play_bank.rs).
+cargo run --release -q --manifest-path "$root/Cargo.toml" --example play_bank -- \
+  "$root/sepa-samples/collect-pain.008.001.08-default.xml" "$root/sepa-samples" 10
+cargo run --release -q --manifest-path "$root/Cargo.toml" --example play_bank -- \
+  "$root/sepa-samples/collect-pain.008.001.02-iban-only-rcur.xml" "$root/sepa-samples" 02
+echo "wrote the bank replies into sepa-samples/"

@@ -97,6 +97,17 @@ fn the_project_samples_are_valid_and_consistent() {
             continue;
         }
         let xml = std::fs::read(&path).unwrap();
+        let name = path.file_stem().unwrap().to_str().unwrap();
+        if let Some(message) = name.strip_prefix("reply-") {
+            // The bank's answers: valid against their own XSD, and read back by inspect.
+            common::assert_valid_xml(&xml, message);
+            let (code, stdout, _) = inspect(&[path.to_str().unwrap(), "--format", "json"]);
+            assert_eq!(code, 0);
+            let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+            assert_eq!(report["message"], message);
+            assert_eq!(report["r_transactions"].as_array().unwrap().len(), 2, "{report}");
+            continue;
+        }
         let version = if String::from_utf8_lossy(&xml).contains("pain.008.001.02") {
             collecte::sepa::pain008::Pain008Version::V02
         } else {
