@@ -624,7 +624,10 @@ fn replies_to_the_project_pain008_samples_read_back_as_decided() {
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
-        let collected = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("collect-"));
+        let collected = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("collect-"));
         if path.extension().is_none_or(|e| e != "xml") || !collected {
             continue;
         }
