@@ -628,7 +628,7 @@ proptest! {
 }
 
 #[test]
-#[should_panic(expected = "pain.008.001.02 refused the file")]
+#[should_panic(expected = "pain.008.001.02 refused the document")]
 fn the_schema_check_is_not_vacuous() {
     // A .08 file (BICFI, .08 namespace) must not pass the .02 schema.
     let xml = write_message(Profile::default(), &varied_groups()).unwrap();
