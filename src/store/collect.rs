@@ -162,6 +162,29 @@ pub struct GroupTotal {
     pub sum_cents: i64,
 }
 
+/// Rows per multi-row statement: well under SQLite's and PostgreSQL's parameter limits.
+const ROWS_PER_STATEMENT: usize = 400;
+
+/// `($3, $4, ...), ($10, ...)`: `rows` tuples of `width` placeholders numbered from `first`.
+fn values_list(rows: usize, width: usize, first: usize) -> String {
+    let mut out = String::with_capacity(rows * width * 6);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..width {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(first + r * width + c).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
 /// Another run assigned some of the same collections first; nothing of this run was kept.
 #[derive(Debug, thiserror::Error)]
 #[error("collection {0} was taken by another collect run meanwhile; nothing was assigned, run again")]
@@ -297,46 +320,69 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .doing("naming a collection file")?;
-            for item in items {
-                let done = sqlx::query(
-                    "UPDATE collections SET collection_file_id = $1, end_to_end_id = $2, sequence_type = $3, requested_date = $4,
-                       original_mandate_id = $5, original_scheme_id = $6, original_debtor_account = $7, updated_at = $8
-                     WHERE id = $9 AND status = 'pending' AND collection_file_id IS NULL",
-                )
-                .bind(id)
-                .bind(&item.end_to_end_id)
-                .bind(item.sequence_type)
-                .bind(item.requested_date)
-                .bind(&item.original_mandate_id)
-                .bind(&item.original_scheme_id)
-                .bind(&item.original_debtor_account)
-                .bind(now)
-                .bind(item.id)
-                .execute(&mut *tx)
-                .await
-                .doing("assigning a collection to a file")?;
-                if done.rows_affected() != 1 {
-                    tx.rollback().await.doing("rolling back the file assignment")?;
-                    return Ok(Err(AssignConflict(item.id)));
-                }
-                if item.original_mandate_id.is_some() || item.original_debtor_account.is_some() {
-                    sqlx::query("UPDATE mandate_amendments SET presented_in = $1 WHERE mandate_id = $2 AND presented_in IS NULL")
+            // Many rows per statement: the per-statement round trip, not the database,
+            // is what a row-at-a-time assignment spends its time on.
+            for chunk in items.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "UPDATE collections SET collection_file_id = $1, end_to_end_id = v.column2, sequence_type = v.column3,
+                       requested_date = v.column4, original_mandate_id = v.column5, original_scheme_id = v.column6,
+                       original_debtor_account = v.column7, updated_at = $2
+                     FROM (VALUES {}) AS v
+                     WHERE collections.id = v.column1 AND collections.status = 'pending' AND collections.collection_file_id IS NULL",
+                    values_list(chunk.len(), 7, 3)
+                );
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(now);
+                for item in chunk {
+                    query = query
                         .bind(item.id)
-                        .bind(item.mandate_key)
-                        .execute(&mut *tx)
-                        .await
-                        .doing("recording an announced amendment")?;
+                        .bind(&item.end_to_end_id)
+                        .bind(item.sequence_type)
+                        .bind(item.requested_date)
+                        .bind(&item.original_mandate_id)
+                        .bind(&item.original_scheme_id)
+                        .bind(&item.original_debtor_account);
                 }
-                sqlx::query(
-                    "UPDATE mandates SET first_presented = (first_presented OR $1), last_presented_on = $2, last_presented_at = $3, updated_at = $3 WHERE id = $4",
-                )
-                .bind(item.sequence_type == "FRST")
-                .bind(item.requested_date)
-                .bind(now)
-                .bind(item.mandate_key)
-                .execute(&mut *tx)
-                .await
-                .doing("recording a mandate presentation")?;
+                let done = query.execute(&mut *tx).await.doing("assigning collections to a file")?;
+                if done.rows_affected() != chunk.len() as u64 {
+                    tx.rollback().await.doing("rolling back the file assignment")?;
+                    return Ok(Err(AssignConflict(chunk[0].id)));
+                }
+            }
+            for item in items.iter().filter(|i| i.original_mandate_id.is_some() || i.original_debtor_account.is_some()) {
+                sqlx::query("UPDATE mandate_amendments SET presented_in = $1 WHERE mandate_id = $2 AND presented_in IS NULL")
+                    .bind(item.id)
+                    .bind(item.mandate_key)
+                    .execute(&mut *tx)
+                    .await
+                    .doing("recording an announced amendment")?;
+            }
+            let mut mandates: Vec<(i64, bool, NaiveDate)> = Vec::new();
+            let mut index: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+            for item in items {
+                let frst = item.sequence_type == "FRST";
+                match index.get(&item.mandate_key) {
+                    Some(&i) => {
+                        mandates[i].1 |= frst;
+                        mandates[i].2 = mandates[i].2.max(item.requested_date);
+                    }
+                    None => {
+                        index.insert(item.mandate_key, mandates.len());
+                        mandates.push((item.mandate_key, frst, item.requested_date));
+                    }
+                }
+            }
+            for chunk in mandates.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "UPDATE mandates SET first_presented = (first_presented OR v.column2), last_presented_on = v.column3,
+                       last_presented_at = $1, updated_at = $1
+                     FROM (VALUES {}) AS v WHERE mandates.id = v.column1",
+                    values_list(chunk.len(), 3, 2)
+                );
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+                for (mandate, frst, date) in chunk {
+                    query = query.bind(*mandate).bind(*frst).bind(*date);
+                }
+                query.execute(&mut *tx).await.doing("recording mandate presentations")?;
             }
             let row: FileRow = sqlx::query_as(
                 "SELECT id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at FROM collection_files WHERE id = $1",
@@ -472,5 +518,14 @@ impl Store {
         .fetch_one(pool)
         .await
         .doing("counting collections in files"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_lists_number_placeholders_row_by_row() {
+        assert_eq!(super::values_list(2, 3, 2), "($2, $3, $4), ($5, $6, $7)");
+        assert_eq!(super::values_list(1, 1, 1), "($1)");
     }
 }
