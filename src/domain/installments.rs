@@ -115,6 +115,18 @@ pub fn schedule(first: &Terms, changes: &[Terms], count: Option<u32>) -> Result<
     Ok(schedule)
 }
 
+/// Due date of the first installment beyond the horizon of `today`: until that date comes
+/// within the horizon, the plan has nothing new to materialise. `None` when the schedule ends
+/// before (a finished plan never needs a refresh again).
+pub fn next_beyond_horizon(terms: &[Terms], count: Option<u32>, today: NaiveDate) -> Option<NaiveDate> {
+    let (first, changes) = terms.split_first()?;
+    let horizon = today + chrono::Duration::days(HORIZON_DAYS);
+    schedule(first, changes, count)
+        .ok()?
+        .next_after(horizon)
+        .map(|i| i.due_date)
+}
+
 /// Decides the changes that bring a plan's collections in line with its terms, as of `today`.
 pub fn plan_actions(
     terms: &[Terms],
@@ -258,6 +270,16 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn the_watermark_is_the_first_installment_beyond_the_horizon() {
+        let terms = [monthly("2026-11-01", 1000)];
+        assert_eq!(
+            next_beyond_horizon(&terms, None, d("2026-11-22")),
+            Some(d("2027-02-05"))
+        );
+        assert_eq!(next_beyond_horizon(&terms, Some(3), d("2026-11-22")), None);
     }
 
     #[test]

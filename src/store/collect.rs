@@ -191,16 +191,19 @@ fn values_list(rows: usize, width: usize, first: usize) -> String {
 pub struct AssignConflict(pub i64);
 
 impl Store {
-    /// Materialises every active plan's installments up to the horizon after `today`.
+    /// Materialises the installments that came within the horizon after `today`: only plans
+    /// whose watermark (`next_due`) is reached are read.
     pub async fn refresh_plans(&self, creditor: CreditorKey, today: NaiveDate) -> Result<u64, StoreError> {
         let now = Utc::now();
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await.doing("starting the plan refresh")?;
             type PlanKey = (i64, i64, Option<i64>, Option<i64>, Option<i64>);
             let plans: Vec<PlanKey> = sqlx::query_as(
-                "SELECT id, customer_id, mandate_id, card_id, installment_count FROM plans WHERE creditor_id = $1 AND status = 'active' ORDER BY id",
+                "SELECT id, customer_id, mandate_id, card_id, installment_count FROM plans
+                 WHERE creditor_id = $1 AND status = 'active' AND (next_due IS NULL OR next_due <= $2) ORDER BY id",
             )
             .bind(creditor.0)
+            .bind(today + chrono::Duration::days(crate::domain::installments::HORIZON_DAYS))
             .fetch_all(&mut *tx)
             .await
             .doing("reading active plans")?;

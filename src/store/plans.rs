@@ -121,6 +121,15 @@ macro_rules! materialize_plan {
         let existing = $crate::store::plans::existing_from_rows(existing_rows)?;
         let actions = $crate::domain::installments::plan_actions(&terms, count, $lifecycle, &existing, $today)
             .map_err(|e| $crate::store::StoreError::Corrupt(format!("plan {plan_id}: {e}")))?;
+        // A plan whose schedule has ended gets a watermark no refresh reaches.
+        let far = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
+        let next_due = $crate::domain::installments::next_beyond_horizon(&terms, count, $today).unwrap_or(far);
+        sqlx::query("UPDATE plans SET next_due = $1 WHERE id = $2")
+            .bind(next_due)
+            .bind(plan_id)
+            .execute(&mut *$tx)
+            .await
+            .doing("recording a plan's next due date")?;
         for action in &actions {
             use $crate::domain::installments::Action;
             let (kind, detail) = $crate::store::plans::describe(action);
