@@ -6,6 +6,7 @@ use clap::Parser;
 use collecte::cli::{Cli, run};
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     collecte::telemetry::init(cli.log_format, cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -27,5 +28,15 @@ fn main() -> ExitCode {
             }
             e.exit_code()
         }
+    }
+}
+
+/// Lets `collecte collections | head` end quietly when the reader goes away, as every Unix
+/// filter does, instead of failing on a write to a closed pipe (Rust ignores SIGPIPE).
+fn restore_sigpipe() {
+    // SAFETY: called first thing in `main`, before any thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

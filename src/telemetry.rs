@@ -14,9 +14,11 @@ pub enum LogFormat {
 
 /// Installs the global subscriber. `RUST_LOG` wins over `verbose` (0 warn, 1 info, 2+ debug).
 pub fn init(format: LogFormat, verbose: u8) {
+    // sqlx reports every statement over 1 s as a warning: noise for a batch job that reads
+    // 100k rows on purpose, so it speaks only from -vv on.
     let default = match verbose {
-        0 => "warn",
-        1 => "info",
+        0 => "warn,sqlx=error",
+        1 => "info,sqlx=error",
         _ => "debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
