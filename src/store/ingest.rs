@@ -235,16 +235,29 @@ impl Store {
                 Some((id, _, outcome)) if outcome == "processing" => BankFileStart::Resume(BankFileKey(id)),
                 Some((_, original_name, outcome)) => BankFileStart::Duplicate { original_name, outcome },
                 None => {
-                    let id: i64 = sqlx::query_scalar(
-                        "INSERT INTO bank_files (sha256, original_name, received_at, outcome) VALUES ($1, $2, $3, 'processing') RETURNING id",
+                    // Another process may register the same bytes at the same moment: the
+                    // unique hash decides, and the loser resumes (facts are booked once anyway).
+                    let id: Option<i64> = sqlx::query_scalar(
+                        "INSERT INTO bank_files (sha256, original_name, received_at, outcome) VALUES ($1, $2, $3, 'processing')
+                         ON CONFLICT (sha256) DO NOTHING RETURNING id",
                     )
                     .bind(sha256)
                     .bind(name)
                     .bind(now)
-                    .fetch_one(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await
                     .doing("recording a bank file")?;
-                    BankFileStart::New(BankFileKey(id))
+                    match id {
+                        Some(id) => BankFileStart::New(BankFileKey(id)),
+                        None => {
+                            let id: i64 = sqlx::query_scalar("SELECT id FROM bank_files WHERE sha256 = $1")
+                                .bind(sha256)
+                                .fetch_one(&mut *tx)
+                                .await
+                                .doing("looking up a bank file")?;
+                            BankFileStart::Resume(BankFileKey(id))
+                        }
+                    }
                 }
             };
             tx.commit().await.doing("committing a bank file")?;
