@@ -10,7 +10,9 @@ use collecte::sepa::reports::{self, Limits, Report, classify};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(report) = reports::open(data, Limits::default()) else { return };
+    let Ok(report) = reports::open(data, Limits::default()) else {
+        return;
+    };
     black_box(report.message());
     match report {
         Report::Pain002(mut reader) => {

@@ -11,7 +11,11 @@ fuzz_target!(|text: &str| {
     if let Ok(money) = Money::parse(text) {
         let printed = money.to_string();
         let back = Money::parse(&printed);
-        assert_eq!(back.ok(), Some(money), "Money {text:?} printed as {printed:?} does not parse back");
+        assert_eq!(
+            back.ok(),
+            Some(money),
+            "Money {text:?} printed as {printed:?} does not parse back"
+        );
     }
     if let Ok(iban) = Iban::parse(text) {
         black_box((iban.as_str(), iban.country(), iban.bank_identifier(), iban.is_sepa()));
@@ -29,6 +33,9 @@ fuzz_target!(|text: &str| {
         assert_eq!(MandateId::parse(id.as_str()).ok().as_ref(), Some(&id));
     }
     if let Ok(t) = SepaText::<70>::truncated(text) {
-        assert!(t.as_str().chars().count() <= 70, "truncated to more than 70 chars: {t:?}");
+        assert!(
+            t.as_str().chars().count() <= 70,
+            "truncated to more than 70 chars: {t:?}"
+        );
     }
 });
