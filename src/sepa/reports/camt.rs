@@ -66,14 +66,14 @@ pub struct BankTransactionCode {
 
 impl BankTransactionCode {
     /// Reads one leaf below `BkTxCd`; `rest` is relative to it.
-    fn read(&mut self, rest: &[u8], text: &str) {
-        let value = Some(text.to_owned()).filter(|v| !v.is_empty());
+    fn read(&mut self, rest: &[u8], text: &str, spare: &mut Spare) {
+        let mut value = || Some(spare.string(text)).filter(|v| !v.is_empty());
         match rest {
-            b"Domn/Cd" => self.domain = value,
-            b"Domn/Fmly/Cd" => self.family = value,
-            b"Domn/Fmly/SubFmlyCd" => self.sub_family = value,
-            b"Prtry/Cd" => self.proprietary = value,
-            b"Prtry/Issr" => self.proprietary_issuer = value,
+            b"Domn/Cd" => self.domain = value(),
+            b"Domn/Fmly/Cd" => self.family = value(),
+            b"Domn/Fmly/SubFmlyCd" => self.sub_family = value(),
+            b"Prtry/Cd" => self.proprietary = value(),
+            b"Prtry/Issr" => self.proprietary_issuer = value(),
             _ => {}
         }
     }
@@ -252,6 +252,69 @@ struct State {
     /// we know whether the entry holds only it (then the entry amount is its amount).
     pending: Option<Box<Transaction>>,
     queue: VecDeque<Produced>,
+    /// Strings of the previous entry, reused for the next one's fields.
+    spare: Spare,
+}
+
+/// Strings taken back from an entry once it is done, to hold the next entry's texts without
+/// a new allocation each (the entry is lent to the caller, never handed over, so its strings
+/// come back). Bounded in number and size.
+#[derive(Default)]
+struct Spare(Vec<String>);
+
+impl Spare {
+    const MAX_STRINGS: usize = 32;
+    const MAX_CAPACITY: usize = 256;
+
+    /// `text` in a reused string when there is one.
+    fn string(&mut self, text: &str) -> String {
+        match self.0.pop() {
+            Some(mut s) => {
+                s.clear();
+                s.push_str(text);
+                s
+            }
+            None => text.to_owned(),
+        }
+    }
+
+    fn keep(&mut self, s: Option<String>) {
+        if let Some(s) = s
+            && self.0.len() < Self::MAX_STRINGS
+            && s.capacity() <= Self::MAX_CAPACITY
+        {
+            self.0.push(s);
+        }
+    }
+
+    /// Takes back the strings of a finished entry.
+    fn recycle_entry(&mut self, entry: Entry) {
+        let Entry {
+            reference,
+            status,
+            account_servicer_reference,
+            bank_transaction_code: code,
+            batch,
+            additional_info,
+            ..
+        } = entry;
+        for s in [reference, status, account_servicer_reference, additional_info] {
+            self.keep(s);
+        }
+        for s in [
+            code.domain,
+            code.family,
+            code.sub_family,
+            code.proprietary,
+            code.proprietary_issuer,
+        ] {
+            self.keep(s);
+        }
+        if let Some(batch) = batch {
+            self.keep(batch.message_id);
+            self.keep(batch.payment_info_id);
+        }
+    }
 }
 
 impl<R: BufRead> CamtReader<R> {
@@ -304,6 +367,7 @@ impl State {
         }
     }
 
+    #[inline]
     fn open(&mut self, path: &[u8], offset: u64) {
         // Inside a record, only the length of the path is compared: no scanning.
         if self.tx_mark != 0 {
@@ -331,7 +395,7 @@ impl State {
             }
             b"Ntry" => {
                 self.give_account();
-                self.entry = Entry::default();
+                self.spare.recycle_entry(std::mem::take(&mut self.entry));
                 self.entry_transactions = 0;
                 self.entry_mark = path.len();
             }
@@ -406,7 +470,8 @@ impl State {
     }
 
     fn close_in_entry(&mut self, rest: &[u8], path: &[u8], text: &str, currency: Option<&str>, offset: u64) {
-        let value = || Some(text.to_owned());
+        let spare = &mut self.spare;
+        let mut value = || Some(spare.string(text));
         if let Some(batch) = rest.strip_prefix(b"NtryDtls/Btch/") {
             return self.close_in_batch(batch, path, text, currency, offset);
         }
@@ -427,14 +492,15 @@ impl State {
             b"AddtlNtryInf" => e.additional_info = value(),
             _ => {
                 if let Some(code) = rest.strip_prefix(b"BkTxCd/") {
-                    e.bank_transaction_code.read(code, text);
+                    e.bank_transaction_code.read(code, text, &mut self.spare);
                 }
             }
         }
     }
 
     fn close_in_batch(&mut self, field: &[u8], path: &[u8], text: &str, currency: Option<&str>, offset: u64) {
-        let value = || Some(text.to_owned());
+        let spare = &mut self.spare;
+        let mut value = || Some(spare.string(text));
         let b = self.entry.batch.get_or_insert_with(Batch::default);
         let w = &mut self.entry_warnings;
         match field {
@@ -499,7 +565,7 @@ impl State {
                 if let Some(code) = rest.strip_prefix(b"BkTxCd/") {
                     t.bank_transaction_code
                         .get_or_insert_with(BankTransactionCode::default)
-                        .read(code, text);
+                        .read(code, text, &mut Spare::default());
                 }
             }
         }

@@ -75,6 +75,17 @@ pub fn parse_decimal_cents(input: &str) -> Result<i64, String> {
 pub fn parse_iso_date(input: &str) -> Result<NaiveDate, String> {
     let s = input.trim();
     let tail_ok = matches!(s.as_bytes().get(10), None | Some(b'T' | b'Z' | b'+' | b'-'));
+    // The usual `YYYY-MM-DD` without chrono's format machinery (the same result: chrono
+    // reads these digits the same way), which is most of the time of a date otherwise.
+    if let Some(&[y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2]) = s.as_bytes().get(..10)
+        && tail_ok
+        && [y1, y2, y3, y4, m1, m2, d1, d2].iter().all(u8::is_ascii_digit)
+    {
+        let n = |digits: &[u8]| digits.iter().fold(0u32, |acc, &d| acc * 10 + u32::from(d - b'0'));
+        let year = i32::try_from(n(&[y1, y2, y3, y4])).unwrap_or(i32::MAX);
+        return NaiveDate::from_ymd_opt(year, n(&[m1, m2]), n(&[d1, d2]))
+            .ok_or_else(|| format!("{input:?} is not an ISO date"));
+    }
     s.get(..10)
         .filter(|_| tail_ok)
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
@@ -191,5 +202,23 @@ mod tests {
         assert!(parse_iso_date("2014-01-051").is_err());
         assert!(parse_iso_date("05.01.2014").is_err());
         assert!(parse_iso_date("2014-01-é").is_err());
+        assert!(parse_iso_date("2014-02-30").is_err());
+        assert!(parse_iso_date("2014-00-05").is_err());
+    }
+
+    /// The fast path for `YYYY-MM-DD` gives what chrono's `%Y-%m-%d` gives.
+    #[test]
+    fn fast_dates_agree_with_chrono() {
+        let chrono = |s: &str| NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d").ok();
+        for year in ["0000", "0001", "1999", "2024", "9999"] {
+            for month in ["00", "01", "02", "09", "10", "12", "13", "99"] {
+                for day in ["00", "01", "09", "28", "29", "30", "31", "32", "99"] {
+                    let date = format!("{year}-{month}-{day}");
+                    assert_eq!(parse_iso_date(&date).ok(), chrono(&date), "{date}");
+                    let stamp = format!("{date}T10:00:00Z");
+                    assert_eq!(parse_iso_date(&stamp).ok(), chrono(&stamp), "{stamp}");
+                }
+            }
+        }
     }
 }
