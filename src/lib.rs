@@ -12,3 +12,4 @@ pub mod jobs;
 pub mod sepa;
 pub mod store;
 pub mod telemetry;
+pub mod worker;

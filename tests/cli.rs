@@ -318,8 +318,10 @@ async fn run_day_records_every_job(backend: Backend) {
         day.stdout
     );
     let jobs = collecte(d, &db, &["jobs", "--format", "json"]);
-    let runs: serde_json::Value = serde_json::from_str(&jobs.stdout).unwrap();
-    let runs = runs.as_array().unwrap();
+    let listing: serde_json::Value = serde_json::from_str(&jobs.stdout).unwrap();
+    let runs = listing["runs"].as_array().unwrap();
+    assert!(listing["queued"].as_array().unwrap().is_empty());
+    assert!(listing["dead"].as_array().unwrap().is_empty());
     assert_eq!(runs.len(), 2);
     assert_eq!(runs[1]["job"], "ingest", "the day ingests before it collects");
     assert_eq!(runs[0]["job"], "collect");
@@ -361,6 +363,8 @@ fn help_explains_every_command() {
         "run",
         "jobs",
         "action-center",
+        "worker",
+        "enqueue",
     ] {
         assert!(help.contains(cmd), "{help}");
         let sub = Command::new(env!("CARGO_BIN_EXE_collecte"))

@@ -13,6 +13,7 @@ mod inspect;
 mod jobs;
 mod output;
 mod run;
+mod worker;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,11 +71,21 @@ pub enum Command {
     /// ours).
     #[command(name = "action-center", subcommand)]
     ActionCenter(action_center::View),
-    /// Recent job runs: job, business date, worker, start, duration, outcome, what it did.
+    /// Recent job runs (job, business date, worker, start, duration, outcome, what it did),
+    /// queued and dead job requests; `jobs requeue ID` runs a dead one again.
     Jobs(jobs::JobsArgs),
     /// Run one job by hand (as the worker would): collect, ingest, or the whole day.
     #[command(subcommand)]
     Run(run::Job),
+    /// Run jobs from the durable queue until SIGTERM or Ctrl-C, fire the cron schedules of
+    /// `jobs/` (in their time zone, once per job and business date, catching up a firing
+    /// missed while no worker ran) and queue `ingest` when files land in the inbox. Start as
+    /// many as you like, on as many machines: with REDIS_URL they share Redis, else the SQL
+    /// queue beside the ledger.
+    Worker(worker::WorkerArgs),
+    /// Queue a job for the workers, once per job and business date (a second enqueue of the
+    /// same date says so and adds nothing).
+    Enqueue(worker::EnqueueArgs),
 }
 
 /// An error that maps to an exit code; its message is the one line printed on stderr.
@@ -152,5 +163,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::ActionCenter(view) => action_center::run(cli.config.as_deref(), view).await,
         Command::Jobs(args) => jobs::run(cli.config.as_deref(), args).await,
         Command::Run(job) => run::run(cli.config.as_deref(), job).await,
+        Command::Worker(args) => worker::run_worker(cli.config.as_deref(), args).await,
+        Command::Enqueue(args) => worker::enqueue(cli.config.as_deref(), args).await,
     }
 }

@@ -96,6 +96,8 @@ pub struct Config {
     pub database: DatabaseUrl,
     /// `queue.redis_url` or `REDIS_URL`: when set, the worker queues jobs on Redis.
     pub redis_url: Option<String>,
+    /// `[queue]`: how hard the worker tries and how long it waits.
+    pub queue: QueueSettings,
     /// `[mail]`: who gets emails and through which server.
     pub mail: Mail,
     /// `[schedule]` over the built-in `jobs/*.toml`: when each job runs.
@@ -216,6 +218,29 @@ pub struct Admin {
     pub digest: bool,
 }
 
+/// `[queue]`: retries, leases and shutdown of `collecte worker`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueSettings {
+    /// The queue's name in the backend (default "collecte"): installations sharing one Redis
+    /// (production and staging, say) must use different names, or their workers would take
+    /// each other's jobs.
+    pub name: String,
+    /// Runs of one job request before it is parked as dead (1..=25, default 5).
+    pub max_attempts: u32,
+    /// Wait before the first retry, doubled for each further one, at most one hour
+    /// (1..=3600, default 60).
+    pub retry_backoff_seconds: u32,
+    /// A job whose worker stopped sending heartbeats for this long is handed to another
+    /// worker (5..=3600, default 60). Shorter recovers faster from a killed worker; it must
+    /// stay well above a busy worker's heartbeat delay.
+    pub lease_seconds: u32,
+    /// On SIGTERM/SIGINT the running job gets this long to finish (1..=86400, default 600).
+    pub shutdown_timeout_seconds: u32,
+    /// The inbox is scanned this often besides file-system notifications (5..=3600,
+    /// default 60), for network folders that send none.
+    pub inbox_scan_seconds: u32,
+}
+
 /// Which failed collections are re-presented, how many times and when.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -318,6 +343,7 @@ impl Config {
             .unwrap_or_else(|| Setting::fallback(&src, "database.url", DEFAULT_DATABASE_URL));
             parse_database_url(&setting.value, &base).map_err(|why| setting.invalid(&why))?
         };
+        let queue = queue_settings(&src, &raw.queue)?;
         let redis_url = Setting::pick(
             &src,
             "queue.redis_url",
@@ -342,6 +368,7 @@ impl Config {
             folders,
             database,
             redis_url,
+            queue,
             mail,
             schedule,
             retry,
@@ -724,6 +751,69 @@ fn retry_policy(src: &Source<'_>, raw: raw::RawRetry) -> Result<RetryPolicy, Con
             "a number of TARGET2 business days",
         )?,
         payday_align,
+    })
+}
+
+fn queue_settings(src: &Source<'_>, raw: &raw::RawQueue) -> Result<QueueSettings, ConfigError> {
+    let name = match &raw.name {
+        None => "collecte".to_owned(),
+        Some(name)
+            if !name.is_empty()
+                && name.len() <= 64
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) =>
+        {
+            name.clone()
+        }
+        Some(other) => {
+            return Err(src.invalid(
+                "queue.name",
+                format!("{other:?}"),
+                "1 to 64 letters, digits, '-', '_' or '.'",
+            ));
+        }
+    };
+    Ok(QueueSettings {
+        name,
+        max_attempts: integer(
+            src,
+            "queue.max_attempts",
+            raw.max_attempts,
+            5,
+            1..=25,
+            "a number of runs",
+        )?,
+        retry_backoff_seconds: integer(
+            src,
+            "queue.retry_backoff_seconds",
+            raw.retry_backoff_seconds,
+            60,
+            1..=3600,
+            "a number of seconds",
+        )?,
+        lease_seconds: integer(
+            src,
+            "queue.lease_seconds",
+            raw.lease_seconds,
+            60,
+            5..=3600,
+            "a number of seconds",
+        )?,
+        shutdown_timeout_seconds: integer(
+            src,
+            "queue.shutdown_timeout_seconds",
+            raw.shutdown_timeout_seconds,
+            600,
+            1..=86_400,
+            "a number of seconds",
+        )?,
+        inbox_scan_seconds: integer(
+            src,
+            "queue.inbox_scan_seconds",
+            raw.inbox_scan_seconds,
+            60,
+            5..=3600,
+            "a number of seconds",
+        )?,
     })
 }
 

@@ -86,6 +86,12 @@ pub(super) struct RawDatabase {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawQueue {
     pub redis_url: Option<String>,
+    pub name: Option<String>,
+    pub max_attempts: Option<i64>,
+    pub retry_backoff_seconds: Option<i64>,
+    pub lease_seconds: Option<i64>,
+    pub shutdown_timeout_seconds: Option<i64>,
+    pub inbox_scan_seconds: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]

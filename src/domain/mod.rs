@@ -6,3 +6,4 @@ pub mod installments;
 pub mod plan_changes;
 pub mod records;
 pub mod schedule;
+pub mod triggers;

@@ -14,6 +14,11 @@ use crate::store::{CreditorKey, Store};
 /// day's rejects are known before the next presentations).
 pub const DAY: [Job; 2] = [Job::Ingest, Job::Collect];
 
+/// Whether `job` exists yet (the worker triggers only these; the others say "not built").
+pub fn is_built(job: Job) -> bool {
+    DAY.contains(&job)
+}
+
 /// What a job produced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]

@@ -10,6 +10,7 @@ mod collections;
 mod creditor;
 mod imports;
 mod ingest;
+mod job_requests;
 mod job_runs;
 mod plans;
 
@@ -26,6 +27,7 @@ pub use collections::{CollectionFilter, CollectionRow, CollectionStatus, Timelin
 pub use creditor::{CreditorKey, CreditorSnapshot};
 pub use imports::{ImportBatch, ImportCounts, ImportOutcome};
 pub use ingest::{BankFileKey, BankFileStart, Booked, UnmatchedRow};
+pub use job_requests::{Enqueued, JobRequestRow, NewRequest, RequestEnd, RequestOrigin};
 pub use job_runs::{JobRunKey, JobRunRow};
 
 /// What went wrong talking to the ledger, with the operation that failed.

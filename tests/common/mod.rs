@@ -201,23 +201,29 @@ impl Project {
     }
 
     pub fn set_bank(&self, settings: &str) {
+        self.set_table("bank", settings);
+    }
+
+    /// Writes `settings` (TOML lines) into `[table]` of collecte.toml, replacing the keys
+    /// it names.
+    pub fn set_table(&self, table: &str, settings: &str) {
         let path = self.dir.path().join("collecte.toml");
         let config = std::fs::read_to_string(&path).unwrap();
-        // Append overrides to the [bank] table: rewrite it as the last table.
+        let header = format!("[{table}]");
         let mut out = String::new();
-        let mut in_bank = false;
+        let mut inside = false;
         for line in config.lines() {
             let t = line.trim_start();
             if t.starts_with('[') {
-                in_bank = t.starts_with("[bank]");
+                inside = t.starts_with(&header);
             }
             let key = t.split('=').next().unwrap_or("").trim();
-            if in_bank && !t.starts_with('#') && settings.lines().any(|s| s.split('=').next().unwrap().trim() == key) {
+            if inside && !t.starts_with('#') && settings.lines().any(|s| s.split('=').next().unwrap().trim() == key) {
                 continue;
             }
             out.push_str(line);
             out.push('\n');
-            if t.starts_with("[bank]") {
+            if t.starts_with(&header) {
                 out.push_str(settings);
                 out.push('\n');
             }
@@ -275,4 +281,45 @@ impl Project {
         names.sort();
         names
     }
+}
+
+/// Every EndToEndId in a pain.008 file.
+pub fn end_to_end_ids(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.split("<EndToEndId>")
+        .skip(1)
+        .map(|s| s.split('<').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// `n` customers with a mandate and a monthly plan each, first due Monday 23 Nov 2026
+/// (collected by the run of Friday 20 Nov, D-1).
+pub fn seed_monthly_plans(project: &Project, n: usize) {
+    let mut customers = "reference,name,email,street,building,postcode,town,country\n".to_owned();
+    let mut mandates = "mandate_id,customer_reference,iban,bic,signed_on,channel\n".to_owned();
+    let mut plans =
+        "plan_id,customer_reference,mandate_id,amount,frequency,start_date,count,day_of_month,description\n".to_owned();
+    for i in 0..n {
+        customers.push_str(&format!("K{i},Customer {i},,,,,,\n"));
+        mandates.push_str(&format!("KM{i},K{i},FR1420041010050500013M02606,,2026-01-01,web\n"));
+        plans.push_str(&format!(
+            "KP{i},K{i},KM{i},{}.{:02},monthly,2026-11-23,,,Plan {i}\n",
+            1 + i % 90,
+            i % 100
+        ));
+    }
+    project.import("customers", &customers);
+    project.import("mandates", &mandates);
+    project.import("plans", &plans);
+}
+
+/// Every EndToEndId across the outbox, with how many times it appears.
+pub fn outbox_end_to_end_ids(project: &Project) -> std::collections::HashMap<String, usize> {
+    let mut seen = std::collections::HashMap::new();
+    for file in project.outbox() {
+        for id in end_to_end_ids(&file) {
+            *seen.entry(id).or_default() += 1;
+        }
+    }
+    seen
 }

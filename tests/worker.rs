@@ -1,0 +1,476 @@
+//! `collecte worker` and `collecte enqueue` with real processes on the real queue backends:
+//! SQLite (a queue file beside the ledger), PostgreSQL (schema `apalis`) and Redis. Several
+//! workers share the work, a worker killed with SIGKILL mid-job hands it over, SIGTERM lets
+//! the running job finish, failing jobs go dead and come back, Redis restarts, and the cron
+//! trigger fires each (job, business date) once and catches up what it missed.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use collecte::config::{Config, EnvOverrides};
+use collecte::store::Store;
+use collecte::worker::{EnqueueOutcome, Queue, fire_due};
+use common::{Backend, Project, outbox_end_to_end_ids, seed_monthly_plans, shared_samples};
+
+/// Which queue the workers of a test use.
+#[derive(Clone, Copy, Debug)]
+enum QueueKind {
+    /// The SQL queue of the ledger's backend.
+    Sql,
+    /// The machine's Redis at 127.0.0.1:6379, under a queue name of the test's own.
+    Redis,
+}
+
+/// A project whose workers use `queue`, with short leases and backoffs so that tests wait
+/// seconds, not minutes.
+async fn project(backend: Backend, queue: QueueKind) -> Project {
+    let p = Project::new(backend).await;
+    let name = format!(
+        "t{}",
+        p.dir.path().file_name().unwrap().to_string_lossy().replace('.', "-")
+    );
+    let redis = match queue {
+        QueueKind::Redis => "redis_url = \"redis://127.0.0.1:6379\"\n",
+        QueueKind::Sql => "",
+    };
+    p.set_table(
+        "queue",
+        &format!(
+            "{redis}name = \"{name}\"\nlease_seconds = 6\nretry_backoff_seconds = 1\nmax_attempts = 2\nshutdown_timeout_seconds = 60\ninbox_scan_seconds = 5"
+        ),
+    );
+    p
+}
+
+fn spawn_worker(p: &Project, tag: &str, args: &[&str]) -> Child {
+    let log = std::fs::File::create(p.dir.path().join(format!("worker-{tag}.log"))).unwrap();
+    let mut all = vec!["worker", "-vv"];
+    all.extend_from_slice(args);
+    p.command(&all)
+        .env("RUST_LOG", "collecte=debug,info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+fn logs(p: &Project) -> String {
+    let mut out = String::new();
+    for entry in std::fs::read_dir(p.dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_string_lossy().starts_with("worker-") {
+            out.push_str(&format!(
+                "--- {}\n{}",
+                path.display(),
+                std::fs::read_to_string(&path).unwrap()
+            ));
+        }
+    }
+    out
+}
+
+fn jobs(p: &Project) -> serde_json::Value {
+    serde_json::from_str(&p.ok(&["jobs", "--format", "json", "--limit", "200"])).unwrap()
+}
+
+/// Waits until `done` holds, failing with the workers' logs after `limit`.
+fn wait_for(p: &Project, limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}\n{}", logs(p));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn request_states(p: &Project) -> (usize, usize, usize) {
+    let j = jobs(p);
+    let count = |key: &str| j[key].as_array().unwrap().len();
+    let succeeded = j["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["outcome"] == "succeeded")
+        .count();
+    (count("queued"), count("dead"), succeeded)
+}
+
+fn stop(mut child: Child) -> std::process::ExitStatus {
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    child.wait().unwrap()
+}
+
+/// Three workers, a day of jobs: every collection in exactly one file, every bank file
+/// booked once, each (job, date) run once however often it is enqueued.
+async fn three_workers_share_a_day(backend: Backend, queue: QueueKind) {
+    let p = project(backend, queue).await;
+    seed_monthly_plans(&p, 300);
+    let reply = shared_samples().join("public").join("pain.002.001.03-rejects.xml");
+    if reply.is_file() {
+        p.drop_file(&reply, "bank-1.xml");
+    }
+    let workers: Vec<Child> = (0..3)
+        .map(|i| spawn_worker(&p, &i.to_string(), &["--no-triggers", "--no-inbox-watch"]))
+        .collect();
+    for date in ["2026-11-19", "2026-11-20"] {
+        for job in ["ingest", "collect"] {
+            let first = p.ok(&["enqueue", job, "--date", date]);
+            assert!(first.contains("queued as job request"), "{first}");
+            let again = p.ok(&["enqueue", job, "--date", date]);
+            assert!(again.contains("already requested"), "{again}");
+        }
+    }
+    wait_for(&p, Duration::from_secs(120), "four requests done", || {
+        let (queued, dead, succeeded) = request_states(&p);
+        queued == 0 && dead == 0 && succeeded == 4
+    });
+    let j = jobs(&p);
+    let runs = j["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 4, "each (job, date) ran once: {runs:#?}");
+    for status in workers.into_iter().map(stop) {
+        assert!(status.success(), "a worker exited with {status}\n{}", logs(&p));
+    }
+    let seen = outbox_end_to_end_ids(&p);
+    assert_eq!(seen.len(), 300, "every due collection in a file");
+    assert!(seen.values().all(|n| *n == 1), "a collection is in two files");
+    assert_eq!(p.collections("submitted").len(), 300);
+    assert!(
+        p.names("inbox").iter().all(|n| n.starts_with('.')),
+        "{:?}",
+        p.names("inbox")
+    );
+    p.db.cleanup().await;
+}
+
+/// A worker killed with SIGKILL in the middle of `collect`: another worker takes the job
+/// over when the lease lapses, and every collection still ends in exactly one file.
+async fn sigkill_mid_job_hands_over(backend: Backend, queue: QueueKind) {
+    let p = project(backend, queue).await;
+    p.set_bank("max_transactions_per_file = 200");
+    seed_monthly_plans(&p, 3000);
+    let victim = spawn_worker(&p, "victim", &["--no-triggers", "--no-inbox-watch"]);
+    p.ok(&["enqueue", "collect", "--date", "2026-11-20"]);
+    let mut victim = Some(victim);
+    wait_for(&p, Duration::from_secs(60), "the job to start", || {
+        let j = jobs(&p);
+        let running = j["queued"].as_array().unwrap().iter().any(|r| r["state"] == "running");
+        let done = j["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["outcome"] == "succeeded");
+        assert!(
+            !done,
+            "the job finished before it could be killed; make it bigger\n{}",
+            logs(&p)
+        );
+        if running && let Some(mut child) = victim.take() {
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+        }
+        running
+    });
+    let heir = spawn_worker(&p, "heir", &["--no-triggers", "--no-inbox-watch"]);
+    wait_for(&p, Duration::from_secs(90), "the job handed over and done", || {
+        jobs(&p)["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["outcome"] == "succeeded")
+    });
+    assert!(stop(heir).success());
+    let j = jobs(&p);
+    assert!(j["queued"].as_array().unwrap().is_empty(), "{j:#}");
+    let seen = outbox_end_to_end_ids(&p);
+    assert_eq!(seen.len(), 3000, "every due collection in a file");
+    assert!(seen.values().all(|n| *n == 1), "collected twice");
+    assert_eq!(p.collections("submitted").len(), 3000);
+    p.db.cleanup().await;
+}
+
+/// SIGTERM while a job runs: the worker takes no new job, finishes the running one and exits 0.
+async fn sigterm_finishes_the_running_job(backend: Backend) {
+    let p = project(backend, QueueKind::Sql).await;
+    seed_monthly_plans(&p, 3000);
+    let worker = spawn_worker(&p, "0", &["--no-triggers", "--no-inbox-watch"]);
+    p.ok(&["enqueue", "collect", "--date", "2026-11-20"]);
+    wait_for(&p, Duration::from_secs(60), "the job to start", || {
+        jobs(&p)["queued"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["state"] == "running")
+    });
+    p.ok(&["enqueue", "ingest", "--date", "2026-11-20"]);
+    let status = stop(worker);
+    assert!(status.success(), "{status}\n{}", logs(&p));
+    let j = jobs(&p);
+    let runs = j["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1, "no new job after SIGTERM: {j:#}");
+    assert_eq!(runs[0]["outcome"], "succeeded", "{j:#}");
+    assert_eq!(p.collections("submitted").len(), 3000);
+    let waiting = j["queued"].as_array().unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0]["job"], "ingest");
+    assert_eq!(waiting[0]["state"], "queued");
+    p.db.cleanup().await;
+}
+
+/// A job that keeps failing is retried with backoff, parked as dead with its error, listed,
+/// and runs again after `jobs requeue`.
+async fn failing_job_goes_dead_and_comes_back(backend: Backend) {
+    let p = project(backend, QueueKind::Sql).await;
+    seed_monthly_plans(&p, 5);
+    // The outbox is a file: every collect fails writing.
+    let outbox = p.folder("outbox");
+    std::fs::remove_dir_all(&outbox).unwrap();
+    std::fs::write(&outbox, "not a folder").unwrap();
+    let worker = spawn_worker(&p, "0", &["--no-triggers", "--no-inbox-watch"]);
+    p.ok(&["enqueue", "collect", "--date", "2026-11-20"]);
+    wait_for(&p, Duration::from_secs(60), "the request to die", || {
+        request_states(&p).1 == 1
+    });
+    let j = jobs(&p);
+    let dead = &j["dead"][0];
+    assert_eq!(dead["attempts"], 2, "{j:#}");
+    assert!(dead["last_error"].as_str().unwrap().contains("outbox"), "{j:#}");
+    let failed_runs = j["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["outcome"] == "failed")
+        .count();
+    assert_eq!(failed_runs, 2, "{j:#}");
+    let table = p.ok(&["jobs"]);
+    assert!(table.contains("Dead (1)") && table.contains("requeue"), "{table}");
+
+    std::fs::remove_file(&outbox).unwrap();
+    std::fs::create_dir(&outbox).unwrap();
+    let id = dead["id"].as_i64().unwrap().to_string();
+    let requeued = p.ok(&["jobs", "requeue", &id]);
+    assert!(requeued.contains("queued again"), "{requeued}");
+    wait_for(&p, Duration::from_secs(60), "the requeued job to succeed", || {
+        let (queued, dead, succeeded) = request_states(&p);
+        queued == 0 && dead == 0 && succeeded == 1
+    });
+    assert_eq!(p.collections("submitted").len(), 5);
+    let not_dead = p.run(&["jobs", "requeue", &id]);
+    assert_eq!(not_dead.status.code(), Some(3));
+    assert!(stop(worker).success());
+    p.db.cleanup().await;
+}
+
+/// Files landing in the inbox are ingested without anyone enqueueing anything.
+async fn inbox_files_are_ingested_on_arrival(backend: Backend) {
+    let p = project(backend, QueueKind::Sql).await;
+    let worker = spawn_worker(&p, "0", &["--no-triggers"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let sample = shared_samples().join("public");
+    let file = std::fs::read_dir(&sample)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|f| f.file_name().unwrap().to_string_lossy().starts_with("camt.054"))
+        .expect("a camt.054 sample");
+    p.drop_file(&file, "arrived.xml");
+    wait_for(&p, Duration::from_secs(60), "the file ingested", || {
+        p.names("processed").iter().any(|n| n == "arrived.xml")
+            || p.names("quarantine").iter().any(|n| n == "arrived.xml")
+    });
+    let j = jobs(&p);
+    assert_eq!(j["runs"][0]["job"], "ingest", "{j:#}");
+    assert!(stop(worker).success());
+    p.db.cleanup().await;
+}
+
+fn load(p: &Project) -> Config {
+    let env = EnvOverrides {
+        database_url: Some(p.db.env_url()),
+        ..EnvOverrides::default()
+    };
+    Config::load(&p.dir.path().join("collecte.toml"), &env).unwrap()
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// The trigger: collect at 06:00 Paris on weekdays fires once per business date, two
+/// workers firing at once make one request, and a restart after days down catches up the
+/// latest missed firing only.
+async fn cron_fires_once_and_catches_up(backend: Backend) {
+    let p = project(backend, QueueKind::Sql).await;
+    let config = load(&p);
+    let store = Store::open(&config.database).await.unwrap();
+    let mut queue = Queue::open(&config).await.unwrap();
+    let collect = |fired: &[(
+        collecte::config::Job,
+        collecte::domain::triggers::Firing,
+        EnqueueOutcome,
+    )]| {
+        fired
+            .iter()
+            .filter(|(job, _, _)| job.as_str() == "collect")
+            .map(|(_, f, o)| (f.business_date.to_string(), matches!(o, EnqueueOutcome::Queued(_))))
+            .collect::<Vec<_>>()
+    };
+    let started = at("2026-11-19T00:00:00Z");
+    // Thursday 19 Nov, 06:00 Paris = 05:00 UTC.
+    let now = at("2026-11-19T05:00:30Z");
+    let (a, b) = tokio::join!(
+        fire_due(&config, &store, &mut queue.clone(), started, now),
+        fire_due(&config, &store, &mut queue.clone(), started, now)
+    );
+    let mut both = collect(&a.unwrap());
+    both.extend(collect(&b.unwrap()));
+    both.sort();
+    assert_eq!(
+        both,
+        [("2026-11-19".to_owned(), false), ("2026-11-19".to_owned(), true)],
+        "two workers, one request"
+    );
+    // Nothing new later that morning.
+    let again = fire_due(&config, &store, &mut queue, started, at("2026-11-19T09:00:00Z"))
+        .await
+        .unwrap();
+    assert!(collect(&again).is_empty(), "{again:?}");
+    // Every worker down from Thursday to Monday 23 at 07:00: Friday and Monday were missed;
+    // Monday (the latest) runs, once.
+    let later = fire_due(
+        &config,
+        &store,
+        &mut queue,
+        at("2026-11-23T06:00:00Z"),
+        at("2026-11-23T06:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(collect(&later), [("2026-11-23".to_owned(), true)]);
+    let j = jobs(&p);
+    let dates: Vec<_> = j["queued"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["job"] == "collect")
+        .map(|r| r["business_date"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(dates, ["2026-11-19", "2026-11-23"]);
+    store.close().await;
+    p.db.cleanup().await;
+}
+
+/// A private redis-server on a free port, restartable.
+struct OwnRedis {
+    port: u16,
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+}
+
+impl OwnRedis {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut redis = Self {
+            port,
+            child: None,
+            dir: tempfile::tempdir().unwrap(),
+        };
+        redis.up();
+        redis
+    }
+
+    fn up(&mut self) {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .current_dir(self.dir.path())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server is required for the tests");
+        self.child = Some(child);
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(10), "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn down(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.down();
+    }
+}
+
+/// Redis restarts (and, keeping nothing on disk, forgets its queue) under a running worker:
+/// the worker reconnects and goes on; a request enqueued while Redis was down runs once it
+/// is back.
+async fn redis_restart(backend: Backend) {
+    let mut redis = OwnRedis::start();
+    let p = project(backend, QueueKind::Redis).await;
+    p.set_table("queue", &format!("redis_url = \"redis://127.0.0.1:{}\"", redis.port));
+    seed_monthly_plans(&p, 20);
+    let worker = spawn_worker(&p, "0", &["--no-inbox-watch"]);
+    p.ok(&["enqueue", "collect", "--date", "2026-11-19"]);
+    wait_for(&p, Duration::from_secs(60), "the first job", || {
+        request_states(&p).2 == 1
+    });
+
+    redis.down();
+    let recorded = p.ok(&["enqueue", "ingest", "--date", "2026-11-19"]);
+    assert!(recorded.contains("queue is unreachable"), "{recorded}");
+    std::thread::sleep(Duration::from_secs(2));
+    redis.up();
+    p.ok(&["enqueue", "collect", "--date", "2026-11-20"]);
+    wait_for(&p, Duration::from_secs(120), "both jobs after the restart", || {
+        let (queued, dead, succeeded) = request_states(&p);
+        queued == 0 && dead == 0 && succeeded == 3
+    });
+    assert!(stop(worker).success());
+    assert_eq!(p.collections("submitted").len(), 20);
+    p.db.cleanup().await;
+}
+
+async fn three_workers_sql(backend: Backend) {
+    three_workers_share_a_day(backend, QueueKind::Sql).await;
+}
+async fn three_workers_redis(backend: Backend) {
+    three_workers_share_a_day(backend, QueueKind::Redis).await;
+}
+async fn sigkill_sql(backend: Backend) {
+    sigkill_mid_job_hands_over(backend, QueueKind::Sql).await;
+}
+async fn sigkill_redis(backend: Backend) {
+    sigkill_mid_job_hands_over(backend, QueueKind::Redis).await;
+}
+
+on_both_backends!(
+    three_workers_sql,
+    three_workers_redis,
+    sigkill_sql,
+    sigkill_redis,
+    sigterm_finishes_the_running_job,
+    failing_job_goes_dead_and_comes_back,
+    inbox_files_are_ingested_on_arrival,
+    cron_fires_once_and_catches_up,
+    redis_restart
+);
