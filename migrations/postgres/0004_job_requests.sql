@@ -11,8 +11,8 @@ CREATE TABLE job_requests (
     origin             TEXT    NOT NULL CHECK (origin IN ('cron', 'manual', 'inbox', 'requeue')),
     dedupe_key         TEXT    UNIQUE,
     state              TEXT    NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'dead')),
-    attempts           INTEGER NOT NULL DEFAULT 0,
-    max_attempts       INTEGER NOT NULL CHECK (max_attempts >= 1),
+    attempts           BIGINT  NOT NULL DEFAULT 0,
+    max_attempts       BIGINT  NOT NULL CHECK (max_attempts >= 1),
     enqueued_at        TIMESTAMPTZ NOT NULL,
     -- NULL until the queue backend accepted it; a sweeper re-pushes rows left NULL by a crash.
     pushed_at          TIMESTAMPTZ,

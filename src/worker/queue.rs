@@ -107,7 +107,16 @@ impl Queue {
             .connect_with(options)
             .await
             .map_err(|e| sql(&e))?;
-        SqliteStorage::setup(&pool).await.map_err(|e| sql(&e))?;
+        // Two processes opening a new queue file at once race on apalis's migration table;
+        // the loser finds the tables made on its next try.
+        let mut tries = 0;
+        while let Err(e) = SqliteStorage::setup(&pool).await {
+            tries += 1;
+            if tries == 5 {
+                return Err(sql(&e));
+            }
+            tokio::time::sleep(Duration::from_millis(100 * tries)).await;
+        }
         let (heartbeat, missed) = heartbeat(settings);
         let sqlite_config = apalis_sqlite::Config::default()
             .queue(&settings.name)
