@@ -170,10 +170,8 @@ impl Queue {
     /// never retries it: failures are retried by the request's own policy in the ledger.
     pub async fn push(&mut self, request: i64, run_after: Option<DateTime<Utc>>) -> Result<(), QueueError> {
         let mut task = TaskBuilder::new(JobTask { request }).max_attempts(1);
-        if let Some(at) = run_after {
-            if let Ok(delay) = (at - Utc::now()).to_std() {
-                task = task.run_after(delay);
-            }
+        if let Some(delay) = run_after.and_then(|at| (at - Utc::now()).to_std().ok()) {
+            task = task.run_after(delay);
         }
         let task = task.build();
         let backend = self.name();
