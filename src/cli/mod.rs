@@ -7,6 +7,7 @@
 
 mod action_center;
 mod collections;
+mod demo;
 mod import;
 mod init;
 mod inspect;
@@ -75,11 +76,17 @@ pub enum Command {
     /// Run one job by hand (as the worker would): collect, ingest, or the whole day.
     #[command(subcommand)]
     Run(run::Job),
+    /// Generate a demo customer book in a new folder, run a whole day on it, play the bank,
+    /// ingest its answers, and print what happened and where every file is.
+    Demo(demo::DemoArgs),
 }
 
 /// An error that maps to an exit code; its message is the one line printed on stderr.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
+    /// Bad usage the argument parser cannot see, e.g. a folder that must be empty (exit 2).
+    #[error("{0}")]
+    Usage(String),
     /// Bad input refused (exit 3).
     #[error("{0}")]
     Input(String),
@@ -95,6 +102,7 @@ impl CliError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
         match self {
+            Self::Usage(_) => ExitCode::from(2),
             Self::Input(_) => ExitCode::from(3),
             Self::Partial(_) => ExitCode::from(4),
             Self::Runtime(_) => ExitCode::from(1),
@@ -112,8 +120,12 @@ pub(crate) struct Context {
 impl Context {
     /// Loads the configuration, opens (and migrates) the ledger, records the creditor.
     pub async fn open(explicit_config: Option<&std::path::Path>) -> Result<Self, CliError> {
-        let path = config_path(explicit_config);
-        let config = Config::load(&path, &EnvOverrides::from_env()).map_err(|e| CliError::Input(e.to_string()))?;
+        Self::load(&config_path(explicit_config), &EnvOverrides::from_env()).await
+    }
+
+    /// [`Context::open`] with the config file and the environment overrides given.
+    pub async fn load(path: &std::path::Path, env: &EnvOverrides) -> Result<Self, CliError> {
+        let config = Config::load(path, env).map_err(|e| CliError::Input(e.to_string()))?;
         let store = Store::open(&config.database)
             .await
             .map_err(|e| CliError::Runtime(anyhow::Error::new(e)))?;
@@ -152,5 +164,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::ActionCenter(view) => action_center::run(cli.config.as_deref(), view).await,
         Command::Jobs(args) => jobs::run(cli.config.as_deref(), args).await,
         Command::Run(job) => run::run(cli.config.as_deref(), job).await,
+        Command::Demo(args) => demo::run(args).await,
     }
 }
