@@ -73,8 +73,8 @@ pub struct StatusTotal {
     pub status: CollectionStatus,
     /// How many collections.
     pub count: u64,
-    /// Their amount, as `"1234.56"` in JSON.
-    #[serde(serialize_with = "cents_as_decimal")]
+    /// Their amount in cents (`"amount": "1234.56"` in JSON, like every amount).
+    #[serde(rename = "amount", serialize_with = "cents_as_decimal")]
     pub amount_cents: i64,
 }
 
