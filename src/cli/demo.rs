@@ -462,10 +462,13 @@ fn summarise_ingest(report: &IngestReport) -> Vec<Ingested> {
         .collect()
 }
 
-/// `AM04 ×2, MS02 ×1` from counts per code.
-fn codes(counts: &BTreeMap<String, u64>) -> String {
+/// `3 (AM04 ×2, AC04 ×1)` from counts per code, or `0`.
+fn counted(counts: &BTreeMap<String, u64>) -> String {
     let parts: Vec<String> = counts.iter().map(|(code, n)| format!("{code} ×{n}")).collect();
-    parts.join(", ")
+    match counts.values().sum::<u64>() {
+        0 => "0".to_owned(),
+        n => format!("{n} ({})", parts.join(", ")),
+    }
 }
 
 /// The summary for people: what happened, then where everything is.
@@ -533,23 +536,20 @@ fn render(s: &Summary) -> String {
     for a in &s.bank {
         let t = &a.tally;
         let _ = writeln!(out, "  to {}: {}", a.original, a.replies.join(" + "));
-        let rejects: u64 = t.rejects.values().sum();
         let _ = writeln!(
             out,
-            "    rejected before settlement: {rejects} ({}), refused by the debtor: {} (MS02)",
-            codes(&t.rejects),
+            "    rejected before settlement: {}, refused by the debtor (MS02): {}",
+            counted(&t.rejects),
             t.refusals
         );
         let _ = writeln!(
             out,
-            "    settled in batch: {} of {} ({} EUR); then returned {} ({}), refunded {} ({})",
+            "    settled in batch: {} of {} ({} EUR); then returned: {}, refunded: {}",
             t.settled,
             t.transactions,
             t.settled_amount,
-            t.returns.values().sum::<u64>(),
-            codes(&t.returns),
-            t.refunds.values().sum::<u64>(),
-            codes(&t.refunds)
+            counted(&t.returns),
+            counted(&t.refunds)
         );
     }
     let _ = writeln!(out, "\nAfter the bank (same day, same job code):");
