@@ -39,9 +39,10 @@ profile "pain.008.001.02-iban-only-rcur" $'pain_version = "pain.008.001.02"\ninc
 profile "pain.008.001.08-hybrid-b2b-fnal" $'address_style = "hybrid"\nlocal_instrument = "B2B"\nuse_fnal = true\nbatch_booking = false\ngroup_ctrl_sum = false'
 echo "wrote $(ls "$root"/sepa-samples/collect-*.xml | wc -l) samples into sepa-samples/"
 
-# The bank's answers to the default and the .02 files (see examples/play_bank.rs).
+# The bank's answers to the default and the .02 files, as `collecte demo` plays the bank
+# (examples/play_bank.rs; the reply versions follow the pain.008 version).
 cargo run --release -q --manifest-path "$root/Cargo.toml" --example play_bank -- \
-  "$root/sepa-samples/collect-pain.008.001.08-default.xml" "$root/sepa-samples" 10
+  "$root/sepa-samples/collect-pain.008.001.08-default.xml" "$root/sepa-samples"
 cargo run --release -q --manifest-path "$root/Cargo.toml" --example play_bank -- \
-  "$root/sepa-samples/collect-pain.008.001.02-iban-only-rcur.xml" "$root/sepa-samples" 02
+  "$root/sepa-samples/collect-pain.008.001.02-iban-only-rcur.xml" "$root/sepa-samples"
 echo "wrote the bank replies into sepa-samples/"

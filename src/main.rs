@@ -22,7 +22,9 @@ fn main() -> ExitCode {
             // `{:#}` chains the causes on one line: "what: why: root cause".
             match &e {
                 collecte::cli::CliError::Runtime(inner) => eprintln!("collecte: {inner:#}"),
-                collecte::cli::CliError::Input(msg) | collecte::cli::CliError::Partial(msg) => {
+                collecte::cli::CliError::Usage(msg)
+                | collecte::cli::CliError::Input(msg)
+                | collecte::cli::CliError::Partial(msg) => {
                     eprintln!("collecte: {msg}")
                 }
             }

@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::{CliError, Context, parse_date};
 use crate::import::{ImportError, ImportKind, MAX_SHOWN_PROBLEMS, parse};
-use crate::store::ImportOutcome;
+use crate::store::{ImportCounts, ImportOutcome};
 
 /// What to import: a kind of file and its path, or `all` and a folder.
 #[derive(Debug, Args)]
@@ -60,10 +60,35 @@ pub async fn run(explicit_config: Option<&Path>, args: ImportArgs) -> Result<(),
                 .collect()
         }
     };
-    // Read and parse every file before touching the ledger.
-    let mut parsed = Vec::new();
     let ctx = Context::open(explicit_config).await?;
     let today = args.date.unwrap_or_else(|| ctx.today());
+    import_files(&ctx, files, today, |path, c| {
+        let what = if c.is_noop() { " (nothing changed)" } else { "" };
+        println!(
+            "{}: {} new, {} updated, {} unchanged, {} amendment(s), {} collection change(s){what}",
+            path.display(),
+            c.inserted,
+            c.updated,
+            c.unchanged,
+            c.amendments,
+            c.collections_changed
+        );
+    })
+    .await?;
+    ctx.store.close().await;
+    Ok(())
+}
+
+/// Reads and parses every file before touching the ledger, then imports each in its own
+/// transaction (all or nothing), calling `applied` after each: `import` and `demo` load data
+/// through this one path.
+pub(super) async fn import_files(
+    ctx: &Context,
+    files: Vec<(ImportKind, PathBuf)>,
+    today: NaiveDate,
+    mut applied: impl FnMut(&Path, &ImportCounts),
+) -> Result<(), CliError> {
+    let mut parsed = Vec::new();
     for (kind, path) in files {
         let bytes = std::fs::read(&path)
             .map_err(|e| CliError::Input(format!("import {}: cannot read {}: {e}", kind.name(), path.display())))?;
@@ -77,24 +102,12 @@ pub async fn run(explicit_config: Option<&Path>, args: ImportArgs) -> Result<(),
             .await
             .map_err(anyhow::Error::new)?
         {
-            ImportOutcome::Applied(c) => {
-                let what = if c.is_noop() { " (nothing changed)" } else { "" };
-                println!(
-                    "{}: {} new, {} updated, {} unchanged, {} amendment(s), {} collection change(s){what}",
-                    path.display(),
-                    c.inserted,
-                    c.updated,
-                    c.unchanged,
-                    c.amendments,
-                    c.collections_changed
-                );
-            }
+            ImportOutcome::Applied(c) => applied(&path, &c),
             ImportOutcome::Refused(problems) => {
                 return Err(refused(kind, &path, &ImportError::rows(problems)));
             }
         }
     }
-    ctx.store.close().await;
     Ok(())
 }
 

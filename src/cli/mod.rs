@@ -7,6 +7,7 @@
 
 mod action_center;
 mod collections;
+mod demo;
 mod import;
 mod init;
 mod inspect;
@@ -86,11 +87,17 @@ pub enum Command {
     /// Queue a job for the workers, once per job and business date (a second enqueue of the
     /// same date says so and adds nothing).
     Enqueue(worker::EnqueueArgs),
+    /// Generate a demo customer book in a new folder, run a whole day on it, play the bank,
+    /// ingest its answers, and print what happened and where every file is.
+    Demo(demo::DemoArgs),
 }
 
 /// An error that maps to an exit code; its message is the one line printed on stderr.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
+    /// Bad usage the argument parser cannot see, e.g. a folder that must be empty (exit 2).
+    #[error("{0}")]
+    Usage(String),
     /// Bad input refused (exit 3).
     #[error("{0}")]
     Input(String),
@@ -106,6 +113,7 @@ impl CliError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
         match self {
+            Self::Usage(_) => ExitCode::from(2),
             Self::Input(_) => ExitCode::from(3),
             Self::Partial(_) => ExitCode::from(4),
             Self::Runtime(_) => ExitCode::from(1),
@@ -123,8 +131,12 @@ pub(crate) struct Context {
 impl Context {
     /// Loads the configuration, opens (and migrates) the ledger, records the creditor.
     pub async fn open(explicit_config: Option<&std::path::Path>) -> Result<Self, CliError> {
-        let path = config_path(explicit_config);
-        let config = Config::load(&path, &EnvOverrides::from_env()).map_err(|e| CliError::Input(e.to_string()))?;
+        Self::load(&config_path(explicit_config), &EnvOverrides::from_env()).await
+    }
+
+    /// [`Context::open`] with the config file and the environment overrides given.
+    pub async fn load(path: &std::path::Path, env: &EnvOverrides) -> Result<Self, CliError> {
+        let config = Config::load(path, env).map_err(|e| CliError::Input(e.to_string()))?;
         let store = Store::open(&config.database)
             .await
             .map_err(|e| CliError::Runtime(anyhow::Error::new(e)))?;
@@ -165,5 +177,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Run(job) => run::run(cli.config.as_deref(), job).await,
         Command::Worker(args) => worker::run_worker(cli.config.as_deref(), args).await,
         Command::Enqueue(args) => worker::enqueue(cli.config.as_deref(), args).await,
+        Command::Demo(args) => demo::run(args).await,
     }
 }

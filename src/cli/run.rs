@@ -67,7 +67,7 @@ pub struct OutputArgs {
     pub format: Format,
 }
 
-fn job_error(e: JobError) -> CliError {
+pub(super) fn job_error(e: JobError) -> CliError {
     match e {
         JobError::Conflict(_) | JobError::Invalid(_) => CliError::Input(e.to_string()),
         other => CliError::Runtime(anyhow::Error::new(other)),

@@ -66,6 +66,22 @@ pub struct CollectionFilter {
     pub to: Option<NaiveDate>,
 }
 
+/// How many collections are in one status, and their amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StatusTotal {
+    /// The status.
+    pub status: CollectionStatus,
+    /// How many collections.
+    pub count: u64,
+    /// Their amount in cents (`"amount": "1234.56"` in JSON, like every amount).
+    #[serde(rename = "amount", serialize_with = "cents_as_decimal")]
+    pub amount_cents: i64,
+}
+
+fn cents_as_decimal<S: serde::Serializer>(cents: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::sepa::money::format_cents(*cents))
+}
+
 /// One collection as people and scripts see it (`collections --format json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CollectionRow {
@@ -181,6 +197,32 @@ impl Store {
             .await
             .doing("listing collections")?);
         rows.into_iter().map(to_row).collect()
+    }
+
+    /// Counts and amounts per status (statuses without collections left out): the ledger at a
+    /// glance, for summaries that must not load every row.
+    pub async fn collection_totals(&self, creditor: CreditorKey) -> Result<Vec<StatusTotal>, StoreError> {
+        let rows: Vec<(String, i64, i64)> = dispatch!(self, pool => sqlx::query_as(
+            "SELECT status, COUNT(*), CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT)
+             FROM collections WHERE creditor_id = $1 GROUP BY status",
+        )
+        .bind(creditor.0)
+        .fetch_all(pool)
+        .await
+        .doing("counting collections per status")?);
+        let mut totals = rows
+            .into_iter()
+            .map(|(status, count, amount_cents)| {
+                Ok(StatusTotal {
+                    status: CollectionStatus::parse(&status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("a collection has status {status:?}")))?,
+                    count: u64::try_from(count).unwrap_or(0),
+                    amount_cents,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        totals.sort_by_key(|t| CollectionStatus::ALL.iter().position(|s| *s == t.status));
+        Ok(totals)
     }
 
     /// One collection and its timeline, oldest event first; `None` if there is no such id.
