@@ -34,7 +34,11 @@ struct Options {
 }
 
 fn list(value: Option<&String>, default: &str) -> Vec<String> {
-    value.map_or(default, String::as_str).split(',').map(str::to_owned).collect()
+    value
+        .map_or(default, String::as_str)
+        .split(',')
+        .map(str::to_owned)
+        .collect()
 }
 
 fn main() {
@@ -78,7 +82,11 @@ async fn one_row(queue_kind: &str, workers: usize, jobs: usize) -> (f64, f64) {
             .env_remove("REDIS_URL")
             .output()
             .expect("collecte runs");
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     let pg_name = format!("collecte_bench_queue_{}", std::process::id());
     let database_url = match queue_kind {
@@ -145,11 +153,18 @@ async fn one_row(queue_kind: &str, workers: usize, jobs: usize) -> (f64, f64) {
         })
         .collect();
     loop {
-        let done = store.job_requests(&["succeeded"], jobs as i64).await.expect("count").len();
+        let done = store
+            .job_requests(&["succeeded"], jobs as i64)
+            .await
+            .expect("count")
+            .len();
         if done == jobs {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(1800), "{done}/{jobs} after 30 minutes");
+        assert!(
+            start.elapsed() < Duration::from_secs(1800),
+            "{done}/{jobs} after 30 minutes"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let seconds = start.elapsed().as_secs_f64();

@@ -45,7 +45,28 @@ async fn project(backend: Backend, queue: QueueKind) -> Project {
     p
 }
 
-fn spawn_worker(p: &Project, tag: &str, args: &[&str]) -> Child {
+/// A worker process, killed if the test fails before it is stopped.
+struct Worker(Option<Child>);
+
+impl Worker {
+    fn kill(mut self) {
+        if let Some(mut child) = self.0.take() {
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn spawn_worker(p: &Project, tag: &str, args: &[&str]) -> Worker {
     let log = std::fs::File::create(p.dir.path().join(format!("worker-{tag}.log"))).unwrap();
     let mut all = vec!["worker", "-vv"];
     all.extend_from_slice(args);
@@ -54,6 +75,7 @@ fn spawn_worker(p: &Project, tag: &str, args: &[&str]) -> Child {
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
+        .map(|child| Worker(Some(child)))
         .unwrap()
 }
 
@@ -97,7 +119,10 @@ fn request_states(p: &Project) -> (usize, usize, usize) {
     (count("queued"), count("dead"), succeeded)
 }
 
-fn stop(mut child: Child) -> std::process::ExitStatus {
+/// SIGTERM, then the exit status.
+fn stop(mut worker: Worker) -> std::process::ExitStatus {
+    let mut child = worker.0.take().unwrap();
+    // SAFETY: a signal to a child this test spawned and has not reaped.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     child.wait().unwrap()
 }
@@ -110,7 +135,7 @@ async fn three_workers_share_a_day(backend: Backend, queue: QueueKind) {
     let public = shared_samples().join("public");
     p.drop_file(&public.join("camt.054/genkgo-camt__camt054.v2.xml"), "bank-1.xml");
     p.drop_file(&public.join("camt.054/genkgo-camt__camt054.v8.xml"), "bank-2.xml");
-    let workers: Vec<Child> = (0..3)
+    let workers: Vec<Worker> = (0..3)
         .map(|i| spawn_worker(&p, &i.to_string(), &["--no-triggers", "--no-inbox-watch"]))
         .collect();
     for date in ["2026-11-19", "2026-11-20"] {
@@ -165,9 +190,8 @@ async fn sigkill_mid_job_hands_over(backend: Backend, queue: QueueKind) {
             "the job finished before it could be killed; make it bigger\n{}",
             logs(&p)
         );
-        if running && let Some(mut child) = victim.take() {
-            child.kill().unwrap(); // SIGKILL
-            child.wait().unwrap();
+        if running && let Some(worker) = victim.take() {
+            worker.kill();
         }
         running
     });

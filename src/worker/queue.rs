@@ -107,16 +107,7 @@ impl Queue {
             .connect_with(options)
             .await
             .map_err(|e| sql(&e))?;
-        // Two processes opening a new queue file at once race on apalis's migration table;
-        // the loser finds the tables made on its next try.
-        let mut tries = 0;
-        while let Err(e) = SqliteStorage::setup(&pool).await {
-            tries += 1;
-            if tries == 5 {
-                return Err(sql(&e));
-            }
-            tokio::time::sleep(Duration::from_millis(100 * tries)).await;
-        }
+        set_up(|| SqliteStorage::setup(&pool)).await.map_err(|e| sql(&e))?;
         let (heartbeat, missed) = heartbeat(settings);
         let sqlite_config = apalis_sqlite::Config::default()
             .queue(&settings.name)
@@ -144,10 +135,14 @@ impl Queue {
             .connect(url)
             .await
             .map_err(|e| sql(&e))?;
-        pool.execute("CREATE SCHEMA IF NOT EXISTS apalis")
-            .await
-            .map_err(|e| sql(&e))?;
-        PostgresStorage::setup(&pool).await.map_err(|e| sql(&e))?;
+        set_up(|| async {
+            pool.execute("CREATE SCHEMA IF NOT EXISTS apalis")
+                .await
+                .map_err(|e| e.to_string())?;
+            PostgresStorage::setup(&pool).await.map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| sql(&e))?;
         let (heartbeat, missed) = heartbeat(settings);
         let pg_config = apalis_postgres::Config::default()
             .queue(&settings.name)
@@ -185,6 +180,27 @@ impl Queue {
             backend,
             reason,
         })
+    }
+}
+
+/// Runs a backend's first-use setup (schema, migrations), retried a few times: workers
+/// started together race on it (PostgreSQL's `CREATE SCHEMA IF NOT EXISTS` is not atomic,
+/// SQLite's migration table is written by both), and the loser finds it done on a retry.
+async fn set_up<F, Fut, E>(mut setup: F) -> Result<(), E>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+{
+    let mut tries = 0;
+    loop {
+        match setup().await {
+            Ok(()) => return Ok(()),
+            Err(e) if tries == 4 => return Err(e),
+            Err(_) => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(100 * tries)).await;
+            }
+        }
     }
 }
 
