@@ -175,7 +175,8 @@ async fn sigkill_mid_job_hands_over(backend: Backend, queue: QueueKind) {
     p.set_bank("max_transactions_per_file = 200");
     seed_monthly_plans(&p, 3000);
     let victim = spawn_worker(&p, "victim", &["--no-triggers", "--no-inbox-watch"]);
-    p.ok(&["enqueue", "collect", "--date", "2026-11-20"]);
+    let queued = p.ok(&["enqueue", "collect", "--date", "2026-11-20"]);
+    assert!(queued.contains("queued as job request"), "{queued}");
     let mut victim = Some(victim);
     wait_for(&p, Duration::from_secs(60), "the job to start", || {
         let j = jobs(&p);
@@ -206,6 +207,16 @@ async fn sigkill_mid_job_hands_over(backend: Backend, queue: QueueKind) {
     assert!(stop(heir).success());
     let j = jobs(&p);
     assert!(j["queued"].as_array().unwrap().is_empty(), "{j:#}");
+    let runs = j["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "the killed run and the one that finished: {j:#}");
+    assert_eq!(
+        runs[1]["outcome"], "failed",
+        "the killed worker's run is not left running: {j:#}"
+    );
+    assert!(
+        runs[1]["error"].as_str().unwrap().contains("stopped before the end"),
+        "{j:#}"
+    );
     let seen = outbox_end_to_end_ids(&p);
     assert_eq!(seen.len(), 3000, "every due collection in a file");
     assert!(seen.values().all(|n| *n == 1), "collected twice");

@@ -26,3 +26,8 @@ CREATE TABLE job_requests (
 
 CREATE INDEX job_requests_by_state ON job_requests (state, pushed_at);
 CREATE INDEX job_requests_by_firing ON job_requests (job, scheduled_for);
+
+-- The request a worker's run belongs to (NULL for `collecte run`), so that the run of a
+-- worker that died mid-job can be marked as such when another worker takes the request over.
+ALTER TABLE job_runs ADD COLUMN request_id BIGINT REFERENCES job_requests (id);
+CREATE INDEX job_runs_by_request ON job_runs (request_id) WHERE request_id IS NOT NULL;

@@ -33,7 +33,7 @@ use crate::domain::collect::reachable_date;
 use crate::jobs::collect::CollectReport;
 use crate::jobs::ingest::IngestReport;
 use crate::jobs::outbox::write_atomically;
-use crate::jobs::runner::{self, DAY, JobOutput};
+use crate::jobs::runner::{self, DAY, JobOutput, RunMode};
 use crate::sepa::calendar;
 use crate::store::{ImportCounts, StatusTotal};
 
@@ -388,7 +388,7 @@ fn demo_dir(dir: Option<&Path>) -> Result<PathBuf, CliError> {
 
 /// Runs one job through the runner, recorded in `job_runs` like any run.
 async fn run_job(ctx: &Context, job: Job, date: NaiveDate) -> Result<JobOutput, CliError> {
-    runner::run(&ctx.config, &ctx.store, ctx.creditor, job, date, false)
+    runner::run(&ctx.config, &ctx.store, ctx.creditor, job, date, RunMode::Manual)
         .await
         .map_err(job_error)
 }

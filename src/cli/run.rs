@@ -11,7 +11,7 @@ use crate::config::{Config, Job as JobName};
 use crate::jobs::JobError;
 use crate::jobs::collect::CollectReport;
 use crate::jobs::ingest::{IngestReport, Outcome};
-use crate::jobs::runner::{self, DAY, JobOutput};
+use crate::jobs::runner::{self, DAY, JobOutput, RunMode};
 
 /// The jobs that can be run by hand.
 #[derive(Debug, Subcommand)]
@@ -83,9 +83,10 @@ pub async fn run(explicit_config: Option<&Path>, job: Job) -> Result<(), CliErro
         Job::Day(a) => (&DAY, a.date, false, a.format),
     };
     let date = date.unwrap_or_else(|| ctx.today());
+    let mode = if dry_run { RunMode::DryRun } else { RunMode::Manual };
     let mut outputs = Vec::new();
     for name in jobs {
-        let output = runner::run(&ctx.config, &ctx.store, ctx.creditor, *name, date, dry_run)
+        let output = runner::run(&ctx.config, &ctx.store, ctx.creditor, *name, date, mode)
             .await
             .map_err(job_error)?;
         if format == Format::Table {

@@ -80,6 +80,17 @@ pub fn worker_name() -> String {
     format!("{host}-{}", std::process::id())
 }
 
+/// How a job is run: by hand, as a dry run, or for a worker's job request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    /// `collecte run`, `run day`, `demo`: recorded.
+    Manual,
+    /// `--dry-run`: writes nothing, not recorded.
+    DryRun,
+    /// A worker runs job request `.0`: recorded with it.
+    Request(i64),
+}
+
 /// Runs `job` for `date`, recorded in `job_runs` unless it is a dry run.
 pub async fn run(
     config: &Config,
@@ -87,12 +98,17 @@ pub async fn run(
     creditor: CreditorKey,
     job: Job,
     date: NaiveDate,
-    dry_run: bool,
+    mode: RunMode,
 ) -> Result<JobOutput, JobError> {
+    let dry_run = mode == RunMode::DryRun;
+    let request = match mode {
+        RunMode::Request(id) => Some(id),
+        RunMode::Manual | RunMode::DryRun => None,
+    };
     let recorded = if dry_run {
         None
     } else {
-        Some(store.start_job_run(job.as_str(), date, &worker_name()).await?)
+        Some(store.start_job_run(job.as_str(), date, &worker_name(), request).await?)
     };
     let output = match job {
         Job::Collect => collect::run(config, store, creditor, date, dry_run)

@@ -33,21 +33,23 @@ pub struct JobRunRow {
 }
 
 impl Store {
-    /// Records that a job starts.
+    /// Records that a job starts, for the job request a worker runs (`None`: by hand).
     pub async fn start_job_run(
         &self,
         job: &str,
         business_date: NaiveDate,
         worker: &str,
+        request: Option<i64>,
     ) -> Result<JobRunKey, StoreError> {
         let now = Utc::now();
         dispatch!(self, pool => sqlx::query_scalar(
-            "INSERT INTO job_runs (job, business_date, worker, started_at, outcome) VALUES ($1, $2, $3, $4, 'running') RETURNING id",
+            "INSERT INTO job_runs (job, business_date, worker, started_at, outcome, request_id) VALUES ($1, $2, $3, $4, 'running', $5) RETURNING id",
         )
         .bind(job)
         .bind(business_date)
         .bind(worker)
         .bind(now)
+        .bind(request)
         .fetch_one(pool)
         .await
         .doing("recording a job start")
@@ -71,6 +73,22 @@ impl Store {
             .await
             .doing("recording a job end")
             .map(|_| ()))
+    }
+
+    /// Marks the runs of `request` still shown as running as failed: their worker died (a
+    /// request runs again only when its previous run can no longer end on its own).
+    pub async fn abandon_request_runs(&self, request: i64, taken_over_by: &str) -> Result<u64, StoreError> {
+        let error =
+            format!("the worker stopped before the end (killed or crashed); {taken_over_by} runs the job again");
+        dispatch!(self, pool => sqlx::query(
+            "UPDATE job_runs SET outcome = 'failed', error = $1 WHERE request_id = $2 AND outcome = 'running'",
+        )
+        .bind(&error)
+        .bind(request)
+        .execute(pool)
+        .await
+        .doing("marking the runs of a dead worker")
+        .map(|r| r.rows_affected()))
     }
 
     /// The most recent runs, newest first.

@@ -18,7 +18,7 @@ use super::queue::{JobTask, Queue};
 use super::{NOOP, WorkerError};
 use crate::config::{Config, Job};
 use crate::jobs::JobError;
-use crate::jobs::runner;
+use crate::jobs::runner::{self, RunMode};
 use crate::store::{CreditorKey, JobRequestRow, RequestEnd, Store};
 
 /// What every task of one worker process shares.
@@ -47,6 +47,15 @@ impl Shared {
             info!(request = id, "job request already finished; redelivery skipped");
             return Ok(());
         };
+        if request.attempts > 1 {
+            let abandoned = self.store.abandon_request_runs(id, &self.worker).await?;
+            if abandoned > 0 {
+                warn!(
+                    request = id,
+                    "the previous run of this job request stopped mid-way (its worker died); running it again"
+                );
+            }
+        }
         let outcome = if request.job == NOOP {
             Ok(String::new())
         } else {
@@ -72,7 +81,7 @@ impl Shared {
             self.creditor,
             job,
             request.business_date,
-            false,
+            RunMode::Request(request.id),
         )
         .await
         .map(|output| output.summary())

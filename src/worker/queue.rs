@@ -195,7 +195,7 @@ where
     loop {
         match setup().await {
             Ok(()) => return Ok(()),
-            Err(e) if tries == 4 => return Err(e),
+            Err(e) if tries == 8 => return Err(e),
             Err(_) => {
                 tries += 1;
                 tokio::time::sleep(Duration::from_millis(100 * tries)).await;
