@@ -56,6 +56,11 @@ pub struct DemoArgs {
     /// same files.
     #[arg(long, default_value_t = 1, value_name = "S")]
     pub seed: u64,
+    /// Run on this PostgreSQL database instead of an SQLite file in the folder (for measuring
+    /// the day on PostgreSQL); it must hold no collections yet. `DATABASE_URL` is still
+    /// ignored: the database must be named here, on purpose.
+    #[arg(long, value_name = "postgres://USER@HOST/DB")]
+    pub postgres: Option<String>,
     /// table (a summary for people) or json.
     #[arg(long, default_value = "table", value_name = "FORMAT",
           value_parser = PossibleValuesParser::new(["table", "json"])
@@ -234,7 +239,24 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
     let mut clock = Clock::start();
     let dir = demo_dir(args.dir.as_deref())?;
     let config_path = dir.join(DEFAULT_CONFIG_FILE);
-    let (ctx, _) = init::prepare(&config_path, &EnvOverrides::default()).await?;
+    let env = EnvOverrides {
+        database_url: args.postgres.clone(),
+        ..EnvOverrides::default()
+    };
+    let (ctx, _) = init::prepare(&config_path, &env).await?;
+    if args.postgres.is_some() {
+        let totals = ctx
+            .store
+            .collection_totals(ctx.creditor)
+            .await
+            .map_err(anyhow::Error::new)?;
+        if totals.iter().any(|t| t.count > 0) {
+            return Err(CliError::Usage(format!(
+                "{} already holds collections: the demo needs an empty database",
+                ctx.config.database
+            )));
+        }
+    }
     clock.lap("init".into());
 
     let date = calendar::roll_forward(args.date.unwrap_or_else(|| ctx.today()));
@@ -615,7 +637,12 @@ fn render(s: &Summary) -> String {
     let _ = writeln!(out, "\nTook {:.2}s: {}", total as f64 / 1000.0, steps.join(", "));
     let _ = writeln!(
         out,
-        "\nLook around: collecte --config {} collections --status failed   (then: show ID, jobs, action-center unmatched)",
+        "\nLook around: {}collecte --config {} collections --status failed   (then: show ID, jobs, action-center unmatched)",
+        if p.database.starts_with("sqlite:") {
+            String::new()
+        } else {
+            format!("DATABASE_URL={} ", p.database)
+        },
         p.config.display()
     );
     out
