@@ -180,9 +180,113 @@ async fn bad_files_are_quarantined_and_never_stop_the_others(backend: Backend) {
     p.db.cleanup().await;
 }
 
+/// Four ingest processes at once on a busy inbox, three times over, beside a claim folder of
+/// a dead process (taken over once) and one of a live process (never touched while its lock
+/// is held, taken over after): every file is handled by exactly one process, ends in
+/// `processed/` exactly once, and no process fails.
+async fn several_processes_at_once_never_steal_or_lose_a_file(backend: Backend) {
+    let p = Project::new(backend).await;
+    let sample = |name: &str| common::shared_samples().join("public").join(name);
+    let work = p.folder("inbox").join(".ingesting");
+    std::fs::create_dir_all(&work).unwrap();
+    // A claim of a process that died: its lock file is free.
+    std::fs::create_dir(work.join("1-1")).unwrap();
+    std::fs::write(work.join("1-1.lock"), "").unwrap();
+    std::fs::copy(
+        sample("camt.054/genkgo-camt__camt054.v2.xml"),
+        work.join("1-1/dead.xml"),
+    )
+    .unwrap();
+    // A claim of a live process: this test holds its lock.
+    std::fs::create_dir(work.join("2-2")).unwrap();
+    let live = std::fs::File::create(work.join("2-2.lock")).unwrap();
+    live.lock().unwrap();
+    std::fs::copy(
+        sample("camt.054/genkgo-camt__camt054.v4.xml"),
+        work.join("2-2/live.xml"),
+    )
+    .unwrap();
+
+    let files: Vec<PathBuf> = samples()
+        .into_iter()
+        .filter(|f| !f.to_string_lossy().contains("pain.008"))
+        .collect();
+    let mut expected = 1; // the dead process's file
+    for round in 0..3 {
+        for copy in 0..3 {
+            for f in &files {
+                p.drop_file(
+                    f,
+                    &format!("{round}-{copy}-{}", f.file_name().unwrap().to_str().unwrap()),
+                );
+                expected += 1;
+            }
+        }
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                p.command(&["run", "ingest", "--format", "json"])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            for f in json["files"].as_array().unwrap() {
+                assert_ne!(f["outcome"], "quarantined", "{f}");
+                assert_ne!(f["file"], "live.xml", "a live process's claim was taken: {f}");
+            }
+        }
+    }
+    let processed = |p: &Project| {
+        p.names("processed")
+            .into_iter()
+            .filter(|n| !n.ends_with(".txt"))
+            .count()
+    };
+    assert_eq!(processed(&p), expected, "{:?}", p.names("processed"));
+    assert_eq!(
+        p.names("processed")
+            .iter()
+            .filter(|n| n.ends_with(".result.txt"))
+            .count(),
+        expected
+    );
+    assert!(p.names("processed").contains(&"dead.xml".to_owned()));
+    assert!(
+        p.names("inbox").iter().all(|n| n.starts_with('.')),
+        "{:?}",
+        p.names("inbox")
+    );
+    // Only the live claim is left in the working folder.
+    let mut left = std::fs::read_dir(&work)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect::<Vec<_>>();
+    left.sort();
+    assert_eq!(left, ["2-2", "2-2.lock"]);
+    assert!(work.join("2-2/live.xml").is_file());
+    // Once its owner is gone, the next run takes it over.
+    drop(live);
+    let (code, report) = p.ingest_json();
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["files"][0]["file"], "live.xml", "{report}");
+    assert_eq!(processed(&p), expected + 1);
+    assert_eq!(
+        std::fs::read_dir(&work).unwrap().count(),
+        0,
+        "claim folders are removed when done"
+    );
+    p.db.cleanup().await;
+}
+
 on_both_backends!(
     every_public_sample_is_processed_or_quarantined_with_a_reason,
     each_fact_is_booked_once,
     two_ingest_processes_book_each_fact_once,
+    several_processes_at_once_never_steal_or_lose_a_file,
     bad_files_are_quarantined_and_never_stop_the_others,
 );
