@@ -6,6 +6,11 @@ mod common;
 
 use std::path::PathBuf;
 
+use chrono::DateTime;
+use collecte::sepa::bank::{
+    BankReply, Camt054Version, Decisions, OriginalMessage, Pain002Version, ReasonCode, ReportHeader,
+};
+use collecte::sepa::{EndToEndId, MessageId};
 use common::{Backend, Project};
 
 fn samples() -> Vec<PathBuf> {
@@ -283,10 +288,89 @@ async fn several_processes_at_once_never_steal_or_lose_a_file(backend: Backend) 
     p.db.cleanup().await;
 }
 
+/// `collections` (table, CSV and JSON) says why each failed collection failed: the ISO code
+/// of its R-transaction, whether rejected before settlement or returned after it.
+async fn the_collections_list_gives_the_reason_of_failed_collections(backend: Backend) {
+    let p = Project::new(backend).await;
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
+    p.ok(&["import", "all", demo.to_str().unwrap(), "--date", "2026-11-20"]);
+    p.ok(&["run", "collect", "--date", "2026-12-09"]);
+    let submitted = p.collections("submitted");
+    assert!(submitted.len() >= 3, "{submitted:?}");
+    let e2e = |i: usize| submitted[i]["end_to_end_id"].as_str().unwrap().to_owned();
+    let (rejected, returned) = (e2e(0), e2e(1));
+    let outbox = p.outbox();
+    let original =
+        OriginalMessage::from_pain008(std::io::BufReader::new(std::fs::File::open(&outbox[0]).unwrap())).unwrap();
+    let id = |s: &str| EndToEndId::parse(s).unwrap();
+    let decisions = Decisions::accept_all()
+        .reject(id(&rejected), ReasonCode::AM04)
+        .return_after_settlement(id(&returned), ReasonCode::AC04, "2026-12-14".parse().unwrap());
+    let reply = BankReply::new(&original, &decisions).unwrap();
+    let header = |n: &str| ReportHeader {
+        message_id: MessageId::parse(n).unwrap(),
+        created_at: DateTime::parse_from_rfc3339("2026-12-22T18:00:00+01:00").unwrap(),
+    };
+    let mut pain002 = Vec::new();
+    reply
+        .write_pain002(&mut pain002, Pain002Version::V03, &header("BANK-PAIN002-1"))
+        .unwrap();
+    let mut camt054 = Vec::new();
+    reply
+        .write_camt054(&mut camt054, Camt054Version::V02, &header("BANK-CAMT054-1"), None)
+        .unwrap();
+    std::fs::write(p.folder("inbox").join("status.xml"), &pain002).unwrap();
+    std::fs::write(p.folder("inbox").join("notification.xml"), &camt054).unwrap();
+    let (code, report) = p.ingest_json();
+    assert_eq!(code, 0, "{report}");
+
+    // JSON: the words and the code. The demo also holds collections that failed before any
+    // file (they missed their date): words only.
+    let failed = p.collections("failed");
+    assert_eq!(failed.len(), 4, "{failed:?}");
+    for (e2e, code, words) in [(&rejected, "AM04", "reject"), (&returned, "AC04", "return")] {
+        let c = failed.iter().find(|c| c["end_to_end_id"] == e2e.as_str()).unwrap();
+        assert_eq!(c["reason_code"], code, "{c}");
+        assert!(c["reason"].as_str().unwrap().starts_with(words), "{c}");
+    }
+    let missed: Vec<&serde_json::Value> = failed.iter().filter(|c| c["end_to_end_id"].is_null()).collect();
+    assert_eq!(missed.len(), 2, "{failed:?}");
+    assert!(missed.iter().all(|c| c["reason_code"].is_null()));
+    // CSV: a `reason` column holding the code, else the words; empty when nothing failed.
+    let csv = p.ok(&["collections", "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (e2e_at, status_at, reason_at) = (column("end_to_end_id"), column("status"), column("reason"));
+    let mut seen = 0;
+    for record in reader.records() {
+        let record = record.unwrap();
+        let (e2e, status, reason) = (&record[e2e_at], &record[status_at], &record[reason_at]);
+        match e2e {
+            e if e == rejected => assert_eq!(reason, "AM04"),
+            e if e == returned => assert_eq!(reason, "AC04"),
+            _ if status == "failed" => assert!(reason.starts_with("missed its due date"), "{record:?}"),
+            _ => assert_eq!(reason, "", "{record:?}"),
+        }
+        seen += usize::from(status == "failed");
+    }
+    assert_eq!(seen, 4, "{csv}");
+    // Table: the same column.
+    let table = p.ok(&["collections", "--status", "failed"]);
+    let head = table.lines().next().unwrap();
+    assert!(head.trim_end().ends_with("reason"), "{table}");
+    for (e2e, code) in [(&rejected, "AM04"), (&returned, "AC04")] {
+        let line = table.lines().find(|l| l.contains(e2e.as_str())).unwrap();
+        assert!(line.trim_end().ends_with(code), "{table}");
+    }
+    p.db.cleanup().await;
+}
+
 on_both_backends!(
     every_public_sample_is_processed_or_quarantined_with_a_reason,
     each_fact_is_booked_once,
     two_ingest_processes_book_each_fact_once,
     several_processes_at_once_never_steal_or_lose_a_file,
     bad_files_are_quarantined_and_never_stop_the_others,
+    the_collections_list_gives_the_reason_of_failed_collections,
 );
