@@ -34,6 +34,8 @@ for f in "$samples"/camt.05[234]/*.xml; do copy "$f" camt; copy "$f" inspect_rep
 for f in "$samples"/pain.008/*.xml "$project"/sepa-samples/*.xml; do copy "$f" pain008_inspect; done
 # A pain.008 given to the report readers is a NotAReport path worth covering.
 for f in "$project"/sepa-samples/*.xml; do copy "$f" pain002; done
+# Our own bank replies: batch bookings, returns, refunds, B2B, LclInstrm and OrgnlBkTxCd.
+for f in "$project"/sepa-samples/reply-camt.*.xml; do copy "$f" camt; done
 
 # Zip archives for inspect_reports: one stored, one deflated, each with a pain.002 and a camt.
 if command -v python3 >/dev/null; then

@@ -889,14 +889,11 @@ proptest! {
     }
 }
 
-/// Reader disagreement, kept as a counterexample until `sepa::reports::classify` is fixed:
-/// an SDD B2B collection returned by the debtor bank with MD01 (no mandate registered: the
-/// usual B2B return) is read as a *refund*, which the B2B scheme does not even have. The
-/// file is XSD-valid and shaped like the samples; the return is told apart by `/RTYP/RTRN`
-/// in `RtrInf/AddtlInf` (as in the Bank of Ireland sample), by `LclInstrm` B2B (2019
-/// versions) and by booking within days of settlement, none of which the reader looks at.
+/// An SDD B2B collection returned by the debtor bank with MD01 (no mandate registered: the
+/// usual B2B return) is a *return*: the B2B scheme has no refunds. The reader tells the
+/// scheme by `LclInstrm` B2B (2019 versions) and, in every version, by the original
+/// sub-family BBDD in `RtrInf/OrgnlBkTxCd`.
 #[test]
-#[ignore = "reader bug: RtrInf with MD01 is always classified as a refund (see doc comment)"]
 fn md01_return_of_a_b2b_collection_reads_as_a_return() {
     let m = hand_made();
     let s = Scenario {

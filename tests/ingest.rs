@@ -6,6 +6,11 @@ mod common;
 
 use std::path::PathBuf;
 
+use chrono::DateTime;
+use collecte::sepa::bank::{
+    BankReply, Camt054Version, Decisions, OriginalMessage, Pain002Version, ReasonCode, ReportHeader,
+};
+use collecte::sepa::{EndToEndId, MessageId};
 use common::{Backend, Project};
 
 fn samples() -> Vec<PathBuf> {
@@ -180,9 +185,192 @@ async fn bad_files_are_quarantined_and_never_stop_the_others(backend: Backend) {
     p.db.cleanup().await;
 }
 
+/// Four ingest processes at once on a busy inbox, three times over, beside a claim folder of
+/// a dead process (taken over once) and one of a live process (never touched while its lock
+/// is held, taken over after): every file is handled by exactly one process, ends in
+/// `processed/` exactly once, and no process fails.
+async fn several_processes_at_once_never_steal_or_lose_a_file(backend: Backend) {
+    let p = Project::new(backend).await;
+    let sample = |name: &str| common::shared_samples().join("public").join(name);
+    let work = p.folder("inbox").join(".ingesting");
+    std::fs::create_dir_all(&work).unwrap();
+    // A claim of a process that died: its lock file is free.
+    std::fs::create_dir(work.join("1-1")).unwrap();
+    std::fs::write(work.join("1-1.lock"), "").unwrap();
+    std::fs::copy(
+        sample("camt.054/genkgo-camt__camt054.v2.xml"),
+        work.join("1-1/dead.xml"),
+    )
+    .unwrap();
+    // A claim of a live process: this test holds its lock.
+    std::fs::create_dir(work.join("2-2")).unwrap();
+    let live = std::fs::File::create(work.join("2-2.lock")).unwrap();
+    live.lock().unwrap();
+    std::fs::copy(
+        sample("camt.054/genkgo-camt__camt054.v4.xml"),
+        work.join("2-2/live.xml"),
+    )
+    .unwrap();
+
+    let files: Vec<PathBuf> = samples()
+        .into_iter()
+        .filter(|f| !f.to_string_lossy().contains("pain.008"))
+        .collect();
+    let mut expected = 1; // the dead process's file
+    for round in 0..3 {
+        for copy in 0..3 {
+            for f in &files {
+                p.drop_file(
+                    f,
+                    &format!("{round}-{copy}-{}", f.file_name().unwrap().to_str().unwrap()),
+                );
+                expected += 1;
+            }
+        }
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                p.command(&["run", "ingest", "--format", "json"])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            for f in json["files"].as_array().unwrap() {
+                assert_ne!(f["outcome"], "quarantined", "{f}");
+                assert_ne!(f["file"], "live.xml", "a live process's claim was taken: {f}");
+            }
+        }
+    }
+    let processed = |p: &Project| {
+        p.names("processed")
+            .into_iter()
+            .filter(|n| !n.ends_with(".txt"))
+            .count()
+    };
+    assert_eq!(processed(&p), expected, "{:?}", p.names("processed"));
+    assert_eq!(
+        p.names("processed")
+            .iter()
+            .filter(|n| n.ends_with(".result.txt"))
+            .count(),
+        expected
+    );
+    assert!(p.names("processed").contains(&"dead.xml".to_owned()));
+    assert!(
+        p.names("inbox").iter().all(|n| n.starts_with('.')),
+        "{:?}",
+        p.names("inbox")
+    );
+    // Only the live claim is left in the working folder.
+    let mut left = std::fs::read_dir(&work)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect::<Vec<_>>();
+    left.sort();
+    assert_eq!(left, ["2-2", "2-2.lock"]);
+    assert!(work.join("2-2/live.xml").is_file());
+    // Once its owner is gone, the next run takes it over.
+    drop(live);
+    let (code, report) = p.ingest_json();
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["files"][0]["file"], "live.xml", "{report}");
+    assert_eq!(processed(&p), expected + 1);
+    assert_eq!(
+        std::fs::read_dir(&work).unwrap().count(),
+        0,
+        "claim folders are removed when done"
+    );
+    p.db.cleanup().await;
+}
+
+/// `collections` (table, CSV and JSON) says why each failed collection failed: the ISO code
+/// of its R-transaction, whether rejected before settlement or returned after it.
+async fn the_collections_list_gives_the_reason_of_failed_collections(backend: Backend) {
+    let p = Project::new(backend).await;
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
+    p.ok(&["import", "all", demo.to_str().unwrap(), "--date", "2026-11-20"]);
+    p.ok(&["run", "collect", "--date", "2026-12-09"]);
+    let submitted = p.collections("submitted");
+    assert!(submitted.len() >= 3, "{submitted:?}");
+    let e2e = |i: usize| submitted[i]["end_to_end_id"].as_str().unwrap().to_owned();
+    let (rejected, returned) = (e2e(0), e2e(1));
+    let outbox = p.outbox();
+    let original =
+        OriginalMessage::from_pain008(std::io::BufReader::new(std::fs::File::open(&outbox[0]).unwrap())).unwrap();
+    let id = |s: &str| EndToEndId::parse(s).unwrap();
+    let decisions = Decisions::accept_all()
+        .reject(id(&rejected), ReasonCode::AM04)
+        .return_after_settlement(id(&returned), ReasonCode::AC04, "2026-12-14".parse().unwrap());
+    let reply = BankReply::new(&original, &decisions).unwrap();
+    let header = |n: &str| ReportHeader {
+        message_id: MessageId::parse(n).unwrap(),
+        created_at: DateTime::parse_from_rfc3339("2026-12-22T18:00:00+01:00").unwrap(),
+    };
+    let mut pain002 = Vec::new();
+    reply
+        .write_pain002(&mut pain002, Pain002Version::V03, &header("BANK-PAIN002-1"))
+        .unwrap();
+    let mut camt054 = Vec::new();
+    reply
+        .write_camt054(&mut camt054, Camt054Version::V02, &header("BANK-CAMT054-1"), None)
+        .unwrap();
+    std::fs::write(p.folder("inbox").join("status.xml"), &pain002).unwrap();
+    std::fs::write(p.folder("inbox").join("notification.xml"), &camt054).unwrap();
+    let (code, report) = p.ingest_json();
+    assert_eq!(code, 0, "{report}");
+
+    // JSON: the words and the code. The demo also holds collections that failed before any
+    // file (they missed their date): words only.
+    let failed = p.collections("failed");
+    assert_eq!(failed.len(), 4, "{failed:?}");
+    for (e2e, code, words) in [(&rejected, "AM04", "reject"), (&returned, "AC04", "return")] {
+        let c = failed.iter().find(|c| c["end_to_end_id"] == e2e.as_str()).unwrap();
+        assert_eq!(c["reason_code"], code, "{c}");
+        assert!(c["reason"].as_str().unwrap().starts_with(words), "{c}");
+    }
+    let missed: Vec<&serde_json::Value> = failed.iter().filter(|c| c["end_to_end_id"].is_null()).collect();
+    assert_eq!(missed.len(), 2, "{failed:?}");
+    assert!(missed.iter().all(|c| c["reason_code"].is_null()));
+    // CSV: a `reason` column holding the code, else the words; empty when nothing failed.
+    let csv = p.ok(&["collections", "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (e2e_at, status_at, reason_at) = (column("end_to_end_id"), column("status"), column("reason"));
+    let mut seen = 0;
+    for record in reader.records() {
+        let record = record.unwrap();
+        let (e2e, status, reason) = (&record[e2e_at], &record[status_at], &record[reason_at]);
+        match e2e {
+            e if e == rejected => assert_eq!(reason, "AM04"),
+            e if e == returned => assert_eq!(reason, "AC04"),
+            _ if status == "failed" => assert!(reason.starts_with("missed its due date"), "{record:?}"),
+            _ => assert_eq!(reason, "", "{record:?}"),
+        }
+        seen += usize::from(status == "failed");
+    }
+    assert_eq!(seen, 4, "{csv}");
+    // Table: the same column.
+    let table = p.ok(&["collections", "--status", "failed"]);
+    let head = table.lines().next().unwrap();
+    assert!(head.trim_end().ends_with("reason"), "{table}");
+    for (e2e, code) in [(&rejected, "AM04"), (&returned, "AC04")] {
+        let line = table.lines().find(|l| l.contains(e2e.as_str())).unwrap();
+        assert!(line.trim_end().ends_with(code), "{table}");
+    }
+    p.db.cleanup().await;
+}
+
 on_both_backends!(
     every_public_sample_is_processed_or_quarantined_with_a_reason,
     each_fact_is_booked_once,
     two_ingest_processes_book_each_fact_once,
+    several_processes_at_once_never_steal_or_lose_a_file,
     bad_files_are_quarantined_and_never_stop_the_others,
+    the_collections_list_gives_the_reason_of_failed_collections,
 );

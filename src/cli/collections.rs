@@ -58,6 +58,7 @@ impl Tabular for CollectionRow {
         "status",
         "attempt",
         "end_to_end_id",
+        "reason",
     ];
 
     fn cells(&self) -> Vec<String> {
@@ -72,6 +73,7 @@ impl Tabular for CollectionRow {
             self.status.as_str().to_owned(),
             self.attempt.to_string(),
             self.end_to_end_id.clone().unwrap_or_default(),
+            self.short_reason().unwrap_or_default().to_owned(),
         ]
     }
 }

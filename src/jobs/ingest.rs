@@ -2,8 +2,9 @@
 //! and moves to `processed/`, or moves to `quarantine/` with a `.reason.txt` beside it.
 //! Nothing is deleted; one bad file does not stop the others.
 //!
-//! 1. Claim each file by renaming it into `inbox/.ingesting/` (two ingest processes never
-//!    read the same file; files claimed by a process that died are taken over).
+//! 1. Claim each file by renaming it into this run's folder under `inbox/.ingesting/`, whose
+//!    lock the process holds while it lives (two ingest processes never read the same file;
+//!    files claimed by a process that died are taken over, never those of a live one).
 //! 2. Known content (SHA-256) is a re-drop: moved to `processed/`, nothing booked.
 //! 3. A first pass reads the whole file: anything unreadable quarantines it before a single
 //!    fact is booked.
@@ -102,30 +103,46 @@ fn read_facts(path: &Path, mut sink: impl FnMut(Fact) -> ControlFlow<()>) -> Res
     Ok(messages)
 }
 
-/// Moves a file, falling back to copy + sync + remove across file systems; never overwrites
-/// (a name already taken gets `.2`, `.3`... before its extension).
+/// `name` with `.n` before its extension for n ≥ 2: the names tried for a taken name.
+fn numbered(name: &str, n: u32) -> String {
+    if n < 2 {
+        return name.to_owned();
+    }
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem}.{n}.{ext}"),
+        _ => format!("{name}.{n}"),
+    }
+}
+
+/// Moves a file into `dir` under `name` (or `name.2`, `name.3`... when taken), never
+/// overwriting: the new name is made with a hard link, which fails rather than replace a
+/// file another process put there at the same moment, and only then is the old name removed.
+/// Across file systems: an exclusive create, copy and sync, then the removal.
 fn move_into(from: &Path, dir: &Path, name: &str) -> Result<PathBuf, OutboxError> {
     fs::create_dir_all(dir).map_err(io_err("cannot create folder", dir))?;
-    let (stem, ext) = match name.rsplit_once('.') {
-        Some((s, e)) if !s.is_empty() => (s.to_owned(), format!(".{e}")),
-        _ => (name.to_owned(), String::new()),
-    };
-    let mut target = dir.join(name);
-    let mut n = 2;
-    while target.exists() {
-        target = dir.join(format!("{stem}.{n}{ext}"));
+    let mut n = 1;
+    let target = loop {
+        let target = dir.join(numbered(name, n));
         n += 1;
-    }
-    if let Err(e) = fs::rename(from, &target) {
-        if e.kind() != std::io::ErrorKind::CrossesDevices {
-            return Err(io_err("cannot move into", &target)(e));
+        match fs::hard_link(from, &target) {
+            Ok(()) => break target,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
+                let created = fs::OpenOptions::new().write(true).create_new(true).open(&target);
+                let mut out = match created {
+                    Ok(out) => out,
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                    Err(e) => return Err(io_err("cannot create", &target)(e)),
+                };
+                let mut input = fs::File::open(from).map_err(io_err("cannot read", from))?;
+                std::io::copy(&mut input, &mut out).map_err(io_err("cannot copy into", &target))?;
+                out.sync_all().map_err(io_err("cannot sync", &target))?;
+                break target;
+            }
+            Err(e) => return Err(io_err("cannot move into", &target)(e)),
         }
-        fs::copy(from, &target).map_err(io_err("cannot copy into", &target))?;
-        fs::File::open(&target)
-            .and_then(|f| f.sync_all())
-            .map_err(io_err("cannot sync", &target))?;
-        fs::remove_file(from).map_err(io_err("cannot remove", from))?;
-    }
+    };
+    fs::remove_file(from).map_err(io_err("cannot remove", from))?;
     fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(io_err("cannot sync folder", dir))?;
@@ -139,30 +156,131 @@ fn sidecar(path: &Path, suffix: &str, text: &str) -> Result<(), OutboxError> {
     fs::write(&side, text).map_err(io_err("cannot write", &side))
 }
 
-/// Files to handle: those claimed by dead processes, then the inbox's, each claimed by rename.
-fn claim_files(inbox: &Path) -> Result<Vec<(PathBuf, String)>, OutboxError> {
-    let work = inbox.join(".ingesting");
-    fs::create_dir_all(&work).map_err(io_err("cannot create folder", &work))?;
-    let mut claimed = Vec::new();
-    let me = std::process::id();
-    let mut orphans: Vec<_> = fs::read_dir(&work)
-        .map_err(io_err("cannot list", &work))?
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name().to_str()?.to_owned();
-            let (pid, original) = name.split_once('-')?;
-            let pid: u32 = pid.parse().ok()?;
-            (pid != me && !Path::new(&format!("/proc/{pid}")).exists()).then(|| (e.path(), original.to_owned()))
-        })
-        .collect();
-    orphans.sort();
-    for (path, original) in orphans {
-        let mine = work.join(format!("{me}-{original}"));
-        if fs::rename(&path, &mine).is_ok() {
-            tracing::warn!(file = %original, "taking over a file whose ingest was interrupted");
-            claimed.push((mine, original));
+/// This run's claim on inbox files: a folder `inbox/.ingesting/<pid>-<nanos>/` of its own
+/// and, beside it, `<pid>-<nanos>.lock`, locked (`flock`) for as long as the process lives.
+///
+/// A file is claimed by renaming it into the folder, so two processes never read the same
+/// file. The lock, not the pid, says whether the owner lives: the kernel releases it when
+/// the process dies however it dies, a reused pid or another pid namespace cannot fake it,
+/// and a live process's claims are never taken. The lock is taken before the folder exists,
+/// so no folder is ever seen without its owner's lock held.
+struct Claims {
+    dir: PathBuf,
+    lock_path: PathBuf,
+    /// Held, never read: closing it (at the process's end at the latest) releases the lock.
+    _lock: fs::File,
+}
+
+impl Claims {
+    fn open(work: &Path) -> Result<Self, OutboxError> {
+        fs::create_dir_all(work).map_err(io_err("cannot create folder", work))?;
+        let pid = std::process::id();
+        loop {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            let id = format!("{pid}-{nanos}");
+            let lock_path = work.join(format!("{id}.lock"));
+            let lock = match fs::OpenOptions::new().write(true).create_new(true).open(&lock_path) {
+                Ok(lock) => lock,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(io_err("cannot create", &lock_path)(e)),
+            };
+            lock.try_lock().map_err(|e| {
+                io_err("cannot lock", &lock_path)(match e {
+                    fs::TryLockError::Error(e) => e,
+                    fs::TryLockError::WouldBlock => std::io::ErrorKind::WouldBlock.into(),
+                })
+            })?;
+            let dir = work.join(&id);
+            fs::create_dir(&dir).map_err(io_err("cannot create folder", &dir))?;
+            return Ok(Self {
+                dir,
+                lock_path,
+                _lock: lock,
+            });
         }
     }
+
+    /// Renames `from` into the claim folder under `name` (numbered if a taken-over file
+    /// already holds it); `None` when another process took it first.
+    fn take(&self, from: &Path, name: &str) -> Result<Option<PathBuf>, OutboxError> {
+        // Only this process writes into its folder: a name free now stays free.
+        let mut n = 1;
+        let mine = loop {
+            let mine = self.dir.join(numbered(name, n));
+            if !mine.exists() {
+                break mine;
+            }
+            n += 1;
+        };
+        match fs::rename(from, &mine) {
+            Ok(()) => Ok(Some(mine)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err("cannot claim", from)(e)),
+        }
+    }
+
+    /// Takes over the files of every claim folder whose owner is gone (its lock is free),
+    /// then removes that folder and its lock file, empty.
+    fn take_over_orphans(&self, work: &Path) -> Result<Vec<PathBuf>, OutboxError> {
+        let mut folders: Vec<PathBuf> = fs::read_dir(work)
+            .map_err(io_err("cannot list", work))?
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path())
+            .filter(|p| *p != self.dir)
+            .collect();
+        folders.sort();
+        let mut taken = Vec::new();
+        for folder in folders {
+            let lock_path = folder.with_extension("lock");
+            // A missing lock file: its owner is removing the folder at the end of its run.
+            let Ok(lock) = fs::OpenOptions::new().write(true).open(&lock_path) else {
+                continue;
+            };
+            match lock.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => continue,
+                Err(fs::TryLockError::Error(e)) => return Err(io_err("cannot lock", &lock_path)(e)),
+            }
+            let Ok(entries) = fs::read_dir(&folder) else {
+                continue; // removed by another process that took it over just before
+            };
+            let mut names: Vec<String> = entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+                .collect();
+            names.sort();
+            for name in names {
+                if let Some(mine) = self.take(&folder.join(&name), &name)? {
+                    tracing::warn!(file = %name, "taking over a file whose ingest was interrupted");
+                    taken.push(mine);
+                }
+            }
+            // Empty now: the folder goes, then its lock file (in this order, so a folder is
+            // never seen without a lock file while it may still hold files).
+            if fs::remove_dir(&folder).is_ok() {
+                let _ = fs::remove_file(&lock_path);
+            }
+        }
+        Ok(taken)
+    }
+
+    /// At the end of a run whose files all moved on: removes the empty folder and the lock
+    /// file. A folder still holding files is left, locked until the process ends, for the
+    /// next run to take over.
+    fn close(self) {
+        if fs::remove_dir(&self.dir).is_ok() {
+            let _ = fs::remove_file(&self.lock_path);
+        }
+    }
+}
+
+/// Files to handle: those claimed by dead processes, then the inbox's, each claimed by rename
+/// into this run's claim folder. Names starting with a dot are not bank files.
+fn claim_files(claims: &Claims, inbox: &Path, work: &Path) -> Result<Vec<(PathBuf, String)>, OutboxError> {
+    let mut claimed = claims.take_over_orphans(work)?;
     let mut names: Vec<String> = fs::read_dir(inbox)
         .map_err(io_err("cannot list", inbox))?
         .filter_map(Result::ok)
@@ -172,24 +290,32 @@ fn claim_files(inbox: &Path) -> Result<Vec<(PathBuf, String)>, OutboxError> {
         .collect();
     names.sort();
     for name in names {
-        let mine = work.join(format!("{me}-{name}"));
         // Only one process wins the rename: the others find the file gone and move on.
-        if fs::rename(inbox.join(&name), &mine).is_ok() {
-            claimed.push((mine, name));
+        if let Some(mine) = claims.take(&inbox.join(&name), &name)? {
+            claimed.push(mine);
         }
     }
-    Ok(claimed)
+    Ok(claimed
+        .into_iter()
+        .filter_map(|path| {
+            let name = path.file_name()?.to_str()?.to_owned();
+            Some((path, name))
+        })
+        .collect())
 }
 
 /// Runs ingest over the inbox.
 pub async fn run(config: &Config, store: &Store, creditor: CreditorKey) -> Result<IngestReport, JobError> {
     let f = &config.folders;
     let mut report = IngestReport::default();
-    for (path, name) in claim_files(&f.inbox)? {
+    let work = f.inbox.join(".ingesting");
+    let claims = Claims::open(&work)?;
+    for (path, name) in claim_files(&claims, &f.inbox, &work)? {
         let file_report = ingest_file(config, store, creditor, &path, &name).await?;
         tracing::info!(file = %name, outcome = ?file_report.outcome, "bank file handled");
         report.files.push(file_report);
     }
+    claims.close();
     Ok(report)
 }
 

@@ -111,8 +111,19 @@ pub struct CollectionRow {
     pub end_to_end_id: Option<String>,
     /// FRST, RCUR, OOFF or FNAL once in a file.
     pub sequence_type: Option<String>,
-    /// Why it failed or was cancelled.
+    /// Why it failed or was cancelled, in words.
     pub reason: Option<String>,
+    /// The ISO reason code of its latest R-transaction (reject, refusal, return, refund,
+    /// reversal), e.g. `AC04`: what people filter and count failures by.
+    pub reason_code: Option<String>,
+}
+
+impl CollectionRow {
+    /// The shortest true answer to "why": the R-transaction's reason code when the bank gave
+    /// one, else the reason in words (a collection refused before any file, a cancellation).
+    pub fn short_reason(&self) -> Option<&str> {
+        self.reason_code.as_deref().or(self.reason.as_deref())
+    }
 }
 
 /// One line of a collection's timeline.
@@ -143,13 +154,15 @@ type Row = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<String>,
 );
 
 type EventRow = (DateTime<Utc>, String, String, Option<String>);
 
 const SELECT: &str =
     "SELECT c.id, p.reference, cu.reference, cu.name, m.reference, c.due_date, c.amount_cents, c.currency,
-        c.status, c.attempt, c.installment, c.end_to_end_id, c.sequence_type, c.failure_reason
+        c.status, c.attempt, c.installment, c.end_to_end_id, c.sequence_type, c.failure_reason,
+        (SELECT r.reason_code FROM r_transactions r WHERE r.collection_id = c.id ORDER BY r.id DESC LIMIT 1)
  FROM collections c
  JOIN plans p ON p.id = c.plan_id
  JOIN customers cu ON cu.id = c.customer_id
@@ -172,6 +185,7 @@ fn to_row(r: Row) -> Result<CollectionRow, StoreError> {
         end_to_end_id: r.11,
         sequence_type: r.12,
         reason: r.13,
+        reason_code: r.14,
     })
 }
 

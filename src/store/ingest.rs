@@ -1,6 +1,8 @@
 //! The ingest job's ledger operations: bank files known by content, facts booked once by
 //! their own keys, matched to our collections, and the collections' state changes.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -75,8 +77,106 @@ pub struct UnmatchedRow {
     pub end_to_end_id: Option<String>,
 }
 
-/// One of our collections a fact points at.
+/// One of our collections a fact points at: id, EndToEndId, status, sequence type, mandate
+/// id, amount in cents.
 type Target = (i64, String, String, Option<String>, Option<i64>, i64);
+
+/// What `Target` rows are read with.
+const TARGET_COLUMNS: &str = "SELECT c.id, c.end_to_end_id, c.status, c.sequence_type, c.mandate_id, c.amount_cents
+    FROM collections c JOIN collection_files f ON f.id = c.collection_file_id";
+
+/// Rows per multi-row statement: a batch costs a few statements, not a few per fact (the
+/// per-statement round trip, not the database, is what row-at-a-time booking spent its time
+/// on), and the placeholders stay far below both backends' limits (SQLite 32,766).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// A fact applied to one of our collections: an R-transaction or a settlement.
+enum Applied<'f> {
+    R(&'f RFact),
+    Settlement(&'f SettlementFact),
+}
+
+/// One row to book: the fact, the collection it applies to, its key and amount.
+struct Booking<'f> {
+    fact: Applied<'f>,
+    target: Target,
+    key: String,
+    amount_cents: i64,
+}
+
+/// The collection changes of a batch's new facts, applied as a few multi-row statements.
+#[derive(Default)]
+struct Effects {
+    /// Collections settled (status `submitted` → `settled`).
+    settled: Vec<i64>,
+    /// Collections failed, with the detail of their last R-transaction of the batch.
+    failed: Vec<(i64, String)>,
+    /// Mandates whose first presentation did not happen after all (FRST again).
+    not_presented: Vec<i64>,
+    /// Collections whose amendments must be announced again.
+    rearm: Vec<i64>,
+    /// Timeline events: collection, kind, detail.
+    events: Vec<(i64, &'static str, String)>,
+}
+
+impl Effects {
+    /// Works out, in file order, what the new bookings do to their collections, with the
+    /// rules the statements apply (`submitted` → `settled`; `pending`, `submitted` or
+    /// `settled` → `failed`), so that a settlement and a return of the same collection in
+    /// one batch see each other as they would one by one.
+    fn of(bookings: &[Booking<'_>], is_new: &[bool], booked: &mut Booked) -> Self {
+        let mut effects = Self::default();
+        let mut status: HashMap<i64, &str> = HashMap::new();
+        let mut failed_at: HashMap<i64, usize> = HashMap::new();
+        for (b, _) in bookings.iter().zip(is_new).filter(|(_, new)| **new) {
+            let (id, _, start, sequence_type, mandate_id, _) = &b.target;
+            let now = status.entry(*id).or_insert(start.as_str());
+            match b.fact {
+                Applied::Settlement(s) => {
+                    booked.settlements += 1;
+                    if *now == "submitted" {
+                        *now = "settled";
+                        effects.settled.push(*id);
+                    }
+                    let day = s.booking_date.map_or_else(|| "-".to_owned(), |d| d.to_string());
+                    let detail = format!("settled {} EUR, booked {day}", format_cents(b.amount_cents));
+                    effects.events.push((*id, "settled", detail));
+                }
+                Applied::R(r) => {
+                    booked.r_transactions += 1;
+                    let currency = r.amount.as_ref().map_or("EUR", |a| a.currency.as_str());
+                    let detail = format!(
+                        "{} {}, {} {currency}",
+                        r.kind.as_str(),
+                        reason_text(r.reason.as_deref()),
+                        format_cents(b.amount_cents)
+                    );
+                    let before_settlement = matches!(r.kind, RKind::Reject | RKind::Refusal) || *now != "settled";
+                    if matches!(*now, "pending" | "submitted" | "settled") {
+                        *now = "failed";
+                        match failed_at.get(id) {
+                            Some(&i) => effects.failed[i].1.clone_from(&detail),
+                            None => {
+                                failed_at.insert(*id, effects.failed.len());
+                                effects.failed.push((*id, detail.clone()));
+                            }
+                        }
+                    }
+                    effects.events.push((*id, kind_event(r.kind), detail));
+                    if before_settlement {
+                        // Not presented after all: the next presentation is FRST again,
+                        // and its amendments are announced again.
+                        if let (Some("FRST"), Some(mandate)) = (sequence_type.as_deref(), mandate_id) {
+                            effects.not_presented.push(*mandate);
+                        }
+                        effects.rearm.push(*id);
+                    }
+                }
+            }
+        }
+        effects
+    }
+}
 
 fn kind_event(kind: RKind) -> &'static str {
     match kind {
@@ -132,39 +232,28 @@ fn unmatched_key(u: &UnmatchedFact, file: BankFileKey, ordinal: u64) -> String {
     }
 }
 
-/// Finds the collections a fact names: by EndToEndId, else by PmtInfId (all of that group),
-/// else by the original MsgId (all of that file). Evaluates to `Vec<Target>`.
+/// Finds the collections a fact without an EndToEndId names: by PmtInfId (all of that
+/// group), else by the original MsgId (all of that file). Evaluates to `Vec<Target>`. Facts
+/// with an EndToEndId are matched a batch at a time by `by_end_to_end_id!`.
 macro_rules! targets {
-    ($tx:expr, $creditor:expr, $e2e:expr, $pmtinf:expr, $msg:expr) => {{
-        const COLS: &str = "SELECT c.id, c.end_to_end_id, c.status, c.sequence_type, c.mandate_id, c.amount_cents
-            FROM collections c JOIN collection_files f ON f.id = c.collection_file_id";
-        let e2e: Option<&str> = $e2e;
+    ($tx:expr, $creditor:expr, $pmtinf:expr, $msg:expr) => {{
         let pmtinf: Option<&str> = $pmtinf;
         let msg: Option<&str> = $msg;
-        if let Some(e2e) = e2e {
-            let sql = sqlx::AssertSqlSafe(format!("{COLS} WHERE f.creditor_id = $1 AND c.end_to_end_id = $2"));
-            sqlx::query_as::<_, Target>(sql)
-                .bind($creditor.0)
-                .bind(e2e)
-                .fetch_all(&mut *$tx)
-                .await
-                .doing("matching an EndToEndId")?
-        } else if let Some((message_id, group)) =
+        if let Some((message_id, group)) =
             pmtinf.and_then(|p| p.rsplit_once('-')).and_then(|(m, k)| Some((m, k.parse::<usize>().ok()?)))
         {
             // Our PmtInfIds are "<MsgId>-<k>": the k-th group of that file in writing order.
             type Grouped = (i64, String, String, Option<String>, Option<i64>, i64, Option<NaiveDate>);
-            let sql_grouped = sqlx::AssertSqlSafe(format!(
+            let rows: Vec<Grouped> = sqlx::query_as(
                 "SELECT c.id, c.end_to_end_id, c.status, c.sequence_type, c.mandate_id, c.amount_cents, c.requested_date
                  FROM collections c JOIN collection_files f ON f.id = c.collection_file_id
-                 WHERE f.creditor_id = $1 AND f.message_id = $2 ORDER BY c.requested_date, c.sequence_type, c.id"
-            ));
-            let rows: Vec<Grouped> = sqlx::query_as(sql_grouped)
-                .bind($creditor.0)
-                .bind(message_id)
-                .fetch_all(&mut *$tx)
-                .await
-                .doing("matching a PmtInfId")?;
+                 WHERE f.creditor_id = $1 AND f.message_id = $2 ORDER BY c.requested_date, c.sequence_type, c.id",
+            )
+            .bind($creditor.0)
+            .bind(message_id)
+            .fetch_all(&mut *$tx)
+            .await
+            .doing("matching a PmtInfId")?;
             let mut groups: Vec<Vec<Target>> = Vec::new();
             let mut last_key = None;
             for (id, e2e, status, seq, mandate, cents, date) in rows {
@@ -179,16 +268,42 @@ macro_rules! targets {
             }
             groups.into_iter().nth(group.saturating_sub(1)).filter(|_| group >= 1).unwrap_or_default()
         } else if let Some(message_id) = msg {
-            let sql = sqlx::AssertSqlSafe(format!("{COLS} WHERE f.creditor_id = $1 AND f.message_id = $2"));
-            sqlx::query_as::<_, Target>(sql)
-                .bind($creditor.0)
-                .bind(message_id)
-                .fetch_all(&mut *$tx)
-                .await
-                .doing("matching a MsgId")?
+            sqlx::query_as::<_, Target>(sqlx::AssertSqlSafe(format!(
+                "{TARGET_COLUMNS} WHERE f.creditor_id = $1 AND f.message_id = $2"
+            )))
+            .bind($creditor.0)
+            .bind(message_id)
+            .fetch_all(&mut *$tx)
+            .await
+            .doing("matching a MsgId")?
         } else {
             Vec::new()
         }
+    }};
+}
+
+/// Our collections with these EndToEndIds, by EndToEndId: one statement per
+/// `ROWS_PER_STATEMENT` ids. Evaluates to `HashMap<String, Target>`.
+macro_rules! by_end_to_end_id {
+    ($tx:expr, $creditor:expr, $ids:expr) => {{
+        let ids: &[&str] = $ids;
+        let mut found: HashMap<String, Target> = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let mut query = sqlx::QueryBuilder::new(format!("{TARGET_COLUMNS} WHERE f.creditor_id = "));
+            query.push_bind($creditor.0).push(" AND c.end_to_end_id IN (");
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            let rows: Vec<Target> = query
+                .build_query_as()
+                .fetch_all(&mut *$tx)
+                .await
+                .doing("matching EndToEndIds")?;
+            found.extend(rows.into_iter().map(|t| (t.1.clone(), t)));
+        }
+        found
     }};
 }
 
@@ -293,7 +408,9 @@ impl Store {
     }
 
     /// Books a batch of facts from one file in one transaction. Each fact is recorded once
-    /// whatever file states it again; its effect on a collection happens only when it is new.
+    /// whatever file states it again (its key is unique: `ON CONFLICT DO NOTHING`, and only
+    /// the rows the insert returns are new); its effect on a collection happens only when it
+    /// is new. A batch costs a few multi-row statements, not a few per fact.
     pub async fn book_facts(
         &self,
         creditor: CreditorKey,
@@ -302,8 +419,20 @@ impl Store {
     ) -> Result<Booked, StoreError> {
         let now: DateTime<Utc> = Utc::now();
         let mut booked = Booked::default();
+        let end_to_end_ids: Vec<&str> = facts
+            .iter()
+            .filter_map(|(_, fact)| match fact {
+                Fact::RTransaction(r) => r.end_to_end_id.as_deref(),
+                Fact::Settlement(s) => s.end_to_end_id.as_deref(),
+                _ => None,
+            })
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await.doing("starting to book facts")?;
+            let by_e2e = by_end_to_end_id!(tx, creditor, &end_to_end_ids);
+            let mut bookings: Vec<Booking<'_>> = Vec::with_capacity(facts.len());
             for (ordinal, fact) in facts {
                 match fact {
                     Fact::Warning(_) => booked.warnings += 1,
@@ -334,7 +463,10 @@ impl Store {
                         }
                     }
                     Fact::RTransaction(r) => {
-                        let targets = targets!(tx, creditor, r.end_to_end_id.as_deref(), r.payment_information_id.as_deref(), r.original_message_id.as_deref());
+                        let targets = match r.end_to_end_id.as_deref() {
+                            Some(e2e) => by_e2e.get(e2e).cloned().into_iter().collect(),
+                            None => targets!(tx, creditor, r.payment_information_id.as_deref(), r.original_message_id.as_deref()),
+                        };
                         if targets.is_empty() {
                             let u = UnmatchedFact {
                                 description: format!("{} {} for {} we did not send", r.kind.as_str(), reason_text(r.reason.as_deref()),
@@ -348,74 +480,20 @@ impl Store {
                             booked.add(insert_unmatched!(tx, file, &u, *ordinal, now));
                             continue;
                         }
-                        for (id, e2e, status, sequence_type, mandate_id, cents) in targets {
-                            let amount = r.amount.as_ref().filter(|_| r.end_to_end_id.is_some()).map_or(cents, |a| a.cents);
-                            let currency = r.amount.as_ref().map_or("EUR", |a| a.currency.as_str());
-                            let reason = reason_text(r.reason.as_deref());
-                            let inserted = sqlx::query(
-                                "INSERT INTO r_transactions (fact_key, bank_file_id, collection_id, kind, reason_code, reason_text, amount_cents, currency, booking_date, end_to_end_id, recorded_at)
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (fact_key) DO NOTHING",
-                            )
-                            .bind(r_key(r, &e2e))
-                            .bind(file.0)
-                            .bind(id)
-                            .bind(r.kind.as_str())
-                            .bind(r.reason.as_deref())
-                            .bind(&reason)
-                            .bind(amount)
-                            .bind(currency)
-                            .bind(r.booking_date)
-                            .bind(&e2e)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await
-                            .doing("recording an R-transaction")?;
-                            if inserted.rows_affected() == 0 {
-                                booked.already_booked += 1;
-                                continue;
-                            }
-                            booked.r_transactions += 1;
-                            let detail = format!("{} {reason}, {} {currency}", r.kind.as_str(), format_cents(amount));
-                            sqlx::query(
-                                "UPDATE collections SET status = 'failed', failure_reason = $1, updated_at = $2 WHERE id = $3 AND status IN ('pending', 'submitted', 'settled')",
-                            )
-                            .bind(&detail)
-                            .bind(now)
-                            .bind(id)
-                            .execute(&mut *tx)
-                            .await
-                            .doing("failing a collection")?;
-                            sqlx::query("INSERT INTO collection_events (collection_id, occurred_at, kind, detail, bank_file_id) VALUES ($1, $2, $3, $4, $5)")
-                                .bind(id)
-                                .bind(now)
-                                .bind(kind_event(r.kind))
-                                .bind(&detail)
-                                .bind(file.0)
-                                .execute(&mut *tx)
-                                .await
-                                .doing("recording an R-transaction event")?;
-                            let before_settlement = matches!(r.kind, RKind::Reject | RKind::Refusal) || status != "settled";
-                            if before_settlement {
-                                // Not presented after all: the next presentation is FRST again,
-                                // and its amendments are announced again.
-                                if sequence_type.as_deref() == Some("FRST") {
-                                    sqlx::query("UPDATE mandates SET first_presented = FALSE, updated_at = $1 WHERE id = $2")
-                                        .bind(now)
-                                        .bind(mandate_id)
-                                        .execute(&mut *tx)
-                                        .await
-                                        .doing("resetting a mandate's sequence")?;
-                                }
-                                sqlx::query("UPDATE mandate_amendments SET presented_in = NULL WHERE presented_in = $1")
-                                    .bind(id)
-                                    .execute(&mut *tx)
-                                    .await
-                                    .doing("re-arming an amendment")?;
-                            }
+                        for target in targets {
+                            bookings.push(Booking {
+                                key: r_key(r, &target.1),
+                                amount_cents: r.amount.as_ref().filter(|_| r.end_to_end_id.is_some()).map_or(target.5, |a| a.cents),
+                                fact: Applied::R(r),
+                                target,
+                            });
                         }
                     }
                     Fact::Settlement(s) => {
-                        let targets = targets!(tx, creditor, s.end_to_end_id.as_deref(), s.payment_information_id.as_deref(), None::<&str>);
+                        let targets: Vec<Target> = match s.end_to_end_id.as_deref() {
+                            Some(e2e) => by_e2e.get(e2e).cloned().into_iter().collect(),
+                            None => targets!(tx, creditor, s.payment_information_id.as_deref(), None::<&str>),
+                        };
                         if targets.is_empty() {
                             let u = UnmatchedFact {
                                 description: format!("direct-debit credit for {} we did not send", s.end_to_end_id.as_deref().or(s.payment_information_id.as_deref()).unwrap_or("a payment")),
@@ -428,45 +506,137 @@ impl Store {
                             booked.add(insert_unmatched!(tx, file, &u, *ordinal, now));
                             continue;
                         }
-                        for (id, e2e, _status, _seq, _mandate, cents) in targets {
-                            let amount = s.amount.as_ref().filter(|_| s.end_to_end_id.is_some()).map_or(cents, |a| a.cents);
-                            let inserted = sqlx::query(
-                                "INSERT INTO settlements (fact_key, bank_file_id, collection_id, amount_cents, booking_date, recorded_at)
-                                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (fact_key) DO NOTHING",
-                            )
-                            .bind(settlement_key(s, &e2e))
-                            .bind(file.0)
-                            .bind(id)
-                            .bind(amount)
-                            .bind(s.booking_date)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await
-                            .doing("recording a settlement")?;
-                            if inserted.rows_affected() == 0 {
-                                booked.already_booked += 1;
-                                continue;
-                            }
-                            booked.settlements += 1;
-                            let detail = format!("settled {} EUR, booked {}", format_cents(amount), s.booking_date.map_or_else(|| "-".to_owned(), |d| d.to_string()));
-                            sqlx::query("UPDATE collections SET status = 'settled', updated_at = $1 WHERE id = $2 AND status = 'submitted'")
-                                .bind(now)
-                                .bind(id)
-                                .execute(&mut *tx)
-                                .await
-                                .doing("settling a collection")?;
-                            sqlx::query("INSERT INTO collection_events (collection_id, occurred_at, kind, detail, bank_file_id) VALUES ($1, $2, 'settled', $3, $4)")
-                                .bind(id)
-                                .bind(now)
-                                .bind(&detail)
-                                .bind(file.0)
-                                .execute(&mut *tx)
-                                .await
-                                .doing("recording a settlement event")?;
+                        for target in targets {
+                            bookings.push(Booking {
+                                key: settlement_key(s, &target.1),
+                                amount_cents: s.amount.as_ref().filter(|_| s.end_to_end_id.is_some()).map_or(target.5, |a| a.cents),
+                                fact: Applied::Settlement(s),
+                                target,
+                            });
                         }
                     }
                     Fact::Unmatched(u) => booked.add(insert_unmatched!(tx, file, u, *ordinal, now)),
                 }
+            }
+
+            // Record the facts; the keys the inserts return are the new ones. A key stated
+            // twice in the batch is inserted once, by its first statement.
+            let mut first = HashSet::with_capacity(bookings.len());
+            let unique: Vec<&Booking<'_>> = bookings.iter().filter(|b| first.insert(b.key.as_str())).collect();
+            let mut inserted: HashSet<String> = HashSet::with_capacity(unique.len());
+            let r_rows: Vec<(&Booking<'_>, &RFact)> = unique
+                .iter()
+                .filter_map(|b| match b.fact {
+                    Applied::R(r) => Some((*b, r)),
+                    Applied::Settlement(_) => None,
+                })
+                .collect();
+            for chunk in r_rows.chunks(ROWS_PER_STATEMENT) {
+                let mut query = sqlx::QueryBuilder::new(
+                    "INSERT INTO r_transactions (fact_key, bank_file_id, collection_id, kind, reason_code, reason_text, amount_cents, currency, booking_date, end_to_end_id, recorded_at) ",
+                );
+                query.push_values(chunk, |mut row, (b, r)| {
+                    row.push_bind(b.key.as_str())
+                        .push_bind(file.0)
+                        .push_bind(b.target.0)
+                        .push_bind(r.kind.as_str())
+                        .push_bind(r.reason.as_deref())
+                        .push_bind(reason_text(r.reason.as_deref()))
+                        .push_bind(b.amount_cents)
+                        .push_bind(r.amount.as_ref().map_or("EUR", |a| a.currency.as_str()))
+                        .push_bind(r.booking_date)
+                        .push_bind(b.target.1.as_str())
+                        .push_bind(now);
+                });
+                query.push(" ON CONFLICT (fact_key) DO NOTHING RETURNING fact_key");
+                let keys: Vec<String> = query
+                    .build_query_scalar()
+                    .fetch_all(&mut *tx)
+                    .await
+                    .doing("recording R-transactions")?;
+                inserted.extend(keys);
+            }
+            let s_rows: Vec<(&Booking<'_>, &SettlementFact)> = unique
+                .iter()
+                .filter_map(|b| match b.fact {
+                    Applied::Settlement(s) => Some((*b, s)),
+                    Applied::R(_) => None,
+                })
+                .collect();
+            for chunk in s_rows.chunks(ROWS_PER_STATEMENT) {
+                let mut query = sqlx::QueryBuilder::new(
+                    "INSERT INTO settlements (fact_key, bank_file_id, collection_id, amount_cents, booking_date, recorded_at) ",
+                );
+                query.push_values(chunk, |mut row, (b, s)| {
+                    row.push_bind(b.key.as_str())
+                        .push_bind(file.0)
+                        .push_bind(b.target.0)
+                        .push_bind(b.amount_cents)
+                        .push_bind(s.booking_date)
+                        .push_bind(now);
+                });
+                query.push(" ON CONFLICT (fact_key) DO NOTHING RETURNING fact_key");
+                let keys: Vec<String> = query
+                    .build_query_scalar()
+                    .fetch_all(&mut *tx)
+                    .await
+                    .doing("recording settlements")?;
+                inserted.extend(keys);
+            }
+            let is_new: Vec<bool> = bookings.iter().map(|b| inserted.remove(&b.key)).collect();
+            booked.already_booked += is_new.iter().filter(|new| !**new).count() as u64;
+            let effects = Effects::of(&bookings, &is_new, &mut booked);
+
+            // Their effects: settled first, then failed, which gives every collection the
+            // state the facts would give it one by one (a failure wins over a settlement).
+            for chunk in effects.settled.chunks(ROWS_PER_STATEMENT) {
+                let mut query = sqlx::QueryBuilder::new("UPDATE collections SET status = 'settled', updated_at = ");
+                query.push_bind(now).push(" WHERE status = 'submitted' AND id IN (");
+                let mut list = query.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                query.push(")");
+                query.build().execute(&mut *tx).await.doing("settling collections")?;
+            }
+            for chunk in effects.failed.chunks(ROWS_PER_STATEMENT) {
+                let mut query = sqlx::QueryBuilder::new("UPDATE collections SET status = 'failed', failure_reason = v.column2, updated_at = ");
+                query.push_bind(now).push(" FROM (");
+                query.push_values(chunk, |mut row, (id, detail)| {
+                    row.push_bind(*id).push_bind(detail.as_str());
+                });
+                query.push(") AS v WHERE collections.id = v.column1 AND collections.status IN ('pending', 'submitted', 'settled')");
+                query.build().execute(&mut *tx).await.doing("failing collections")?;
+            }
+            for chunk in effects.not_presented.chunks(ROWS_PER_STATEMENT) {
+                let mut query = sqlx::QueryBuilder::new("UPDATE mandates SET first_presented = FALSE, updated_at = ");
+                query.push_bind(now).push(" WHERE id IN (");
+                let mut list = query.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                query.push(")");
+                query.build().execute(&mut *tx).await.doing("resetting mandates' sequence")?;
+            }
+            for chunk in effects.rearm.chunks(ROWS_PER_STATEMENT) {
+                let mut query = sqlx::QueryBuilder::new("UPDATE mandate_amendments SET presented_in = NULL WHERE presented_in IN (");
+                let mut list = query.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                query.push(")");
+                query.build().execute(&mut *tx).await.doing("re-arming amendments")?;
+            }
+            for chunk in effects.events.chunks(ROWS_PER_STATEMENT) {
+                let mut query = sqlx::QueryBuilder::new("INSERT INTO collection_events (collection_id, occurred_at, kind, detail, bank_file_id) ");
+                query.push_values(chunk, |mut row, (id, kind, detail)| {
+                    row.push_bind(*id)
+                        .push_bind(now)
+                        .push_bind(*kind)
+                        .push_bind(detail.as_str())
+                        .push_bind(file.0);
+                });
+                query.build().execute(&mut *tx).await.doing("recording timeline events")?;
             }
             tx.commit().await.doing("committing booked facts")?;
             Ok(booked)
@@ -497,5 +667,85 @@ impl Store {
                 },
             )
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sepa::reports::Amount;
+
+    fn settlement() -> SettlementFact {
+        SettlementFact {
+            end_to_end_id: Some("E1".into()),
+            payment_information_id: None,
+            amount: None,
+            booking_date: NaiveDate::from_ymd_opt(2026, 11, 23),
+            entry_reference: None,
+        }
+    }
+
+    fn r(kind: RKind, reason: &str) -> RFact {
+        RFact {
+            kind,
+            reason: Some(reason.into()),
+            end_to_end_id: Some("E1".into()),
+            payment_information_id: None,
+            original_message_id: None,
+            amount: Some(Amount {
+                cents: 1250,
+                currency: "EUR".into(),
+            }),
+            booking_date: NaiveDate::from_ymd_opt(2026, 11, 27),
+            entry_reference: None,
+        }
+    }
+
+    fn on<'f>(fact: Applied<'f>, status: &str) -> Booking<'f> {
+        Booking {
+            fact,
+            target: (7, "E1".into(), status.into(), Some("FRST".into()), Some(3), 1250),
+            key: String::new(),
+            amount_cents: 1250,
+        }
+    }
+
+    #[test]
+    fn a_batch_applies_its_new_facts_in_file_order() {
+        let (s, back, reject) = (settlement(), r(RKind::Return, "AC04"), r(RKind::Reject, "AM04"));
+        // Settled, then returned in the same batch: failed, and the FRST was presented.
+        let bookings = [
+            on(Applied::Settlement(&s), "submitted"),
+            on(Applied::R(&back), "submitted"),
+        ];
+        let mut booked = Booked::default();
+        let e = Effects::of(&bookings, &[true, true], &mut booked);
+        assert_eq!((booked.settlements, booked.r_transactions), (1, 1));
+        assert_eq!(e.settled, [7]);
+        assert_eq!(
+            e.failed,
+            [(7, "return AC04 (ClosedAccountNumber), 12.50 EUR".to_owned())]
+        );
+        assert!(e.not_presented.is_empty() && e.rearm.is_empty());
+        assert_eq!(
+            e.events.iter().map(|(id, kind, _)| (*id, *kind)).collect::<Vec<_>>(),
+            [(7, "settled"), (7, "returned")]
+        );
+        // Already booked facts do nothing; a reject before settlement re-arms FRST and the
+        // amendments; a second failure keeps the first one's reason (the collection is failed).
+        let bookings = [
+            on(Applied::Settlement(&s), "submitted"),
+            on(Applied::R(&reject), "submitted"),
+            on(Applied::R(&back), "submitted"),
+        ];
+        let mut booked = Booked::default();
+        let e = Effects::of(&bookings, &[false, true, true], &mut booked);
+        assert_eq!((booked.settlements, booked.r_transactions), (0, 2));
+        assert!(e.settled.is_empty());
+        assert_eq!(e.failed.len(), 1);
+        assert!(e.failed[0].1.starts_with("reject AM04"), "{:?}", e.failed);
+        assert_eq!(e.not_presented, [3, 3]);
+        assert_eq!(e.rearm, [7, 7]);
+        assert_eq!(e.events.len(), 2);
     }
 }

@@ -132,6 +132,9 @@ pub struct ReturnInfo {
     pub proprietary: Option<String>,
     /// `AddtlInf` lines.
     pub additional_info: Vec<String>,
+    /// `OrgnlBkTxCd`: the bank transaction code of the payment that came back; its
+    /// sub-family (ESDD / BBDD) tells a Core collection from a B2B one in every version.
+    pub original_bank_transaction_code: Option<BankTransactionCode>,
 }
 
 impl ReturnInfo {
@@ -167,6 +170,9 @@ pub struct Transaction {
     pub credit_debit: Option<CreditDebit>,
     /// `BkTxCd` of the transaction (from .04 on), when given.
     pub bank_transaction_code: Option<BankTransactionCode>,
+    /// `LclInstrm/Cd` (or `Prtry`), from .08 on: the scheme of the collection, `CORE` or
+    /// `B2B`, which decides whether an MD01 is a refund or a return.
+    pub local_instrument: Option<String>,
     /// `RltdPties/Dbtr/Nm` (or `Dbtr/Pty/Nm`).
     pub debtor_name: Option<String>,
     /// `RltdPties/DbtrAcct/Id/IBAN`.
@@ -534,6 +540,7 @@ impl State {
             b"CdtDbtInd" => t.credit_debit = w.parse(offset, path, text, parse_credit_debit),
             b"RltdPties/Dbtr/Nm" | b"RltdPties/Dbtr/Pty/Nm" => t.debtor_name = value(),
             b"RltdPties/DbtrAcct/Id/IBAN" => t.debtor_iban = value(),
+            b"LclInstrm/Cd" | b"LclInstrm/Prtry" => t.local_instrument = value(),
             b"RmtInf/Ustrd" => {
                 let chars = text.chars().count();
                 if chars > MAX_USTRD_CHARS {
@@ -564,6 +571,12 @@ impl State {
             _ => {
                 if let Some(code) = rest.strip_prefix(b"BkTxCd/") {
                     t.bank_transaction_code
+                        .get_or_insert_with(BankTransactionCode::default)
+                        .read(code, text, &mut Spare::default());
+                } else if let Some(code) = rest.strip_prefix(b"RtrInf/OrgnlBkTxCd/") {
+                    t.return_info
+                        .get_or_insert_with(ReturnInfo::default)
+                        .original_bank_transaction_code
                         .get_or_insert_with(BankTransactionCode::default)
                         .read(code, text, &mut Spare::default());
                 }
