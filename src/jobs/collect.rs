@@ -353,19 +353,20 @@ pub async fn run(
             Phases::lap(&mut phases.fail, &mut clock);
             if !items.is_empty() {
                 items.sort_by_key(|(i, _)| (i.requested_date, i.sequence_type, i.id));
-                let (assignments, transactions): (Vec<Assignment>, Vec<Transaction>) = items.into_iter().unzip();
+                let assignments: Vec<&Assignment> = items.iter().map(|(a, _)| a).collect();
+                let groups = groups_of(&assignments);
                 let version = config.bank.pain_version.message_name();
                 Phases::lap(&mut phases.decide, &mut clock);
                 let file = store.assign_file(creditor_key, date, version, &assignments).await??;
                 Phases::lap(&mut phases.assign, &mut clock);
                 tracing::info!(file = %file.file_name, transactions = file.nb_of_txs, "collections assigned to a file");
                 // Written from what was just checked and assigned: the ledger holds the same
-                // values, and is read back only to finish the file of a stopped run.
+                // values, and is read back only to finish the file of a stopped run. (Collected
+                // in place: a million-collection run holds one page, not two copies of it.)
                 let content = FileContent {
-                    groups: groups_of(&assignments),
-                    transactions,
+                    groups,
+                    transactions: items.into_iter().map(|(_, t)| t).collect(),
                 };
-                drop(assignments);
                 report
                     .files
                     .push(write_file(config, store, &creditor, &file, Some(content), &mut phases).await?);
@@ -398,7 +399,7 @@ struct FileContent {
 
 /// The payment groups of assignments sorted by (collection date, sequence type): consecutive
 /// runs of the same key.
-fn groups_of(sorted: &[Assignment]) -> Vec<GroupTotal> {
+fn groups_of(sorted: &[&Assignment]) -> Vec<GroupTotal> {
     let mut groups: Vec<GroupTotal> = Vec::new();
     for a in sorted {
         match groups.last_mut() {

@@ -323,7 +323,7 @@ impl Store {
         creditor: CreditorKey,
         business_date: NaiveDate,
         pain_version: &str,
-        items: &[Assignment],
+        items: &[&Assignment],
     ) -> Result<Result<FileRow, AssignConflict>, StoreError> {
         let now = Utc::now();
         let nb =
@@ -367,14 +367,15 @@ impl Store {
             // what a row-at-a-time assignment spends its time on. Most collections carry no
             // amendment: they go two values a row, with their group's sequence type and date
             // once per statement, which keeps binding cheap (see `values::rows_per_statement`).
-            let (plain, amended): (Vec<&Assignment>, Vec<&Assignment>) = items.iter().partition(|i| {
+            let (plain, amended): (Vec<&Assignment>, Vec<&Assignment>) = items.iter().copied().partition(|i| {
                 i.original_mandate_id.is_none() && i.original_scheme_id.is_none() && i.original_debtor_account.is_none()
             });
             let same_group = |a: &&Assignment, b: &&Assignment| (a.requested_date, a.sequence_type) == (b.requested_date, b.sequence_type);
+            let (plain_rows, amended_rows) = (rows_per_statement(&tx, 2), rows_per_statement(&tx, 7));
             let batches = plain
                 .chunk_by(same_group)
-                .flat_map(|group| group.chunks(rows_per_statement(2)).map(|c| (c, false)))
-                .chain(amended.chunks(rows_per_statement(7)).map(|c| (c, true)));
+                .flat_map(|group| group.chunks(plain_rows).map(|c| (c, false)))
+                .chain(amended.chunks(amended_rows).map(|c| (c, true)));
             for (chunk, with_amendments) in batches {
                 let query = if with_amendments {
                     let sql = format!(
@@ -426,7 +427,7 @@ impl Store {
                 .filter(|i| i.original_mandate_id.is_some() || i.original_debtor_account.is_some())
                 .map(|i| (i.id, i.mandate_key))
                 .collect();
-            for chunk in announced.chunks(rows_per_statement(2)) {
+            for chunk in announced.chunks(rows_per_statement(&tx, 2)) {
                 let sql = format!(
                     "UPDATE mandate_amendments SET presented_in = v.column1 FROM (VALUES {}) AS v
                      WHERE mandate_amendments.mandate_id = v.column2 AND mandate_amendments.presented_in IS NULL",
@@ -453,7 +454,7 @@ impl Store {
                     }
                 }
             }
-            for chunk in mandates.chunks(rows_per_statement(3)) {
+            for chunk in mandates.chunks(rows_per_statement(&tx, 3)) {
                 let sql = format!(
                     "UPDATE mandates SET first_presented = (first_presented OR v.column2), last_presented_on = v.column3,
                        last_presented_at = $1, updated_at = $1

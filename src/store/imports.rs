@@ -269,7 +269,7 @@ impl Store {
                             None => fresh.push((c.reference.as_str(), new)),
                         }
                     }
-                    for chunk in fresh.chunks(rows_per_statement(8)) {
+                    for chunk in fresh.chunks(rows_per_statement(&tx, 8)) {
                         let sql = format!(
                             "INSERT INTO customers (creditor_id, reference, name, email, street, building, postcode, town, country, created_at, updated_at)
                              SELECT $1, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, $2, $2 FROM (VALUES {}) AS v",
@@ -345,7 +345,7 @@ impl Store {
                             None => fresh.push((reference, customer_id, m, bic)),
                         }
                     }
-                    for chunk in fresh.chunks(rows_per_statement(6)) {
+                    for chunk in fresh.chunks(rows_per_statement(&tx, 6)) {
                         let sql = format!(
                             "INSERT INTO mandates (creditor_id, reference, customer_id, iban, bic, signed_on, channel, created_at, updated_at)
                              SELECT $1, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, $2, $2 FROM (VALUES {}) AS v",

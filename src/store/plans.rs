@@ -119,7 +119,7 @@ pub(super) fn describe(action: &Action) -> (&'static str, String) {
 macro_rules! rows_by_plan {
     ($tx:expr, $row:ty, $select:literal, $ids:expr, $doing:expr) => {{
         let mut by_plan: std::collections::HashMap<i64, Vec<$row>> = std::collections::HashMap::new();
-        for chunk in $ids.chunks($crate::store::values::rows_per_statement(1)) {
+        for chunk in $ids.chunks($crate::store::values::rows_per_statement(&$tx, 1)) {
             let sql = format!($select, $crate::store::values::in_list(chunk.len(), 1));
             let mut query = sqlx::query_as::<_, $row>(sqlx::AssertSqlSafe(sql));
             for id in chunk {
@@ -253,7 +253,7 @@ macro_rules! materialize_plans {
                     .doing("recording a collection event")?;
             }
         }
-        for chunk in watermarks.chunks(rows_per_statement(2)) {
+        for chunk in watermarks.chunks(rows_per_statement(&$tx, 2)) {
             let sql = format!(
                 "UPDATE plans SET next_due = v.column2 FROM (VALUES {}) AS v WHERE plans.creditor_id = $1 AND plans.reference = v.column1",
                 values_list(chunk.len(), 2, 2)
@@ -266,7 +266,7 @@ macro_rules! materialize_plans {
         }
         // After the row-by-row changes: a removed or rescheduled installment frees its date
         // before a new one takes it.
-        for chunk in inserts.chunks(rows_per_statement(5)) {
+        for chunk in inserts.chunks(rows_per_statement(&$tx, 5)) {
             let sql = format!(
                 "INSERT INTO collections (creditor_id, plan_id, customer_id, mandate_id, card_id, installment, attempt, due_date, amount_cents, status, created_at, updated_at)
                  SELECT p.creditor_id, p.id, p.customer_id, p.mandate_id, p.card_id, v.column2, 1, v.column3, v.column4, v.column5, $2, $2
@@ -318,7 +318,7 @@ macro_rules! import_plans {
         let today: chrono::NaiveDate = $today;
         let now: chrono::DateTime<chrono::Utc> = $now;
         let mut stored: std::collections::HashMap<String, PlanRow> = std::collections::HashMap::new();
-        for chunk in stated.chunks(rows_per_statement(1)) {
+        for chunk in stated.chunks(rows_per_statement(&$tx, 1)) {
             let sql = format!(
                 "SELECT id, reference, customer_id, mandate_id, card_id, installment_count, description, status, paused_on
                  FROM plans WHERE creditor_id = $1 AND reference IN ({})",
@@ -454,7 +454,7 @@ macro_rules! import_plans {
                 holds: Holds::Stored(id),
             });
         }
-        for chunk in fresh.chunks(rows_per_statement(8)) {
+        for chunk in fresh.chunks(rows_per_statement(&$tx, 8)) {
             let sql = format!(
                 "INSERT INTO plans (creditor_id, reference, customer_id, mandate_id, card_id, installment_count, description, status, paused_on, created_at, updated_at)
                  SELECT $1, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, $2, $2 FROM (VALUES {}) AS v",
