@@ -134,6 +134,20 @@ macro_rules! rows_by_plan {
 }
 pub(super) use rows_by_plan;
 
+/// Refreshes the planner's statistics where the backend needs it before joining on rows
+/// inserted earlier in the transaction (see `values::Backend::REFRESH_STATISTICS`).
+macro_rules! refresh_statistics {
+    ($tx:expr) => {
+        if let Some(sql) = $crate::store::values::refresh_statistics(&$tx) {
+            sqlx::query(sql)
+                .execute(&mut *$tx)
+                .await
+                .doing("refreshing planner statistics")?;
+        }
+    };
+}
+pub(super) use refresh_statistics;
+
 /// The terms of many plans, by plan, oldest first.
 macro_rules! terms_by_plan {
     ($tx:expr, $ids:expr) => {
@@ -285,6 +299,11 @@ macro_rules! materialize_plans {
                     chunk.len()
                 )));
             }
+        }
+        if !inserts.is_empty() {
+            $crate::store::plans::refresh_statistics!($tx);
+        }
+        for chunk in inserts.chunks(rows_per_statement(&$tx, 5)) {
             let sql = format!(
                 "INSERT INTO collection_events (collection_id, occurred_at, kind, detail)
                  SELECT c.id, $2, v.column3, v.column4
@@ -473,6 +492,11 @@ macro_rules! import_plans {
                     .bind(state.paused_on());
             }
             query.execute(&mut *$tx).await.doing("inserting plans")?;
+        }
+        if !fresh.is_empty() {
+            $crate::store::plans::refresh_statistics!($tx);
+        }
+        for chunk in fresh.chunks(rows_per_statement(&$tx, 8)) {
             let sql = format!(
                 "INSERT INTO plan_terms (plan_id, effective_from, amount_cents, frequency, day_of_month, recorded_at)
                  SELECT p.id, v.column2, v.column3, v.column4, v.column5, $2
