@@ -6,6 +6,7 @@
 //! cargo bench --bench bench_collect -- [--sizes 10000,100000,1000000] [--repeat 3]
 //!     [--only writer,checked,sepa,sepaxml,collect] [--import-chunk ROWS] [--validate]
 //!     [--xsd DIR] [--python python3] [--work DIR] [--keep] [--reuse-seed] [--phases]
+//!     [--postgres URL]
 //! ```
 //!
 //! Every measurement runs in its own process under `/usr/bin/time -v` (peak RSS is per
@@ -27,10 +28,14 @@
 //!   `collecte run collect --date 2026-11-20` timed as a whole (process start to exit) on a
 //!   fresh copy of the seeded project for each repeat. Import times and rates are reported too.
 //!
-//! `--phases` runs collect once more per size with `RUST_LOG=sqlx=debug` and prints where the
-//! time goes: consecutive SQL statements of the same kind, their count, wall span and summed
-//! execution time (the logging slows the run down; read it for proportions, not absolutes).
-//! `--reuse-seed` keeps seeded projects (under `--work`) between invocations and reuses them.
+//! `--phases` prints where each timed collect run spent its time, from the `collect phases`
+//! line the job logs at its end (prepare, read, decide, fail, assign, write, mark; no extra
+//! run, no slowdown). `--reuse-seed` keeps seeded projects (under `--work`, by default
+//! `$TMPDIR/collecte-bench_collect`) between invocations and reuses them, so 1M is seeded
+//! once. `--postgres URL` runs the collect rows on PostgreSQL instead of SQLite: the seed is
+//! a database `collecte_bench_seed_N` on that server and every run gets a fresh copy
+//! (`CREATE DATABASE ... TEMPLATE`). `/usr/bin/time -v` reports go to temporary files, never
+//! into the project.
 //!
 //! `cargo test --benches` runs this file without `--bench`: it then only says how to run it.
 
@@ -51,6 +56,8 @@ use fixture::{ADDRESS, Counter, IBANS, POOL, Plain, Source, ours, plain, run_our
 const COLLECTE: &str = env!("CARGO_BIN_EXE_collecte");
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 const SIDES: [&str; 5] = ["writer", "checked", "sepa", "sepaxml", "collect"];
+const COLLECT_SQLITE: &str = "collecte run collect (SQLite)";
+const COLLECT_PG: &str = "collecte run collect (PostgreSQL)";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -81,6 +88,7 @@ struct Options {
     keep: bool,
     reuse_seed: bool,
     phases: bool,
+    postgres: Option<String>,
 }
 
 impl Options {
@@ -93,10 +101,11 @@ impl Options {
             validate: false,
             xsd: Path::new(MANIFEST_DIR).join("../shared/sepa-samples/xsd"),
             python: "python3".to_owned(),
-            work: Path::new(MANIFEST_DIR).join("target/bench_collect"),
+            work: std::env::temp_dir().join("collecte-bench_collect"),
             keep: false,
             reuse_seed: false,
             phases: false,
+            postgres: None,
         };
         let number = |s: &str| -> usize { s.replace('_', "").parse().expect("a number") };
         let mut it = args.iter();
@@ -115,6 +124,7 @@ impl Options {
                 "--keep" => o.keep = true,
                 "--reuse-seed" => o.reuse_seed = true,
                 "--phases" => o.phases = true,
+                "--postgres" => o.postgres = Some(value()),
                 other => panic!("unknown option {other} (see the top of benches/bench_collect.rs)"),
             }
         }
@@ -126,6 +136,14 @@ impl Options {
 
     fn runs(&self, side: &str) -> bool {
         self.only.iter().any(|s| s == side)
+    }
+
+    fn backend(&self) -> &'static str {
+        if self.postgres.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
     }
 }
 
@@ -186,6 +204,9 @@ struct Sample {
     bytes: u64,
     /// Peak resident set of the process, in kB.
     rss_kb: u64,
+    /// CPU time of the process (user + system), seconds: on a shared machine the wall time
+    /// also counts waiting for a core.
+    cpu_secs: f64,
     /// The `sepa` crate's build time, for the "build + write_to" row.
     build_secs: Option<f64>,
 }
@@ -195,16 +216,22 @@ struct Measured {
     stderr: String,
     wall: Duration,
     rss_kb: u64,
+    cpu_secs: f64,
     ok: bool,
 }
 
-/// Runs `cmd` under `/usr/bin/time -v`, returning its output, wall time and peak RSS.
-fn measure(cmd: &mut Command, scratch: &Path) -> Measured {
-    let report = scratch.join("time-v.txt");
+/// Runs `cmd` under `/usr/bin/time -v`, returning its output, wall time and peak RSS. The
+/// report goes to a temporary file (removed on return), never into the project.
+fn measure(cmd: &mut Command) -> Measured {
+    let report = tempfile::Builder::new()
+        .prefix("bench_collect-time-v-")
+        .tempfile()
+        .expect("a temporary file for /usr/bin/time -v");
+    let report = report.path();
     let program = cmd.get_program().to_owned();
     let args: Vec<_> = cmd.get_args().map(ToOwned::to_owned).collect();
     let mut timed = Command::new("/usr/bin/time");
-    timed.arg("-v").arg("-o").arg(&report).arg(&program).args(&args);
+    timed.arg("-v").arg("-o").arg(report).arg(&program).args(&args);
     if let Some(dir) = cmd.get_current_dir() {
         timed.current_dir(dir);
     }
@@ -219,17 +246,22 @@ fn measure(cmd: &mut Command, scratch: &Path) -> Measured {
         .output()
         .unwrap_or_else(|e| panic!("cannot run {program:?} under /usr/bin/time: {e}"));
     let wall = start.elapsed();
-    let time_v = std::fs::read_to_string(&report).unwrap_or_default();
-    let rss_kb = time_v
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
+    let time_v = std::fs::read_to_string(report).unwrap_or_default();
+    let field = |name: &str| {
+        time_v
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(name))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let rss_kb = field("Maximum resident set size (kbytes):") as u64;
+    let cpu_secs = field("User time (seconds):") + field("System time (seconds):");
     Measured {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         wall,
         rss_kb,
+        cpu_secs,
         ok: out.status.success(),
     }
 }
@@ -247,6 +279,7 @@ fn results(m: &Measured, what: &str) -> Vec<Sample> {
                 secs: f[0].parse().expect("secs"),
                 bytes: f[1].parse().expect("bytes"),
                 rss_kb: m.rss_kb,
+                cpu_secs: m.cpu_secs,
                 build_secs: f.get(3).map(|b| b.parse().expect("build secs")),
             }
         })
@@ -269,18 +302,50 @@ fn load() -> String {
 struct ImportStat {
     rows: usize,
     secs: f64,
+    cpu_secs: f64,
     rss_kb: u64,
     files: usize,
 }
 
-fn collecte(dir: &Path, args: &[&str]) -> Command {
+/// `collecte ARGS` in the project `dir`, on the database `url` (or the project's SQLite file).
+fn collecte(dir: &Path, url: Option<&str>, args: &[&str]) -> Command {
     let mut cmd = Command::new(COLLECTE);
     cmd.args(args)
         .current_dir(dir)
         .env_remove("DATABASE_URL")
         .env_remove("COLLECTE_CONFIG")
         .env_remove("RUST_LOG");
+    if let Some(url) = url {
+        cmd.env("DATABASE_URL", url);
+    }
     cmd
+}
+
+/// `url` naming the database `db` on the same server.
+fn with_database(url: &str, db: &str) -> String {
+    let (base, _) = url.rsplit_once('/').expect("a PostgreSQL URL ending in /DATABASE");
+    format!("{base}/{db}")
+}
+
+/// Runs one SQL statement with `psql` on the server of `url`.
+fn psql(url: &str, sql: &str) {
+    let out = Command::new("psql")
+        .arg(url)
+        .args(["-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .expect("psql");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The database a seeded (or run) project of `n` uses: `None` for its own SQLite file.
+fn database(opts: &Options, what: &str, n: usize) -> Option<String> {
+    opts.postgres
+        .as_deref()
+        .map(|url| with_database(url, &format!("collecte_bench_{what}_{n}")))
 }
 
 fn csv_quote(s: &str) -> String {
@@ -370,17 +435,25 @@ fn write_csvs(dir: &Path, n: usize, chunk: usize) -> BTreeMap<&'static str, Vec<
     files
 }
 
-/// Seeds `dir` with `n` due collections; returns the import statistics per kind.
-fn seed(dir: &Path, scratch: &Path, n: usize, chunk: usize) -> BTreeMap<&'static str, ImportStat> {
+/// Seeds `dir` (and, on PostgreSQL, its database) with `n` due collections; returns the
+/// import statistics per kind.
+fn seed(opts: &Options, dir: &Path, n: usize) -> BTreeMap<&'static str, ImportStat> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).expect("remove old seed");
     }
     std::fs::create_dir_all(dir).expect("seed dir");
-    let init = collecte(dir, &["init"]).output().expect("collecte init");
+    let url = database(opts, "seed", n);
+    if let (Some(admin), Some(url)) = (&opts.postgres, &url) {
+        let db = url.rsplit('/').next().unwrap_or_default();
+        psql(admin, &format!("DROP DATABASE IF EXISTS {db}"));
+        psql(admin, &format!("CREATE DATABASE {db}"));
+    }
+    let url = url.as_deref();
+    let init = collecte(dir, url, &["init"]).output().expect("collecte init");
     assert!(init.status.success(), "init: {}", String::from_utf8_lossy(&init.stderr));
     let csv_dir = dir.join("csv");
     std::fs::create_dir_all(&csv_dir).expect("csv dir");
-    let files = write_csvs(&csv_dir, n, chunk);
+    let files = write_csvs(&csv_dir, n, opts.import_chunk);
     let mut stats = BTreeMap::new();
     for (kind, parts) in files {
         let what = if kind == "1-customers" {
@@ -393,18 +466,21 @@ fn seed(dir: &Path, scratch: &Path, n: usize, chunk: usize) -> BTreeMap<&'static
         let mut stat = ImportStat::default();
         for (path, rows) in parts {
             let path_str = path.to_string_lossy().into_owned();
-            let m = measure(
-                &mut collecte(dir, &["import", what, &path_str, "--date", "2026-11-20"]),
-                scratch,
-            );
+            let m = measure(&mut collecte(
+                dir,
+                url,
+                &["import", what, &path_str, "--date", "2026-11-20"],
+            ));
             assert!(m.ok, "import {kind} {path_str}: {}\n{}", m.stdout, m.stderr);
             stat.rows += rows;
             stat.secs += m.wall.as_secs_f64();
+            stat.cpu_secs += m.cpu_secs;
             stat.rss_kb = stat.rss_kb.max(m.rss_kb);
             stat.files += 1;
             eprintln!(
-                "    import {what:<9} {rows:>8} rows  {:>8.2} s  {:>8.0} rows/s  peak RSS {:>6.1} MB  [{}]",
+                "    import {what:<9} {rows:>8} rows  {:>8.2} s ({:.2} s CPU)  {:>8.0} rows/s  peak RSS {:>6.1} MB  [{}]",
                 m.wall.as_secs_f64(),
+                m.cpu_secs,
                 rows as f64 / m.wall.as_secs_f64(),
                 m.rss_kb as f64 / 1024.0,
                 m.stdout.trim()
@@ -438,16 +514,45 @@ fn copy_dir(from: &Path, to: &Path) {
     assert!(status.success(), "cp -a {} {}", from.display(), to.display());
 }
 
-/// Times `collecte run collect` `repeat` times, each on a fresh copy of the seeded project.
-fn collect_runs(opts: &Options, seed_dir: &Path, n: usize, validate: bool) -> Vec<Sample> {
+/// Where one collect run spent its time: the fields of its `collect phases` log line.
+type Phases = Vec<(String, f64)>;
+
+fn phases_of(stderr: &str) -> Option<Phases> {
+    stderr.lines().find_map(|line| {
+        let v: serde_json::Value = serde_json::from_str(line).ok()?;
+        let f = v.get("fields")?.as_object()?;
+        (f.get("message")?.as_str()? == "collect phases").then(|| {
+            f.iter()
+                .filter_map(|(k, v)| Some((k.strip_suffix("_s")?.to_owned(), v.as_f64()?)))
+                .collect()
+        })
+    })
+}
+
+/// Times `collecte run collect` `repeat` times, each on a fresh copy of the seeded project
+/// (and database); with `--phases`, also returns each run's phases.
+fn collect_runs(opts: &Options, seed_dir: &Path, n: usize, validate: bool) -> (Vec<Sample>, Vec<Phases>) {
     let mut samples = Vec::new();
+    let mut all_phases = Vec::new();
     for r in 0..opts.repeat {
         let run_dir = opts.work.join(format!("run-{n}"));
         copy_dir(seed_dir, &run_dir);
-        let m = measure(
-            &mut collecte(&run_dir, &["run", "collect", "--date", "2026-11-20"]),
-            &opts.work,
+        let url = database(opts, "run", n);
+        if let (Some(admin), Some(url), Some(seed)) = (&opts.postgres, &url, database(opts, "seed", n)) {
+            let db = url.rsplit('/').next().unwrap_or_default();
+            let seed_db = seed.rsplit('/').next().unwrap_or_default();
+            psql(admin, &format!("DROP DATABASE IF EXISTS {db}"));
+            psql(admin, &format!("CREATE DATABASE {db} TEMPLATE {seed_db}"));
+        }
+        let mut cmd = collecte(
+            &run_dir,
+            url.as_deref(),
+            &["--log-format", "json", "run", "collect", "--date", "2026-11-20"],
         );
+        if opts.phases {
+            cmd.env("RUST_LOG", "warn,collecte::jobs::collect=info");
+        }
+        let m = measure(&mut cmd);
         assert!(m.ok, "collect: {}\n{}", m.stdout, m.stderr);
         assert!(
             m.stdout.contains(&format!("collected {n} collection(s)")),
@@ -460,12 +565,18 @@ fn collect_runs(opts: &Options, seed_dir: &Path, n: usize, validate: bool) -> Ve
             .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
             .sum();
         eprintln!(
-            "    collect run {}: {:.3} s, {} file(s), peak RSS {:.1} MB",
+            "    collect run {}: {:.3} s ({:.3} s CPU), {} file(s), peak RSS {:.1} MB",
             r + 1,
             m.wall.as_secs_f64(),
+            m.cpu_secs,
             files.len(),
             m.rss_kb as f64 / 1024.0
         );
+        if let Some(phases) = phases_of(&m.stderr) {
+            let line: Vec<String> = phases.iter().map(|(k, v)| format!("{k} {v:.3}")).collect();
+            eprintln!("      phases (s): {}", line.join(", "));
+            all_phases.push(phases);
+        }
         if validate && r == 0 {
             for f in &files {
                 xmllint(opts, f, &format!("collect {n}"));
@@ -475,91 +586,20 @@ fn collect_runs(opts: &Options, seed_dir: &Path, n: usize, validate: bool) -> Ve
             secs: m.wall.as_secs_f64(),
             bytes,
             rss_kb: m.rss_kb,
+            cpu_secs: m.cpu_secs,
             build_secs: None,
         });
         if !opts.keep {
             let _ = std::fs::remove_dir_all(&run_dir);
-        }
-    }
-    samples
-}
-
-/// One collect run with every SQL statement logged (JSON lines on stderr), summed per kind of
-/// statement: how many, first and last seen, summed execution time.
-fn phases_of(opts: &Options, seed_dir: &Path, n: usize) {
-    let run_dir = opts.work.join(format!("phases-{n}"));
-    copy_dir(seed_dir, &run_dir);
-    let start = Instant::now();
-    // Streamed: at 1M collections the log is gigabytes.
-    let mut child = collecte(
-        &run_dir,
-        &["--log-format", "json", "run", "collect", "--date", "2026-11-20"],
-    )
-    .env("RUST_LOG", "info,sqlx=debug")
-    .stdout(std::process::Stdio::null())
-    .stderr(std::process::Stdio::piped())
-    .spawn()
-    .expect("collect with logs");
-    struct Phase {
-        what: String,
-        count: u64,
-        first: String,
-        last: String,
-        exec: f64,
-    }
-    // Per kind of statement (or log event), in order of first appearance.
-    let mut phases: Vec<Phase> = Vec::new();
-    let stderr = std::io::BufReader::new(child.stderr.take().expect("piped stderr"));
-    for line in std::io::BufRead::lines(stderr) {
-        let Ok(line) = line else { break };
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
-            continue;
-        };
-        let ts = v["timestamp"].as_str().unwrap_or("").to_owned();
-        let f = &v["fields"];
-        let what: String = f["summary"]
-            .as_str()
-            .or(f["message"].as_str())
-            .unwrap_or("?")
-            .chars()
-            .take(70)
-            .collect();
-        let exec = f["elapsed_secs"].as_f64().unwrap_or(0.0);
-        match phases.iter_mut().find(|p| p.what == what) {
-            Some(p) => {
-                p.count += 1;
-                p.last = ts;
-                p.exec += exec;
+            if let (Some(admin), Some(url)) = (&opts.postgres, &url) {
+                psql(
+                    admin,
+                    &format!("DROP DATABASE IF EXISTS {}", url.rsplit('/').next().unwrap_or_default()),
+                );
             }
-            None => phases.push(Phase {
-                what,
-                count: 1,
-                first: ts.clone(),
-                last: ts,
-                exec,
-            }),
         }
     }
-    let status = child.wait().expect("collect with logs");
-    let wall = start.elapsed().as_secs_f64();
-    assert!(status.success(), "instrumented collect failed");
-    println!("\n### Where `collect` spends its time, N = {n} (instrumented run: {wall:.1} s wall)\n");
-    println!("| from | to | statements | summed execution s | statement / event |");
-    println!("|---|---|---:|---:|---|");
-    let clock = |ts: &str| ts.get(11..23).unwrap_or(ts).to_owned();
-    for p in phases.iter().filter(|p| p.count > 1 || p.exec > 0.01) {
-        println!(
-            "| {} | {} | {} | {:.3} | `{}` |",
-            clock(&p.first),
-            clock(&p.last),
-            p.count,
-            p.exec,
-            p.what.replace('|', "\\|").replace('\n', " ")
-        );
-    }
-    if !opts.keep {
-        let _ = std::fs::remove_dir_all(&run_dir);
-    }
+    (samples, all_phases)
 }
 
 fn xmllint(opts: &Options, file: &Path, what: &str) {
@@ -591,19 +631,23 @@ fn xmllint(opts: &Options, file: &Path, what: &str) {
 struct Row {
     name: &'static str,
     n: usize,
-    samples: Vec<(f64, u64, u64)>,
+    /// (seconds, output bytes, peak RSS kB, process CPU seconds)
+    samples: Vec<(f64, u64, u64, f64)>,
 }
 
 impl Row {
     fn best(&self) -> (f64, u64) {
         self.samples
             .iter()
-            .map(|(s, b, _)| (*s, *b))
+            .map(|(s, b, _, _)| (*s, *b))
             .min_by(|a, b| a.0.total_cmp(&b.0))
             .unwrap_or((f64::NAN, 0))
     }
     fn worst(&self) -> f64 {
         self.samples.iter().map(|s| s.0).fold(0.0, f64::max)
+    }
+    fn best_cpu(&self) -> f64 {
+        self.samples.iter().map(|s| s.3).fold(f64::INFINITY, f64::min)
     }
     fn rss_mb(&self) -> f64 {
         self.samples.iter().map(|s| s.2).max().unwrap_or(0) as f64 / 1024.0
@@ -625,7 +669,7 @@ fn row(name: &'static str, n: usize, samples: &[Sample], build: bool) -> Row {
                 } else {
                     s.secs
                 };
-                (secs, s.bytes, s.rss_kb)
+                (secs, s.bytes, s.rss_kb, s.cpu_secs)
             })
             .collect(),
     }
@@ -660,7 +704,7 @@ fn orchestrate(opts: &Options) {
             }
             let mut samples = Vec::new();
             for _ in 0..opts.repeat {
-                let m = measure(Command::new(&me).args(["child", side, &n.to_string()]), &opts.work);
+                let m = measure(Command::new(&me).args(["child", side, &n.to_string()]));
                 samples.extend(results(&m, side));
             }
             let name = if side == "writer" {
@@ -672,10 +716,7 @@ fn orchestrate(opts: &Options) {
             rows.push(row(name, n, &samples, false));
             if validate {
                 let out = opts.work.join(format!("{side}-{n}.xml"));
-                let m = measure(
-                    Command::new(&me).args(["child", side, &n.to_string(), &out.to_string_lossy()]),
-                    &opts.work,
-                );
+                let m = measure(Command::new(&me).args(["child", side, &n.to_string(), &out.to_string_lossy()]));
                 assert!(m.ok, "{side} output: {}", m.stderr);
                 xmllint(opts, &out, side);
             }
@@ -683,7 +724,7 @@ fn orchestrate(opts: &Options) {
         if opts.runs("sepa") {
             let mut samples = Vec::new();
             for _ in 0..opts.repeat {
-                let m = measure(Command::new(&me).args(["child", "sepa", &n.to_string()]), &opts.work);
+                let m = measure(Command::new(&me).args(["child", "sepa", &n.to_string()]));
                 samples.extend(results(&m, "sepa"));
             }
             eprintln!("  sepa: best write_to {:.4} s", row("", n, &samples, false).best().0);
@@ -691,10 +732,7 @@ fn orchestrate(opts: &Options) {
             rows.push(row("sepa 0.9 build + write_to", n, &samples, true));
             if validate {
                 let out = opts.work.join(format!("sepa-{n}.xml"));
-                let m = measure(
-                    Command::new(&me).args(["child", "sepa", &n.to_string(), &out.to_string_lossy()]),
-                    &opts.work,
-                );
+                let m = measure(Command::new(&me).args(["child", "sepa", &n.to_string(), &out.to_string_lossy()]));
                 assert!(m.ok, "sepa output: {}", m.stderr);
                 xmllint(opts, &out, "sepa");
             }
@@ -708,7 +746,7 @@ fn orchestrate(opts: &Options) {
                 if validate && r == 0 {
                     cmd.arg("--out").arg(&out);
                 }
-                let m = measure(&mut cmd, &opts.work);
+                let m = measure(&mut cmd);
                 let s = results(&m, "sepaxml");
                 eprintln!("  sepaxml run {}: {:.3} s", r + 1, s[0].secs);
                 samples.extend(s);
@@ -718,25 +756,38 @@ fn orchestrate(opts: &Options) {
             }
             rows.push(row("python sepaxml (generation)", n, &samples, false));
         }
+        let mut phases = Vec::new();
         if opts.runs("collect") {
-            let seed_dir = opts.work.join(format!("seed-{n}"));
+            let seed_dir = opts.work.join(format!("seed-{}-{n}", opts.backend()));
             let seeded = std::fs::read_to_string(seed_dir.join("seeded.ok")).is_ok_and(|s| s == n.to_string());
             if opts.reuse_seed && seeded {
                 eprintln!("  reusing the seeded project {}", seed_dir.display());
             } else {
                 eprintln!("  seeding {n} collections in {}", seed_dir.display());
-                imports = seed(&seed_dir, &opts.work, n, opts.import_chunk);
+                imports = seed(opts, &seed_dir, n);
             }
-            let samples = collect_runs(opts, &seed_dir, n, validate);
-            rows.push(row("collecte run collect (SQLite)", n, &samples, false));
-            if opts.phases {
-                phases_of(opts, &seed_dir, n);
-            }
+            let (samples, p) = collect_runs(opts, &seed_dir, n, validate);
+            phases = p;
+            let name = if opts.postgres.is_some() {
+                COLLECT_PG
+            } else {
+                COLLECT_SQLITE
+            };
+            rows.push(row(name, n, &samples, false));
             if !opts.keep && !opts.reuse_seed {
                 let _ = std::fs::remove_dir_all(&seed_dir);
+                if let (Some(admin), Some(seed)) = (&opts.postgres, database(opts, "seed", n)) {
+                    psql(
+                        admin,
+                        &format!(
+                            "DROP DATABASE IF EXISTS {}",
+                            seed.rsplit('/').next().unwrap_or_default()
+                        ),
+                    );
+                }
             }
         }
-        let table = table(n, &rows, &imports, &load_before, &load());
+        let table = table(n, &rows, &imports, &phases, &load_before, &load());
         print!("{table}");
         std::io::stdout().flush().expect("stdout");
         tables.push_str(&table);
@@ -748,6 +799,7 @@ fn table(
     n: usize,
     rows: &[Row],
     imports: &BTreeMap<&'static str, ImportStat>,
+    phases: &[Phases],
     load_before: &str,
     load_after: &str,
 ) -> String {
@@ -758,14 +810,14 @@ fn table(
     );
     let _ = writeln!(
         t,
-        "| what | best s | spread | tx/s | MB/s | output MB | peak RSS MB | runs |"
+        "| what | best s | spread | tx/s | MB/s | output MB | peak RSS MB | process CPU s (best) | runs |"
     );
-    let _ = writeln!(t, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(t, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         let (best, bytes) = r.best();
         let _ = writeln!(
             t,
-            "| {} | {:.4} | +{:.0}% | {:.0} | {:.1} | {:.1} | {:.1} | {} |",
+            "| {} | {:.4} | +{:.0}% | {:.0} | {:.1} | {:.1} | {:.1} | {:.3} | {} |",
             r.name,
             best,
             (r.worst() / best - 1.0) * 100.0,
@@ -773,6 +825,7 @@ fn table(
             bytes as f64 / 1e6 / best,
             bytes as f64 / 1e6,
             r.rss_mb(),
+            r.best_cpu(),
             r.samples.len()
         );
     }
@@ -782,11 +835,15 @@ fn table(
         _ => "n/a".to_owned(),
     };
     let _ = writeln!(t);
-    let _ = writeln!(
-        t,
-        "- collect run vs sepaxml generation: **{}** (goal ≥ 20×)",
-        ratio("collecte run collect (SQLite)", "python sepaxml (generation)")
-    );
+    for name in [COLLECT_SQLITE, COLLECT_PG] {
+        if find(name).is_some() {
+            let _ = writeln!(
+                t,
+                "- {name} vs sepaxml generation: **{}** (goal ≥ 20×)",
+                ratio(name, "python sepaxml (generation)")
+            );
+        }
+    }
     let _ = writeln!(
         t,
         "- collecte writer vs sepa `write_to`: **{}** (goal ≥ 2×); vs sepa build + `write_to`: {}",
@@ -798,17 +855,28 @@ fn table(
         "- collecte check + writer vs sepa build + `write_to`: {}",
         ratio("collecte check_transaction + writer", "sepa 0.9 build + write_to")
     );
+    if !phases.is_empty() {
+        let _ = writeln!(t, "\nWhere each collect run spent its time (s):\n");
+        let names: Vec<&str> = phases[0].iter().map(|(k, _)| k.as_str()).collect();
+        let _ = writeln!(t, "| run | {} |", names.join(" | "));
+        let _ = writeln!(t, "|---|{}", "---:|".repeat(names.len()));
+        for (i, p) in phases.iter().enumerate() {
+            let cells: Vec<String> = p.iter().map(|(_, v)| format!("{v:.3}")).collect();
+            let _ = writeln!(t, "| {} | {} |", i + 1, cells.join(" | "));
+        }
+    }
     if !imports.is_empty() {
         let _ = writeln!(t, "\nSeeding through `collecte import` (one process per file):\n");
-        let _ = writeln!(t, "| import | files | rows | s | rows/s | peak RSS MB |");
-        let _ = writeln!(t, "|---|---:|---:|---:|---:|---:|");
+        let _ = writeln!(t, "| import | files | rows | s | CPU s | rows/s | peak RSS MB |");
+        let _ = writeln!(t, "|---|---:|---:|---:|---:|---:|---:|");
         for (kind, s) in imports {
             let _ = writeln!(
                 t,
-                "| {kind} | {} | {} | {:.2} | {:.0} | {:.1} |",
+                "| {kind} | {} | {} | {:.2} | {:.2} | {:.0} | {:.1} |",
                 s.files,
                 s.rows,
                 s.secs,
+                s.cpu_secs,
                 s.rows as f64 / s.secs,
                 s.rss_kb as f64 / 1024.0
             );

@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -23,10 +24,10 @@ use crate::sepa::Iban;
 use crate::sepa::money::format_cents;
 use crate::sepa::pain008::{
     self, AddressStyle, Creditor, GroupHeader, Pain008Writer, PaymentGroup, PostalAddress, Profile, RawAddress,
-    RawTransaction, SequenceType,
+    RawTransaction, SequenceType, Transaction,
 };
 use crate::sepa::{MessageId, PaymentInfoId};
-use crate::store::{Assignment, CreditorKey, DueCollection, FileRow, Store};
+use crate::store::{Assignment, CreditorKey, DueCollection, FileRow, GroupTotal, Store};
 
 /// Totals of one (collection date, sequence type) group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -197,6 +198,36 @@ impl GroupTotals {
     }
 }
 
+/// Where a run's time went, summed over its files and pages; logged at info level at the end
+/// of the run (`cargo bench --bench bench_collect -- --phases` reads it from the JSON log).
+#[derive(Debug, Default)]
+struct Phases {
+    /// Counting what is already in files, and materialising plans (a stopped run's files
+    /// count as write and mark).
+    prepare: Duration,
+    /// Reading due collections.
+    read: Duration,
+    /// Deciding, checking (EPC rules) and sorting.
+    decide: Duration,
+    /// Recording refusals.
+    fail: Duration,
+    /// The assignment transactions.
+    assign: Duration,
+    /// Writing files (temp file, fsync, rename, fsync of the folder).
+    write: Duration,
+    /// Marking files written and their collections submitted.
+    mark: Duration,
+}
+
+impl Phases {
+    /// Adds the time since `since` to `phase` and restarts the clock.
+    fn lap(phase: &mut Duration, since: &mut Instant) {
+        let now = Instant::now();
+        *phase += now - *since;
+        *since = now;
+    }
+}
+
 /// At most this many failure reasons are kept in the report (all are in the ledger).
 const REPORTED_FAILURES: usize = 1000;
 
@@ -214,6 +245,8 @@ pub async fn run(
         dry_run,
         ..Default::default()
     };
+    let mut phases = Phases::default();
+    let mut clock = Instant::now();
     report.already_in_files = store.collections_in_files(creditor_key, date).await?;
     if !dry_run {
         let removed = remove_stale_temporaries(&config.folders.outbox)?;
@@ -223,10 +256,12 @@ pub async fn run(
         for file in store.unwritten_files(creditor_key).await? {
             report
                 .files
-                .push(write_file(config, store, &creditor, &file, true).await?);
+                .push(write_file(config, store, &creditor, &file, None, &mut phases).await?);
+            clock = Instant::now();
         }
         store.refresh_plans(creditor_key, date).await?;
     }
+    Phases::lap(&mut phases.prepare, &mut clock);
     let (amendments, scheme_changes) = store.pending_amendments(creditor_key).await?;
     let mut changes_by_mandate: HashMap<i64, Vec<(&str, &str)>> = HashMap::new();
     for a in &amendments {
@@ -246,11 +281,14 @@ pub async fn run(
         let page = store
             .due_collections(creditor_key, selector.reachable(), cursor, page_size)
             .await?;
+        Phases::lap(&mut phases.read, &mut clock);
         let Some(last) = page.last() else { break };
         cursor = Some((last.due_date, last.id));
+        // The page is consumed row by row: each collection leaves memory once it is either
+        // refused or checked into the transaction the file will hold.
         let mut items = Vec::new();
         let mut failed = Vec::new();
-        for c in &page {
+        for c in page {
             let candidate = Candidate {
                 id: c.id,
                 due_date: c.due_date,
@@ -285,63 +323,154 @@ pub async fn run(
                         AmendmentFields::default()
                     };
                     let e2e = end_to_end_id(c.id);
-                    let line = hybrid_line(c, config.bank.address_style);
+                    let line = hybrid_line(&c, config.bank.address_style);
                     let lines: Vec<&str> = line.iter().map(String::as_str).collect();
-                    match pain008::check_transaction(&raw(c, &e2e, &amendment, &lines), &creditor, requested_date) {
+                    match pain008::check_transaction(&raw(&c, &e2e, &amendment, &lines), &creditor, requested_date) {
                         Err(refused) => failed.push((c.id, format!("not written to a bank file: {refused}"))),
-                        Ok(_) => items.push(Assignment {
-                            id: c.id,
-                            mandate_key: c.mandate_key,
-                            end_to_end_id: e2e,
-                            sequence_type: sequence.code(),
-                            requested_date,
-                            original_mandate_id: amendment.original_mandate_id,
-                            original_scheme_id: amendment.original_scheme_id,
-                            original_debtor_account: amendment.original_debtor_account,
-                            amount_cents: c.amount_cents,
-                        }),
+                        Ok(transaction) => items.push((
+                            Assignment {
+                                id: c.id,
+                                mandate_key: c.mandate_key,
+                                end_to_end_id: e2e,
+                                sequence_type: sequence.code(),
+                                requested_date,
+                                original_mandate_id: amendment.original_mandate_id,
+                                original_scheme_id: amendment.original_scheme_id,
+                                original_debtor_account: amendment.original_debtor_account,
+                                amount_cents: c.amount_cents,
+                            },
+                            transaction,
+                        )),
                     }
                 }
             }
         }
-        items.iter().for_each(|i| totals.add(i));
+        items.iter().for_each(|(i, _)| totals.add(i));
         report.failed_count += failed.len() as u64;
+        Phases::lap(&mut phases.decide, &mut clock);
         if !dry_run {
             store.fail_collections(&failed).await?;
+            Phases::lap(&mut phases.fail, &mut clock);
             if !items.is_empty() {
-                items.sort_by_key(|i| (i.requested_date, i.sequence_type, i.id));
+                items.sort_by_key(|(i, _)| (i.requested_date, i.sequence_type, i.id));
+                let assignments: Vec<&Assignment> = items.iter().map(|(a, _)| a).collect();
+                let groups = groups_of(&assignments);
                 let version = config.bank.pain_version.message_name();
-                let file = store.assign_file(creditor_key, date, version, &items).await??;
+                Phases::lap(&mut phases.decide, &mut clock);
+                let file = store.assign_file(creditor_key, date, version, &assignments).await??;
+                Phases::lap(&mut phases.assign, &mut clock);
                 tracing::info!(file = %file.file_name, transactions = file.nb_of_txs, "collections assigned to a file");
+                // Written from what was just checked and assigned: the ledger holds the same
+                // values, and is read back only to finish the file of a stopped run. (Collected
+                // in place: a million-collection run holds one page, not two copies of it.)
+                let content = FileContent {
+                    groups,
+                    transactions: items.into_iter().map(|(_, t)| t).collect(),
+                };
                 report
                     .files
-                    .push(write_file(config, store, &creditor, &file, false).await?);
+                    .push(write_file(config, store, &creditor, &file, Some(content), &mut phases).await?);
+                clock = Instant::now();
             }
         }
         let room = REPORTED_FAILURES.saturating_sub(report.failed.len());
         report.failed.extend(failed.into_iter().take(room));
     }
+    tracing::info!(
+        prepare_s = phases.prepare.as_secs_f64(),
+        read_s = phases.read.as_secs_f64(),
+        decide_s = phases.decide.as_secs_f64(),
+        fail_s = phases.fail.as_secs_f64(),
+        assign_s = phases.assign.as_secs_f64(),
+        write_s = phases.write.as_secs_f64(),
+        mark_s = phases.mark.as_secs_f64(),
+        "collect phases"
+    );
     report.total = format_cents(totals.0.values().map(|(_, sum)| sum).sum());
     report.groups = totals.lines();
     Ok(report)
 }
 
-/// Writes (or finds already written) one assigned file and marks it written.
+/// What one file holds: its payment groups and, in the same order, their transactions.
+struct FileContent {
+    groups: Vec<GroupTotal>,
+    transactions: Vec<Transaction>,
+}
+
+/// The payment groups of assignments sorted by (collection date, sequence type): consecutive
+/// runs of the same key.
+fn groups_of(sorted: &[&Assignment]) -> Vec<GroupTotal> {
+    let mut groups: Vec<GroupTotal> = Vec::new();
+    for a in sorted {
+        match groups.last_mut() {
+            Some(g) if g.requested_date == a.requested_date && g.sequence_type == a.sequence_type => {
+                g.count += 1;
+                g.sum_cents += a.amount_cents;
+            }
+            _ => groups.push(GroupTotal {
+                requested_date: a.requested_date,
+                sequence_type: a.sequence_type.to_owned(),
+                count: 1,
+                sum_cents: a.amount_cents,
+            }),
+        }
+    }
+    groups
+}
+
+/// Reads back what a stopped run assigned to `file` (same groups, same values) and checks it
+/// again.
+async fn assigned_content(
+    config: &Config,
+    store: &Store,
+    creditor: &Creditor,
+    file: &FileRow,
+) -> Result<FileContent, JobError> {
+    let invalid = |what: String| JobError::Invalid(format!("file {}: {what}", file.file_name));
+    let groups = store.file_groups(file).await?;
+    let collections = store.file_collections(file).await?;
+    let mut transactions = Vec::with_capacity(collections.len());
+    let mut rows = collections.iter();
+    for g in &groups {
+        for c in rows.by_ref().take(usize::try_from(g.count).unwrap_or_default()) {
+            let amendment = AmendmentFields {
+                original_mandate_id: c.original_mandate_id.clone(),
+                original_scheme_id: c.original_scheme_id.clone(),
+                original_debtor_account: c.original_debtor_account.clone(),
+            };
+            let e2e = c.end_to_end_id.clone().unwrap_or_default();
+            let line = hybrid_line(c, config.bank.address_style);
+            let lines: Vec<&str> = line.iter().map(String::as_str).collect();
+            let tx = pain008::check_transaction(&raw(c, &e2e, &amendment, &lines), creditor, g.requested_date)
+                .map_err(|e| invalid(format!("collection {} can no longer be written: {e}", c.id)))?;
+            transactions.push(tx);
+        }
+    }
+    Ok(FileContent { groups, transactions })
+}
+
+/// Writes (or finds already written) one assigned file and marks it written. `content` is
+/// what the run just assigned; `None` for the file of a stopped run (read back if needed).
 async fn write_file(
     config: &Config,
     store: &Store,
     creditor: &Creditor,
     file: &FileRow,
-    recovered: bool,
+    content: Option<FileContent>,
+    phases: &mut Phases,
 ) -> Result<FileLine, JobError> {
+    let mut clock = Instant::now();
+    let recovered = content.is_none();
     let outbox = &config.folders.outbox;
     let path = outbox.join(&file.file_name);
     let sha = if path.exists() {
         // The rename happened before the stop: the file is complete.
         sha256_of(&path)?
     } else {
-        let groups = store.file_groups(file).await?;
-        let collections = store.file_collections(file).await?;
+        let content = match content {
+            Some(content) => content,
+            None => assigned_content(config, store, creditor, file).await?,
+        };
         let invalid = |what: String| JobError::Invalid(format!("file {}: {what}", file.file_name));
         let header = GroupHeader {
             message_id: MessageId::parse(&file.message_id).map_err(|e| invalid(e.to_string()))?,
@@ -353,8 +482,8 @@ async fn write_file(
         let written = write_atomically(outbox, &file.file_name, |out| {
             let mut writer = Pain008Writer::start(&mut *out, profile(config), creditor, &header)
                 .map_err(|e| invalid(e.to_string()))?;
-            let mut rows = collections.iter();
-            for (k, g) in groups.iter().enumerate() {
+            let mut transactions = content.transactions.iter();
+            for (k, g) in content.groups.iter().enumerate() {
                 let sequence_type = SequenceType::from_code(&g.sequence_type)
                     .ok_or_else(|| invalid(format!("unknown sequence type {:?}", g.sequence_type)))?;
                 let group = PaymentGroup {
@@ -366,18 +495,8 @@ async fn write_file(
                     ctrl_sum_cents: g.sum_cents,
                 };
                 writer.begin_group(&group).map_err(|e| invalid(e.to_string()))?;
-                for c in rows.by_ref().take(usize::try_from(g.count).unwrap_or_default()) {
-                    let amendment = AmendmentFields {
-                        original_mandate_id: c.original_mandate_id.clone(),
-                        original_scheme_id: c.original_scheme_id.clone(),
-                        original_debtor_account: c.original_debtor_account.clone(),
-                    };
-                    let e2e = c.end_to_end_id.clone().unwrap_or_default();
-                    let line = hybrid_line(c, config.bank.address_style);
-                    let lines: Vec<&str> = line.iter().map(String::as_str).collect();
-                    let tx = pain008::check_transaction(&raw(c, &e2e, &amendment, &lines), creditor, g.requested_date)
-                        .map_err(|e| invalid(format!("collection {} can no longer be written: {e}", c.id)))?;
-                    writer.transaction(&tx).map_err(|e| invalid(e.to_string()))?;
+                for tx in transactions.by_ref().take(usize::try_from(g.count).unwrap_or_default()) {
+                    writer.transaction(tx).map_err(|e| invalid(e.to_string()))?;
                 }
                 writer.end_group().map_err(|e| invalid(e.to_string()))?;
             }
@@ -386,7 +505,9 @@ async fn write_file(
         })?;
         written?
     };
+    Phases::lap(&mut phases.write, &mut clock);
     store.mark_written(file, &sha).await?;
+    Phases::lap(&mut phases.mark, &mut clock);
     Ok(FileLine {
         file: file.file_name.clone(),
         transactions: file.nb_of_txs,

@@ -7,7 +7,10 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{BeginWrite, CreditorKey, Dialect, Doing, Store, StoreError, dispatch};
+use super::plans::{Holds, Materialize};
+use super::sqlite_bulk::{Columns, iso};
+use super::values::{rows_per_statement, values_list};
+use super::{BeginWrite, CreditorKey, Dialect, Doing, Pool, Store, StoreError, dispatch};
 use crate::domain::installments::Lifecycle;
 
 /// A collection with everything needed to decide on it and to write it.
@@ -69,6 +72,43 @@ pub struct DueCollection {
     pub original_debtor_account: Option<String>,
 }
 
+impl DueCollection {
+    /// One row of [`DUE_SELECT`] on the SQLite bulk path, column by column in its order.
+    fn from_columns(c: &Columns<'_, '_>) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: c.int(0)?,
+            due_date: c.date(1)?,
+            amount_cents: c.int(2)?,
+            plan_active: c.bool(3)?,
+            one_off: c.bool(4)?,
+            last_installment: c.bool(5)?,
+            description: c.opt_text(6)?,
+            mandate_key: c.int(7)?,
+            mandate_id: c.text(8)?,
+            mandate_active: c.bool(9)?,
+            first_presented: c.bool(10)?,
+            signed_on: c.date(11)?,
+            mandate_since: c.timestamp(12)?,
+            debtor_name: c.text(13)?,
+            debtor_iban: c.text(14)?,
+            debtor_bic: c.opt_text(15)?,
+            street: c.opt_text(16)?,
+            building: c.opt_text(17)?,
+            postcode: c.opt_text(18)?,
+            town: c.opt_text(19)?,
+            country: c.opt_text(20)?,
+            end_to_end_id: c.opt_text(21)?,
+            sequence_type: c.opt_text(22)?,
+            requested_date: c.opt_date(23)?,
+            original_mandate_id: c.opt_text(24)?,
+            original_scheme_id: c.opt_text(25)?,
+            original_debtor_account: c.opt_text(26)?,
+        })
+    }
+}
+
+/// Columns in the order of [`DueCollection`]'s fields (the SQLite bulk path reads them by
+/// position).
 const DUE_SELECT: &str = "SELECT c.id, c.due_date, c.amount_cents,
         p.status = 'active' AS plan_active,
         COALESCE((SELECT t.frequency FROM plan_terms t WHERE t.plan_id = p.id ORDER BY t.effective_from DESC LIMIT 1) = 'once', FALSE) AS one_off,
@@ -162,29 +202,6 @@ pub struct GroupTotal {
     pub sum_cents: i64,
 }
 
-/// Rows per multi-row statement: well under SQLite's and PostgreSQL's parameter limits.
-const ROWS_PER_STATEMENT: usize = 400;
-
-/// `($3, $4, ...), ($10, ...)`: `rows` tuples of `width` placeholders numbered from `first`.
-fn values_list(rows: usize, width: usize, first: usize) -> String {
-    let mut out = String::with_capacity(rows * width * 6);
-    for r in 0..rows {
-        if r > 0 {
-            out.push_str(", ");
-        }
-        out.push('(');
-        for c in 0..width {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            out.push('$');
-            out.push_str(&(first + r * width + c).to_string());
-        }
-        out.push(')');
-    }
-    out
-}
-
 /// Another run assigned some of the same collections first; nothing of this run was kept.
 #[derive(Debug, thiserror::Error)]
 #[error("collection {0} was taken by another collect run meanwhile; nothing was assigned, run again")]
@@ -197,9 +214,8 @@ impl Store {
         let now = Utc::now();
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await.doing("starting the plan refresh")?;
-            type PlanKey = (i64, i64, Option<i64>, Option<i64>, Option<i64>);
-            let plans: Vec<PlanKey> = sqlx::query_as(
-                "SELECT id, customer_id, mandate_id, card_id, installment_count FROM plans
+            let plans: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
+                "SELECT id, reference, installment_count FROM plans
                  WHERE creditor_id = $1 AND status = 'active' AND (next_due IS NULL OR next_due <= $2) ORDER BY id",
             )
             .bind(creditor.0)
@@ -207,12 +223,16 @@ impl Store {
             .fetch_all(&mut *tx)
             .await
             .doing("reading active plans")?;
-            let mut changed = 0;
-            for (id, customer_id, mandate_id, card_id, count) in plans {
-                let count = count.and_then(|c| u32::try_from(c).ok());
-                let plan = (id, creditor.0, customer_id, mandate_id, card_id, count);
-                changed += super::plans::materialize_plan!(tx, plan, Lifecycle::Active { skipped: None }, today, now);
-            }
+            let plans: Vec<Materialize> = plans
+                .into_iter()
+                .map(|(id, reference, count)| Materialize {
+                    reference,
+                    count: count.and_then(|c| u32::try_from(c).ok()),
+                    lifecycle: Lifecycle::Active { skipped: None },
+                    holds: Holds::Stored(id),
+                })
+                .collect();
+            let changed = super::plans::materialize_plans!(tx, creditor.0, plans, today, now);
             tx.commit().await.doing("committing the plan refresh")?;
             Ok(changed)
         })
@@ -228,24 +248,44 @@ impl Store {
         after: Option<(NaiveDate, i64)>,
         limit: usize,
     ) -> Result<Vec<DueCollection>, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!(
+        let sql = format!(
             "{DUE_SELECT} WHERE c.creditor_id = $1 AND c.status = 'pending' AND c.collection_file_id IS NULL AND c.due_date <= $2
                AND (c.due_date > $3 OR (c.due_date = $3 AND c.id > $4))
              ORDER BY c.due_date, c.id LIMIT $5"
-        ));
+        );
         // Before any due date the ledger can hold (and inside both databases' date ranges).
         let floor = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default();
         let (after_date, after_id) = after.unwrap_or((floor, 0));
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        dispatch!(self, pool => sqlx::query_as(sql)
-            .bind(creditor.0)
-            .bind(until)
-            .bind(after_date)
-            .bind(after_id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await
-            .doing("reading due collections"))
+        const DOING: &str = "reading due collections";
+        match &self.pool {
+            Pool::Sqlite(_, file) => {
+                file.run(DOING, move |conn| {
+                    let mut statement = conn.prepare(&sql).doing(DOING)?;
+                    statement.raw_bind_parameter("$1", creditor.0).doing(DOING)?;
+                    statement.raw_bind_parameter("$2", iso(until)).doing(DOING)?;
+                    statement.raw_bind_parameter("$3", iso(after_date)).doing(DOING)?;
+                    statement.raw_bind_parameter("$4", after_id).doing(DOING)?;
+                    statement.raw_bind_parameter("$5", limit).doing(DOING)?;
+                    let mut rows = statement.raw_query();
+                    let mut due = Vec::new();
+                    while let Some(row) = rows.next().doing(DOING)? {
+                        due.push(DueCollection::from_columns(&Columns { row, doing: DOING })?);
+                    }
+                    Ok(due)
+                })
+                .await
+            }
+            Pool::Postgres(pool) => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(creditor.0)
+                .bind(until)
+                .bind(after_date)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+                .doing(DOING),
+        }
     }
 
     /// Amendments not yet announced, and the creditor identifier's history.
@@ -283,7 +323,7 @@ impl Store {
         creditor: CreditorKey,
         business_date: NaiveDate,
         pain_version: &str,
-        items: &[Assignment],
+        items: &[&Assignment],
     ) -> Result<Result<FileRow, AssignConflict>, StoreError> {
         let now = Utc::now();
         let nb =
@@ -323,41 +363,81 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .doing("naming a collection file")?;
-            // Many rows per statement: the per-statement round trip, not the database,
-            // is what a row-at-a-time assignment spends its time on.
-            for chunk in items.chunks(ROWS_PER_STATEMENT) {
-                let sql = format!(
-                    "UPDATE collections SET collection_file_id = $1, end_to_end_id = v.column2, sequence_type = v.column3,
-                       requested_date = v.column4, original_mandate_id = v.column5, original_scheme_id = v.column6,
-                       original_debtor_account = v.column7, updated_at = $2
-                     FROM (VALUES {}) AS v
-                     WHERE collections.id = v.column1 AND collections.status = 'pending' AND collections.collection_file_id IS NULL",
-                    values_list(chunk.len(), 7, 3)
-                );
-                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(now);
-                for item in chunk {
-                    query = query
-                        .bind(item.id)
-                        .bind(&item.end_to_end_id)
-                        .bind(item.sequence_type)
-                        .bind(item.requested_date)
-                        .bind(&item.original_mandate_id)
-                        .bind(&item.original_scheme_id)
-                        .bind(&item.original_debtor_account);
-                }
+            // Many rows per statement: the per-statement round trip, not the database, is
+            // what a row-at-a-time assignment spends its time on. Most collections carry no
+            // amendment: they go two values a row, with their group's sequence type and date
+            // once per statement, which keeps binding cheap (see `values::rows_per_statement`).
+            let (plain, amended): (Vec<&Assignment>, Vec<&Assignment>) = items.iter().copied().partition(|i| {
+                i.original_mandate_id.is_none() && i.original_scheme_id.is_none() && i.original_debtor_account.is_none()
+            });
+            let same_group = |a: &&Assignment, b: &&Assignment| (a.requested_date, a.sequence_type) == (b.requested_date, b.sequence_type);
+            let (plain_rows, amended_rows) = (rows_per_statement(&tx, 2), rows_per_statement(&tx, 7));
+            let batches = plain
+                .chunk_by(same_group)
+                .flat_map(|group| group.chunks(plain_rows).map(|c| (c, false)))
+                .chain(amended.chunks(amended_rows).map(|c| (c, true)));
+            for (chunk, with_amendments) in batches {
+                let query = if with_amendments {
+                    let sql = format!(
+                        "UPDATE collections SET collection_file_id = $1, updated_at = $2, end_to_end_id = v.column2, sequence_type = v.column3,
+                           requested_date = v.column4, original_mandate_id = v.column5, original_scheme_id = v.column6,
+                           original_debtor_account = v.column7
+                         FROM (VALUES {}) AS v
+                         WHERE collections.id = v.column1 AND collections.status = 'pending' AND collections.collection_file_id IS NULL",
+                        values_list(chunk.len(), 7, 3)
+                    );
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(now);
+                    for item in chunk {
+                        query = query
+                            .bind(item.id)
+                            .bind(&item.end_to_end_id)
+                            .bind(item.sequence_type)
+                            .bind(item.requested_date)
+                            .bind(&item.original_mandate_id)
+                            .bind(&item.original_scheme_id)
+                            .bind(&item.original_debtor_account);
+                    }
+                    query
+                } else {
+                    let sql = format!(
+                        "UPDATE collections SET collection_file_id = $1, updated_at = $2, sequence_type = $3, requested_date = $4,
+                           end_to_end_id = v.column2
+                         FROM (VALUES {}) AS v
+                         WHERE collections.id = v.column1 AND collections.status = 'pending' AND collections.collection_file_id IS NULL",
+                        values_list(chunk.len(), 2, 5)
+                    );
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(id)
+                        .bind(now)
+                        .bind(chunk[0].sequence_type)
+                        .bind(chunk[0].requested_date);
+                    for item in chunk {
+                        query = query.bind(item.id).bind(&item.end_to_end_id);
+                    }
+                    query
+                };
                 let done = query.execute(&mut *tx).await.doing("assigning collections to a file")?;
                 if done.rows_affected() != chunk.len() as u64 {
                     tx.rollback().await.doing("rolling back the file assignment")?;
                     return Ok(Err(AssignConflict(chunk[0].id)));
                 }
             }
-            for item in items.iter().filter(|i| i.original_mandate_id.is_some() || i.original_debtor_account.is_some()) {
-                sqlx::query("UPDATE mandate_amendments SET presented_in = $1 WHERE mandate_id = $2 AND presented_in IS NULL")
-                    .bind(item.id)
-                    .bind(item.mandate_key)
-                    .execute(&mut *tx)
-                    .await
-                    .doing("recording an announced amendment")?;
+            let announced: Vec<(i64, i64)> = items
+                .iter()
+                .filter(|i| i.original_mandate_id.is_some() || i.original_debtor_account.is_some())
+                .map(|i| (i.id, i.mandate_key))
+                .collect();
+            for chunk in announced.chunks(rows_per_statement(&tx, 2)) {
+                let sql = format!(
+                    "UPDATE mandate_amendments SET presented_in = v.column1 FROM (VALUES {}) AS v
+                     WHERE mandate_amendments.mandate_id = v.column2 AND mandate_amendments.presented_in IS NULL",
+                    values_list(chunk.len(), 2, 1)
+                );
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (collection, mandate) in chunk {
+                    query = query.bind(*collection).bind(*mandate);
+                }
+                query.execute(&mut *tx).await.doing("recording announced amendments")?;
             }
             let mut mandates: Vec<(i64, bool, NaiveDate)> = Vec::new();
             let mut index: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
@@ -374,7 +454,7 @@ impl Store {
                     }
                 }
             }
-            for chunk in mandates.chunks(ROWS_PER_STATEMENT) {
+            for chunk in mandates.chunks(rows_per_statement(&tx, 3)) {
                 let sql = format!(
                     "UPDATE mandates SET first_presented = (first_presented OR v.column2), last_presented_on = v.column3,
                        last_presented_at = $1, updated_at = $1
@@ -521,14 +601,5 @@ impl Store {
         .fetch_one(pool)
         .await
         .doing("counting collections in files"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn values_lists_number_placeholders_row_by_row() {
-        assert_eq!(super::values_list(2, 3, 2), "($2, $3, $4), ($5, $6, $7)");
-        assert_eq!(super::values_list(1, 1, 1), "($1)");
     }
 }

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
 
-use super::plans::{PlanSync, sync_plan};
+use super::plans::{StatedPlan, import_plans};
+use super::values::{rows_per_statement, values_list};
 use super::{BeginWrite, CreditorKey, Doing, Store, StoreError, dispatch};
 use crate::domain::records::{
     CardRecord, CustomerRecord, InvoiceRecord, MandateRecord, Numbered, PaymentMethodRef, PaymentRecord, PlanRecord,
@@ -237,6 +238,7 @@ impl Store {
                     .into_iter()
                     .map(|r| (r.1.clone(), r))
                     .collect();
+                    let mut fresh = Vec::new();
                     for Numbered { record: c, .. } in rows {
                         let a = c.address.as_ref();
                         let new = (
@@ -264,18 +266,22 @@ impl Store {
                                 .execute(&mut *tx).await.doing("updating a customer")?;
                                 counts.updated += 1;
                             }
-                            None => {
-                                sqlx::query(
-                                    "INSERT INTO customers (creditor_id, reference, name, email, street, building, postcode, town, country, created_at, updated_at)
-                                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-                                )
-                                .bind(creditor.0).bind(c.reference.as_str()).bind(&c.name).bind(&new.1).bind(&new.2).bind(&new.3)
-                                .bind(&new.4).bind(&new.5).bind(&new.6).bind(now)
-                                .execute(&mut *tx).await.doing("inserting a customer")?;
-                                counts.inserted += 1;
-                            }
+                            None => fresh.push((c.reference.as_str(), new)),
                         }
                     }
+                    for chunk in fresh.chunks(rows_per_statement(&tx, 8)) {
+                        let sql = format!(
+                            "INSERT INTO customers (creditor_id, reference, name, email, street, building, postcode, town, country, created_at, updated_at)
+                             SELECT $1, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, $2, $2 FROM (VALUES {}) AS v",
+                            values_list(chunk.len(), 8, 3)
+                        );
+                        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(creditor.0).bind(now);
+                        for (reference, new) in chunk {
+                            query = query.bind(*reference).bind(&new.0).bind(&new.1).bind(&new.2).bind(&new.3).bind(&new.4).bind(&new.5).bind(&new.6);
+                        }
+                        query.execute(&mut *tx).await.doing("inserting customers")?;
+                    }
+                    counts.inserted += fresh.len() as u64;
                 }
                 ImportBatch::Mandates(rows) => {
                     check_duplicates(rows.iter().map(|r| (r.line, r.record.mandate_id.as_str())), "mandate_id", &mut problems);
@@ -290,6 +296,7 @@ impl Store {
                     .into_iter()
                     .map(|r| (r.1.clone(), r))
                     .collect();
+                    let mut fresh = Vec::new();
                     for Numbered { line, record: m } in rows {
                         let Some(customer_id) = resolve_customer(&customers, *line, m.customer.as_str(), &mut problems) else { continue };
                         let reference = m.mandate_id.as_str();
@@ -335,18 +342,22 @@ impl Store {
                                     .execute(&mut *tx).await.doing("updating a mandate")?;
                                 counts.updated += 1;
                             }
-                            None => {
-                                sqlx::query(
-                                    "INSERT INTO mandates (creditor_id, reference, customer_id, iban, bic, signed_on, channel, created_at, updated_at)
-                                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-                                )
-                                .bind(creditor.0).bind(reference).bind(customer_id).bind(m.iban.as_str()).bind(&bic)
-                                .bind(m.signed_on).bind(m.channel.as_str()).bind(now)
-                                .execute(&mut *tx).await.doing("inserting a mandate")?;
-                                counts.inserted += 1;
-                            }
+                            None => fresh.push((reference, customer_id, m, bic)),
                         }
                     }
+                    for chunk in fresh.chunks(rows_per_statement(&tx, 6)) {
+                        let sql = format!(
+                            "INSERT INTO mandates (creditor_id, reference, customer_id, iban, bic, signed_on, channel, created_at, updated_at)
+                             SELECT $1, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, $2, $2 FROM (VALUES {}) AS v",
+                            values_list(chunk.len(), 6, 3)
+                        );
+                        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(creditor.0).bind(now);
+                        for (reference, customer_id, m, bic) in chunk {
+                            query = query.bind(*reference).bind(*customer_id).bind(m.iban.as_str()).bind(bic).bind(m.signed_on).bind(m.channel.as_str());
+                        }
+                        query.execute(&mut *tx).await.doing("inserting mandates")?;
+                    }
+                    counts.inserted += fresh.len() as u64;
                 }
                 ImportBatch::Cards(rows) => {
                     let customers = customer_ids!(tx, creditor);
@@ -395,6 +406,7 @@ impl Store {
                             .into_iter()
                             .map(|(r, id, c)| (r, (id, c)))
                             .collect();
+                    let mut stated = Vec::with_capacity(rows.len());
                     for Numbered { line, record: p } in rows {
                         let Some(customer_id) = resolve_customer(&customers, *line, p.customer.as_str(), &mut problems) else { continue };
                         let method = match &p.method {
@@ -426,19 +438,9 @@ impl Store {
                                 }
                             }
                         };
-                        let sync = PlanSync { creditor, customer_id, mandate_id: method.0, card_id: method.1, record: p, today, now };
-                        match sync_plan!(tx, sync) {
-                            Ok(outcome) => {
-                                match outcome.row {
-                                    super::plans::RowEffect::Inserted => counts.inserted += 1,
-                                    super::plans::RowEffect::Updated => counts.updated += 1,
-                                    super::plans::RowEffect::Unchanged => counts.unchanged += 1,
-                                }
-                                counts.collections_changed += outcome.collections_changed;
-                            }
-                            Err(reasons) => problems.extend(reasons.into_iter().map(|(column, value, reason)| problem(*line, column, &value, reason))),
-                        }
+                        stated.push(StatedPlan { line: *line, record: p, customer_id, mandate_id: method.0, card_id: method.1 });
                     }
+                    import_plans!(tx, creditor, stated, today, now, counts, problems);
                 }
                 ImportBatch::Invoices(rows) => {
                     check_duplicates(rows.iter().map(|r| (r.line, r.record.invoice_id.as_str())), "invoice_id", &mut problems);

@@ -13,6 +13,8 @@ mod ingest;
 mod job_requests;
 mod job_runs;
 mod plans;
+mod sqlite_bulk;
+mod values;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -57,6 +59,14 @@ pub enum StoreError {
         /// Driver error.
         source: sqlx::Error,
     },
+    /// A statement of the SQLite bulk path failed.
+    #[error("database error while {doing}: {source}")]
+    Sqlite {
+        /// What the store was doing.
+        doing: &'static str,
+        /// Driver error.
+        source: rusqlite::Error,
+    },
     /// The ledger holds something its own rules forbid (a bug or a hand edit).
     #[error("ledger inconsistency: {0}")]
     Corrupt(String),
@@ -84,7 +94,8 @@ pub enum Dialect {
 
 #[derive(Debug, Clone)]
 enum Pool {
-    Sqlite(SqlitePool),
+    /// The sqlx pool, and the file for the bulk path ([`sqlite_bulk`]).
+    Sqlite(SqlitePool, sqlite_bulk::SqliteFile),
     Postgres(PgPool),
 }
 
@@ -120,7 +131,7 @@ impl BeginWrite for PgPool {
 macro_rules! dispatch {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.pool {
-            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Sqlite($pool, _) => $body,
             $crate::store::Pool::Postgres($pool) => $body,
         }
     };
@@ -191,7 +202,7 @@ impl Store {
                     .await
                     .map_err(connect)?;
                 Self {
-                    pool: Pool::Sqlite(pool),
+                    pool: Pool::Sqlite(pool, sqlite_bulk::SqliteFile::new(path)),
                 }
             }
             DatabaseUrl::Postgres(url) => {
@@ -213,7 +224,7 @@ impl Store {
 
     async fn migrate(&self, shown: &str) -> Result<(), StoreError> {
         let result = match &self.pool {
-            Pool::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await,
+            Pool::Sqlite(pool, _) => sqlx::migrate!("migrations/sqlite").run(pool).await,
             Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await,
         };
         result.map_err(|source| StoreError::Migrate {
@@ -225,7 +236,7 @@ impl Store {
     /// Which SQL dialect this store speaks.
     pub fn dialect(&self) -> Dialect {
         match self.pool {
-            Pool::Sqlite(_) => Dialect::Sqlite,
+            Pool::Sqlite(..) => Dialect::Sqlite,
             Pool::Postgres(_) => Dialect::Postgres,
         }
     }

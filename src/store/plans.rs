@@ -1,44 +1,63 @@
 //! Plans and the collections they materialise.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 
-use super::CreditorKey;
-use crate::domain::installments::{Action, Existing, Terms};
+use crate::domain::installments::{Action, Existing, Lifecycle, Terms};
 use crate::domain::records::PlanRecord;
 use crate::domain::schedule::Frequency;
 use crate::sepa::Money;
 
-/// Everything needed to bring one stated plan into the ledger.
-pub(super) struct PlanSync<'a> {
-    pub creditor: CreditorKey,
+/// One stated plan of an import file, its owner and payment method resolved.
+pub(super) struct StatedPlan<'a> {
+    pub line: u64,
+    pub record: &'a PlanRecord,
     pub customer_id: i64,
     pub mandate_id: Option<i64>,
     pub card_id: Option<i64>,
-    pub record: &'a PlanRecord,
-    pub today: NaiveDate,
-    pub now: DateTime<Utc>,
 }
 
-/// Whether the plan row itself was created, changed or left alone.
-pub(super) enum RowEffect {
-    Inserted,
-    Updated,
-    Unchanged,
+/// A plan whose collections are to be brought in line with its terms.
+pub(super) struct Materialize {
+    /// The plan's reference (with the creditor, its natural key: bulk statements join on it).
+    pub reference: String,
+    /// Number of installments; `None` = open-ended.
+    pub count: Option<u32>,
+    /// Lifecycle to materialise with.
+    pub lifecycle: Lifecycle,
+    /// What the ledger holds for the plan.
+    pub holds: Holds,
 }
 
-/// The effect of one plan sync.
-pub(super) struct PlanOutcome {
-    pub row: RowEffect,
-    pub collections_changed: u64,
+/// What the ledger holds for a plan about to be materialised.
+pub(super) enum Holds {
+    /// Inserted in this transaction: these terms, no collections (nothing to read back).
+    New(Vec<Terms>),
+    /// Stored (row id): its terms and first-attempt collections are read.
+    Stored(i64),
 }
 
-pub(super) type TermsRow = (NaiveDate, i64, String, Option<i64>);
-pub(super) type ExistingRow = (i64, i64, NaiveDate, i64, bool);
+/// `(plan_id, effective_from, amount_cents, frequency, day_of_month)`.
+pub(super) type TermsRow = (i64, NaiveDate, i64, String, Option<i64>);
+/// `(plan_id, id, installment, due_date, amount_cents, open)`.
+pub(super) type ExistingRow = (i64, i64, i64, NaiveDate, i64, bool);
+/// `(id, reference, customer_id, mandate_id, card_id, installment_count, description, status,
+/// paused_on)`.
+pub(super) type PlanRow = (
+    i64,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    String,
+    Option<NaiveDate>,
+);
 
 /// Reads stored terms rows back into domain terms (the schema's CHECKs make failure a bug).
 pub(super) fn terms_from_rows(rows: Vec<TermsRow>) -> Result<Vec<Terms>, super::StoreError> {
     rows.into_iter()
-        .map(|(effective_from, cents, frequency, dom)| {
+        .map(|(_, effective_from, cents, frequency, dom)| {
             let corrupt = |what: String| super::StoreError::Corrupt(what);
             Ok(Terms {
                 effective_from,
@@ -56,7 +75,7 @@ pub(super) fn terms_from_rows(rows: Vec<TermsRow>) -> Result<Vec<Terms>, super::
 /// Reads stored first-attempt collections into domain values.
 pub(super) fn existing_from_rows(rows: Vec<ExistingRow>) -> Result<Vec<Existing>, super::StoreError> {
     rows.into_iter()
-        .map(|(id, installment, due_date, cents, open)| {
+        .map(|(_, id, installment, due_date, cents, open)| {
             Ok(Existing {
                 id,
                 installment: u32::try_from(installment).map_err(|_| {
@@ -95,227 +114,327 @@ pub(super) fn describe(action: &Action) -> (&'static str, String) {
     }
 }
 
-/// Materialises one plan's collections inside the caller's transaction: loads its terms and
-/// first-attempt collections, asks the domain what to change, applies it. Evaluates to the
-/// number of collections changed. `$plan` is `(plan_id, creditor_id, customer_id,
-/// mandate_id, card_id, count)`.
-macro_rules! materialize_plan {
-    ($tx:expr, $plan:expr, $lifecycle:expr, $today:expr, $now:expr) => {{
-        let (plan_id, creditor_id, customer_id, mandate_id, card_id, count): (i64, i64, i64, Option<i64>, Option<i64>, Option<u32>) = $plan;
-        let terms_rows: Vec<$crate::store::plans::TermsRow> = sqlx::query_as(
-            "SELECT effective_from, amount_cents, frequency, day_of_month FROM plan_terms WHERE plan_id = $1 ORDER BY effective_from",
-        )
-        .bind(plan_id)
-        .fetch_all(&mut *$tx)
-        .await
-        .doing("reading plan terms")?;
-        let terms = $crate::store::plans::terms_from_rows(terms_rows)?;
-        let existing_rows: Vec<$crate::store::plans::ExistingRow> = sqlx::query_as(
-            "SELECT id, installment, due_date, amount_cents, status = 'pending' AND collection_file_id IS NULL
-             FROM collections WHERE plan_id = $1 AND attempt = 1 ORDER BY installment",
-        )
-        .bind(plan_id)
-        .fetch_all(&mut *$tx)
-        .await
-        .doing("reading plan collections")?;
-        let existing = $crate::store::plans::existing_from_rows(existing_rows)?;
-        let actions = $crate::domain::installments::plan_actions(&terms, count, $lifecycle, &existing, $today)
-            .map_err(|e| $crate::store::StoreError::Corrupt(format!("plan {plan_id}: {e}")))?;
-        // A plan whose schedule has ended gets a watermark no refresh reaches.
-        let far = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
-        let next_due = $crate::domain::installments::next_beyond_horizon(&terms, count, $today).unwrap_or(far);
-        sqlx::query("UPDATE plans SET next_due = $1 WHERE id = $2")
-            .bind(next_due)
-            .bind(plan_id)
-            .execute(&mut *$tx)
-            .await
-            .doing("recording a plan's next due date")?;
-        for action in &actions {
-            use $crate::domain::installments::Action;
-            let (kind, detail) = $crate::store::plans::describe(action);
-            let collection_id: i64 = match action {
-                Action::Insert { installment, due_date, amount } | Action::InsertSkipped { installment, due_date, amount } => {
-                    let status = if matches!(action, Action::Insert { .. }) { "pending" } else { "cancelled" };
-                    sqlx::query_scalar(
-                        "INSERT INTO collections (creditor_id, plan_id, customer_id, mandate_id, card_id, installment, attempt, due_date, amount_cents, status, created_at, updated_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $10) RETURNING id",
-                    )
-                    .bind(creditor_id)
-                    .bind(plan_id)
-                    .bind(customer_id)
-                    .bind(mandate_id)
-                    .bind(card_id)
-                    .bind(i64::from(*installment))
-                    .bind(*due_date)
-                    .bind(amount.cents())
-                    .bind(status)
-                    .bind($now)
-                    .fetch_one(&mut *$tx)
-                    .await
-                    .doing("creating a collection")?
-                }
-                Action::Update { id, due_date, amount } => {
-                    sqlx::query("UPDATE collections SET due_date = $1, amount_cents = $2, updated_at = $3 WHERE id = $4")
-                        .bind(*due_date)
-                        .bind(amount.cents())
-                        .bind($now)
-                        .bind(*id)
-                        .execute(&mut *$tx)
-                        .await
-                        .doing("rescheduling a collection")?;
-                    *id
-                }
-                Action::Remove { id } => {
-                    sqlx::query("DELETE FROM collection_events WHERE collection_id = $1")
-                        .bind(*id)
-                        .execute(&mut *$tx)
-                        .await
-                        .doing("removing a collection's events")?;
-                    sqlx::query("DELETE FROM collections WHERE id = $1 AND status = 'pending' AND collection_file_id IS NULL")
-                        .bind(*id)
-                        .execute(&mut *$tx)
-                        .await
-                        .doing("removing a collection")?;
-                    continue;
-                }
-                Action::Cancel { id, reason } => {
-                    sqlx::query("UPDATE collections SET status = 'cancelled', failure_reason = $1, updated_at = $2 WHERE id = $3")
-                        .bind(*reason)
-                        .bind($now)
-                        .bind(*id)
-                        .execute(&mut *$tx)
-                        .await
-                        .doing("cancelling a collection")?;
-                    *id
-                }
-            };
-            sqlx::query("INSERT INTO collection_events (collection_id, occurred_at, kind, detail) VALUES ($1, $2, $3, $4)")
-                .bind(collection_id)
-                .bind($now)
-                .bind(kind)
-                .bind(detail)
-                .execute(&mut *$tx)
-                .await
-                .doing("recording a collection event")?;
+/// Reads the rows of `$select` (a query whose first column is the plan id, with `{}` for the
+/// `IN` list of plan ids) for many plans, a chunk of ids per statement, grouped by plan.
+macro_rules! rows_by_plan {
+    ($tx:expr, $row:ty, $select:literal, $ids:expr, $doing:expr) => {{
+        let mut by_plan: std::collections::HashMap<i64, Vec<$row>> = std::collections::HashMap::new();
+        for chunk in $ids.chunks($crate::store::values::rows_per_statement(&$tx, 1)) {
+            let sql = format!($select, $crate::store::values::in_list(chunk.len(), 1));
+            let mut query = sqlx::query_as::<_, $row>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&mut *$tx).await.doing($doing)? {
+                by_plan.entry(row.0).or_default().push(row);
+            }
         }
-        actions.len() as u64
+        by_plan
     }};
 }
-pub(super) use materialize_plan;
+pub(super) use rows_by_plan;
 
-/// Inserts or updates one stated plan and materialises its collections. Evaluates to
-/// `Result<PlanOutcome, Vec<PlanProblem>>`; database errors return from the caller.
-macro_rules! sync_plan {
-    ($tx:expr, $sync:expr) => {{
-        use $crate::domain::plan_changes::{self, StoredPlan, StoredState, TermsChange};
-        use $crate::store::plans::{PlanOutcome, RowEffect};
-        let s: $crate::store::plans::PlanSync<'_> = $sync;
-        let p = s.record;
-        let count = p.count;
-        type PlanRow = (i64, i64, Option<i64>, Option<i64>, Option<i64>, Option<String>, String, Option<NaiveDate>);
-        let old: Option<PlanRow> = sqlx::query_as(
-            "SELECT id, customer_id, mandate_id, card_id, installment_count, description, status, paused_on
-             FROM plans WHERE creditor_id = $1 AND reference = $2",
+/// Refreshes the planner's statistics where the backend needs it before joining on rows
+/// inserted earlier in the transaction (see `values::Backend::REFRESH_STATISTICS`).
+macro_rules! refresh_statistics {
+    ($tx:expr) => {
+        if let Some(sql) = $crate::store::values::refresh_statistics(&$tx) {
+            sqlx::query(sql)
+                .execute(&mut *$tx)
+                .await
+                .doing("refreshing planner statistics")?;
+        }
+    };
+}
+pub(super) use refresh_statistics;
+
+/// The terms of many plans, by plan, oldest first.
+macro_rules! terms_by_plan {
+    ($tx:expr, $ids:expr) => {
+        $crate::store::plans::rows_by_plan!(
+            $tx,
+            $crate::store::plans::TermsRow,
+            "SELECT plan_id, effective_from, amount_cents, frequency, day_of_month FROM plan_terms
+             WHERE plan_id IN ({}) ORDER BY plan_id, effective_from",
+            $ids,
+            "reading plan terms"
         )
-        .bind(s.creditor.0)
-        .bind(p.plan_id.as_str())
-        .fetch_optional(&mut *$tx)
-        .await
-        .doing("reading a plan")?;
-        'sync: {
-            let (plan_id, row, update) = match old {
-                None => {
-                    let state = plan_changes::initial_state(p, s.today);
-                    let id: i64 = sqlx::query_scalar(
-                        "INSERT INTO plans (creditor_id, reference, customer_id, mandate_id, card_id, installment_count, description, status, paused_on, created_at, updated_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
-                    )
-                    .bind(s.creditor.0)
-                    .bind(p.plan_id.as_str())
-                    .bind(s.customer_id)
-                    .bind(s.mandate_id)
-                    .bind(s.card_id)
-                    .bind(count.map(i64::from))
-                    .bind(p.description.as_deref())
-                    .bind(state.status())
-                    .bind(state.paused_on())
-                    .bind(s.now)
-                    .fetch_one(&mut *$tx)
-                    .await
-                    .doing("inserting a plan")?;
-                    let update = plan_changes::PlanUpdate {
-                        changed: true,
-                        terms: TermsChange::ReplaceAll(plan_changes::initial_terms(p)),
-                        state,
-                        lifecycle: plan_changes::lifecycle_of(state),
-                    };
-                    (id, RowEffect::Inserted, update)
-                }
-                Some((id, owner, old_mandate, old_card, old_count, description, status, paused_on)) => {
-                    if owner != s.customer_id {
-                        break 'sync Err(vec![("customer_reference", p.customer.to_string(), "the plan belongs to another customer; a plan cannot change hands".to_owned())]);
+    };
+}
+pub(super) use terms_by_plan;
+
+/// Materialises many plans' collections inside the caller's transaction: reads the terms and
+/// first-attempt collections of the stored ones (a chunk of plans per statement), asks the
+/// domain what to change, and applies it: new collections, their timeline events and the
+/// plans' watermarks many rows per statement; the rare re-pricing, removal or cancellation
+/// row by row. `$plans` is a `Vec<Materialize>`; evaluates to the number of collections
+/// changed.
+macro_rules! materialize_plans {
+    ($tx:expr, $creditor_id:expr, $plans:expr, $today:expr, $now:expr) => {{
+        use $crate::domain::installments::Action;
+        use $crate::store::plans::{Holds, Materialize, describe, existing_from_rows, terms_from_rows};
+        use $crate::store::values::{rows_per_statement, values_list};
+        let creditor_id: i64 = $creditor_id;
+        let plans: Vec<Materialize> = $plans;
+        let today: chrono::NaiveDate = $today;
+        let now: chrono::DateTime<chrono::Utc> = $now;
+        let stored: Vec<i64> = plans
+            .iter()
+            .filter_map(|p| match p.holds {
+                Holds::Stored(id) => Some(id),
+                Holds::New(_) => None,
+            })
+            .collect();
+        let mut terms_by = $crate::store::plans::terms_by_plan!($tx, stored);
+        let mut existing_by = $crate::store::plans::rows_by_plan!(
+            $tx,
+            $crate::store::plans::ExistingRow,
+            "SELECT plan_id, id, installment, due_date, amount_cents, status = 'pending' AND collection_file_id IS NULL
+             FROM collections WHERE attempt = 1 AND plan_id IN ({}) ORDER BY plan_id, installment",
+            stored,
+            "reading plan collections"
+        );
+        // A plan whose schedule has ended gets a watermark no refresh reaches.
+        let far = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
+        let mut watermarks: Vec<(&str, chrono::NaiveDate)> = Vec::with_capacity(plans.len());
+        // (plan reference, installment, due date, cents, status, event kind, event detail)
+        type NewCollection<'a> = (&'a str, i64, chrono::NaiveDate, i64, &'static str, &'static str, String);
+        let mut inserts: Vec<NewCollection<'_>> = Vec::new();
+        let mut changed = 0u64;
+        for p in &plans {
+            let (terms, existing) = match &p.holds {
+                Holds::New(terms) => (std::borrow::Cow::Borrowed(terms.as_slice()), Vec::new()),
+                Holds::Stored(id) => (
+                    std::borrow::Cow::Owned(terms_from_rows(terms_by.remove(id).unwrap_or_default())?),
+                    existing_from_rows(existing_by.remove(id).unwrap_or_default())?,
+                ),
+            };
+            let actions = $crate::domain::installments::plan_actions(&terms, p.count, p.lifecycle, &existing, today)
+                .map_err(|e| $crate::store::StoreError::Corrupt(format!("plan {}: {e}", p.reference)))?;
+            let next_due = $crate::domain::installments::next_beyond_horizon(&terms, p.count, today).unwrap_or(far);
+            watermarks.push((p.reference.as_str(), next_due));
+            changed += actions.len() as u64;
+            for action in &actions {
+                let (kind, detail) = describe(action);
+                let collection_id: i64 = match action {
+                    Action::Insert { installment, due_date, amount } | Action::InsertSkipped { installment, due_date, amount } => {
+                        let status = if matches!(action, Action::Insert { .. }) { "pending" } else { "cancelled" };
+                        inserts.push((p.reference.as_str(), i64::from(*installment), *due_date, amount.cents(), status, kind, detail));
+                        continue;
                     }
-                    let terms_rows: Vec<$crate::store::plans::TermsRow> = sqlx::query_as(
-                        "SELECT effective_from, amount_cents, frequency, day_of_month FROM plan_terms WHERE plan_id = $1 ORDER BY effective_from",
-                    )
-                    .bind(id)
-                    .fetch_all(&mut *$tx)
-                    .await
-                    .doing("reading plan terms")?;
-                    let started: bool = sqlx::query_scalar(
-                        "SELECT EXISTS (SELECT 1 FROM collections WHERE plan_id = $1 AND (status <> 'pending' OR collection_file_id IS NOT NULL) AND status <> 'cancelled')",
-                    )
-                    .bind(id)
-                    .fetch_one(&mut *$tx)
-                    .await
-                    .doing("reading plan collections")?;
-                    let state = StoredState::from_columns(&status, paused_on)
-                        .ok_or_else(|| $crate::store::StoreError::Corrupt(format!("plan {id} has status {status:?}")))?;
-                    let stored = StoredPlan {
-                        count: old_count.and_then(|c| u32::try_from(c).ok()),
-                        description,
-                        state,
-                        terms: $crate::store::plans::terms_from_rows(terms_rows)?,
-                        started,
-                        method_changed: (old_mandate, old_card) != (s.mandate_id, s.card_id),
-                    };
-                    let update = match plan_changes::plan_update(&stored, p, s.today) {
-                        Ok(u) => u,
-                        Err(problems) => break 'sync Err(problems),
-                    };
-                    if !update.changed {
-                        break 'sync Ok(PlanOutcome { row: RowEffect::Unchanged, collections_changed: 0 });
+                    Action::Update { id, due_date, amount } => {
+                        sqlx::query("UPDATE collections SET due_date = $1, amount_cents = $2, updated_at = $3 WHERE id = $4")
+                            .bind(*due_date)
+                            .bind(amount.cents())
+                            .bind(now)
+                            .bind(*id)
+                            .execute(&mut *$tx)
+                            .await
+                            .doing("rescheduling a collection")?;
+                        *id
                     }
-                    sqlx::query(
-                        "UPDATE plans SET mandate_id = $1, card_id = $2, installment_count = $3, description = $4, status = $5, paused_on = $6, updated_at = $7 WHERE id = $8",
-                    )
-                    .bind(s.mandate_id)
-                    .bind(s.card_id)
-                    .bind(count.map(i64::from))
-                    .bind(p.description.as_deref())
-                    .bind(update.state.status())
-                    .bind(update.state.paused_on())
-                    .bind(s.now)
-                    .bind(id)
+                    Action::Remove { id } => {
+                        sqlx::query("DELETE FROM collection_events WHERE collection_id = $1")
+                            .bind(*id)
+                            .execute(&mut *$tx)
+                            .await
+                            .doing("removing a collection's events")?;
+                        sqlx::query("DELETE FROM collections WHERE id = $1 AND status = 'pending' AND collection_file_id IS NULL")
+                            .bind(*id)
+                            .execute(&mut *$tx)
+                            .await
+                            .doing("removing a collection")?;
+                        continue;
+                    }
+                    Action::Cancel { id, reason } => {
+                        sqlx::query("UPDATE collections SET status = 'cancelled', failure_reason = $1, updated_at = $2 WHERE id = $3")
+                            .bind(*reason)
+                            .bind(now)
+                            .bind(*id)
+                            .execute(&mut *$tx)
+                            .await
+                            .doing("cancelling a collection")?;
+                        *id
+                    }
+                };
+                sqlx::query("INSERT INTO collection_events (collection_id, occurred_at, kind, detail) VALUES ($1, $2, $3, $4)")
+                    .bind(collection_id)
+                    .bind(now)
+                    .bind(kind)
+                    .bind(detail)
                     .execute(&mut *$tx)
                     .await
-                    .doing("updating a plan")?;
-                    sqlx::query("UPDATE collections SET mandate_id = $1, card_id = $2, updated_at = $3 WHERE plan_id = $4 AND status = 'pending' AND collection_file_id IS NULL")
-                        .bind(s.mandate_id)
-                        .bind(s.card_id)
-                        .bind(s.now)
-                        .bind(id)
-                        .execute(&mut *$tx)
-                        .await
-                        .doing("moving pending collections to the plan's payment method")?;
-                    (id, RowEffect::Updated, update)
+                    .doing("recording a collection event")?;
+            }
+        }
+        for chunk in watermarks.chunks(rows_per_statement(&$tx, 2)) {
+            let sql = format!(
+                "UPDATE plans SET next_due = v.column2 FROM (VALUES {}) AS v WHERE plans.creditor_id = $1 AND plans.reference = v.column1",
+                values_list(chunk.len(), 2, 2)
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(creditor_id);
+            for (reference, next_due) in chunk {
+                query = query.bind(*reference).bind(*next_due);
+            }
+            query.execute(&mut *$tx).await.doing("recording plans' next due dates")?;
+        }
+        // After the row-by-row changes: a removed or rescheduled installment frees its date
+        // before a new one takes it.
+        for chunk in inserts.chunks(rows_per_statement(&$tx, 5)) {
+            let sql = format!(
+                "INSERT INTO collections (creditor_id, plan_id, customer_id, mandate_id, card_id, installment, attempt, due_date, amount_cents, status, created_at, updated_at)
+                 SELECT p.creditor_id, p.id, p.customer_id, p.mandate_id, p.card_id, v.column2, 1, v.column3, v.column4, v.column5, $2, $2
+                 FROM (VALUES {}) AS v JOIN plans p ON p.creditor_id = $1 AND p.reference = v.column1",
+                values_list(chunk.len(), 5, 3)
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(creditor_id).bind(now);
+            for (reference, installment, due_date, cents, status, _, _) in chunk {
+                query = query.bind(*reference).bind(*installment).bind(*due_date).bind(*cents).bind(*status);
+            }
+            let done = query.execute(&mut *$tx).await.doing("creating collections")?;
+            if done.rows_affected() != chunk.len() as u64 {
+                return Err($crate::store::StoreError::Corrupt(format!(
+                    "{} of {} new collections found their plan",
+                    done.rows_affected(),
+                    chunk.len()
+                )));
+            }
+        }
+        if !inserts.is_empty() {
+            $crate::store::plans::refresh_statistics!($tx);
+        }
+        for chunk in inserts.chunks(rows_per_statement(&$tx, 5)) {
+            let sql = format!(
+                "INSERT INTO collection_events (collection_id, occurred_at, kind, detail)
+                 SELECT c.id, $2, v.column3, v.column4
+                 FROM (VALUES {}) AS v JOIN plans p ON p.creditor_id = $1 AND p.reference = v.column1
+                 JOIN collections c ON c.plan_id = p.id AND c.installment = v.column2 AND c.attempt = 1",
+                values_list(chunk.len(), 4, 3)
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(creditor_id).bind(now);
+            for (reference, installment, _, _, _, kind, detail) in chunk {
+                query = query.bind(*reference).bind(*installment).bind(*kind).bind(detail.as_str());
+            }
+            query.execute(&mut *$tx).await.doing("recording collection events")?;
+        }
+        changed
+    }};
+}
+pub(super) use materialize_plans;
+
+/// Brings the stated plans of an import file into the ledger. The stored plans they name are
+/// read in bulk and compared in memory, so an unchanged re-import writes nothing; changed
+/// plans are updated row by row; new plans and their first terms are inserted many rows per
+/// statement; then every new or changed plan is materialised. `$stated` is a
+/// `Vec<StatedPlan>`; counts go to `$counts`, refusals to `$problems`.
+macro_rules! import_plans {
+    ($tx:expr, $creditor:expr, $stated:expr, $today:expr, $now:expr, $counts:expr, $problems:expr) => {{
+        use $crate::domain::plan_changes::{self, StoredPlan, StoredState, TermsChange};
+        use $crate::store::plans::{Holds, Materialize, PlanRow, StatedPlan, terms_from_rows};
+        use $crate::store::values::{in_list, rows_per_statement, values_list};
+        let creditor: $crate::store::CreditorKey = $creditor;
+        let stated: Vec<StatedPlan<'_>> = $stated;
+        let today: chrono::NaiveDate = $today;
+        let now: chrono::DateTime<chrono::Utc> = $now;
+        let mut stored: std::collections::HashMap<String, PlanRow> = std::collections::HashMap::new();
+        for chunk in stated.chunks(rows_per_statement(&$tx, 1)) {
+            let sql = format!(
+                "SELECT id, reference, customer_id, mandate_id, card_id, installment_count, description, status, paused_on
+                 FROM plans WHERE creditor_id = $1 AND reference IN ({})",
+                in_list(chunk.len(), 2)
+            );
+            let mut query = sqlx::query_as::<_, PlanRow>(sqlx::AssertSqlSafe(sql)).bind(creditor.0);
+            for s in chunk {
+                query = query.bind(s.record.plan_id.as_str());
+            }
+            for row in query.fetch_all(&mut *$tx).await.doing("reading plans")? {
+                stored.insert(row.1.clone(), row);
+            }
+        }
+        let ids: Vec<i64> = stored.values().map(|r| r.0).collect();
+        let mut terms_by = $crate::store::plans::terms_by_plan!($tx, ids);
+        let started = $crate::store::plans::rows_by_plan!(
+            $tx,
+            (i64,),
+            "SELECT DISTINCT plan_id FROM collections WHERE plan_id IN ({})
+             AND (status <> 'pending' OR collection_file_id IS NOT NULL) AND status <> 'cancelled'",
+            ids,
+            "reading plan collections"
+        );
+        let mut fresh: Vec<(&StatedPlan<'_>, StoredState)> = Vec::new();
+        let mut materialize: Vec<Materialize> = Vec::new();
+        for s in &stated {
+            let p = s.record;
+            let Some((id, _, owner, old_mandate, old_card, old_count, description, status, paused_on)) =
+                stored.remove(p.plan_id.as_str())
+            else {
+                let state = plan_changes::initial_state(p, today);
+                materialize.push(Materialize {
+                    reference: p.plan_id.as_str().to_owned(),
+                    count: p.count,
+                    lifecycle: plan_changes::lifecycle_of(state),
+                    holds: Holds::New(vec![plan_changes::initial_terms(p)]),
+                });
+                fresh.push((s, state));
+                continue;
+            };
+            if owner != s.customer_id {
+                $problems.push(problem(
+                    s.line,
+                    "customer_reference",
+                    p.customer.as_str(),
+                    "the plan belongs to another customer; a plan cannot change hands",
+                ));
+                continue;
+            }
+            let state = StoredState::from_columns(&status, paused_on)
+                .ok_or_else(|| $crate::store::StoreError::Corrupt(format!("plan {id} has status {status:?}")))?;
+            let stored_plan = StoredPlan {
+                count: old_count.and_then(|c| u32::try_from(c).ok()),
+                description,
+                state,
+                terms: terms_from_rows(terms_by.remove(&id).unwrap_or_default())?,
+                started: started.contains_key(&id),
+                method_changed: (old_mandate, old_card) != (s.mandate_id, s.card_id),
+            };
+            let update = match plan_changes::plan_update(&stored_plan, p, today) {
+                Ok(u) => u,
+                Err(reasons) => {
+                    $problems.extend(reasons.into_iter().map(|(column, value, reason)| problem(s.line, column, &value, reason)));
+                    continue;
                 }
             };
+            if !update.changed {
+                $counts.unchanged += 1;
+                continue;
+            }
+            sqlx::query(
+                "UPDATE plans SET mandate_id = $1, card_id = $2, installment_count = $3, description = $4, status = $5, paused_on = $6, updated_at = $7 WHERE id = $8",
+            )
+            .bind(s.mandate_id)
+            .bind(s.card_id)
+            .bind(p.count.map(i64::from))
+            .bind(p.description.as_deref())
+            .bind(update.state.status())
+            .bind(update.state.paused_on())
+            .bind(now)
+            .bind(id)
+            .execute(&mut *$tx)
+            .await
+            .doing("updating a plan")?;
+            sqlx::query("UPDATE collections SET mandate_id = $1, card_id = $2, updated_at = $3 WHERE plan_id = $4 AND status = 'pending' AND collection_file_id IS NULL")
+                .bind(s.mandate_id)
+                .bind(s.card_id)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *$tx)
+                .await
+                .doing("moving pending collections to the plan's payment method")?;
             let new_terms = match &update.terms {
                 TermsChange::None => None,
                 TermsChange::ReplaceAll(t) => {
                     sqlx::query("DELETE FROM plan_terms WHERE plan_id = $1")
-                        .bind(plan_id)
+                        .bind(id)
                         .execute(&mut *$tx)
                         .await
                         .doing("replacing plan terms")?;
@@ -323,7 +442,7 @@ macro_rules! sync_plan {
                 }
                 TermsChange::ReplaceLast(t) => {
                     sqlx::query("DELETE FROM plan_terms WHERE plan_id = $1 AND effective_from = $2")
-                        .bind(plan_id)
+                        .bind(id)
                         .bind(t.effective_from)
                         .execute(&mut *$tx)
                         .await
@@ -336,20 +455,68 @@ macro_rules! sync_plan {
                 sqlx::query(
                     "INSERT INTO plan_terms (plan_id, effective_from, amount_cents, frequency, day_of_month, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)",
                 )
-                .bind(plan_id)
+                .bind(id)
                 .bind(t.effective_from)
                 .bind(t.amount.cents())
                 .bind(t.frequency.as_str())
                 .bind(t.day_of_month.map(i64::from))
-                .bind(s.now)
+                .bind(now)
                 .execute(&mut *$tx)
                 .await
                 .doing("recording plan terms")?;
             }
-            let plan = (plan_id, s.creditor.0, s.customer_id, s.mandate_id, s.card_id, count);
-            let collections_changed = $crate::store::plans::materialize_plan!($tx, plan, update.lifecycle, s.today, s.now);
-            Ok(PlanOutcome { row, collections_changed })
+            $counts.updated += 1;
+            materialize.push(Materialize {
+                reference: p.plan_id.as_str().to_owned(),
+                count: p.count,
+                lifecycle: update.lifecycle,
+                holds: Holds::Stored(id),
+            });
         }
+        for chunk in fresh.chunks(rows_per_statement(&$tx, 8)) {
+            let sql = format!(
+                "INSERT INTO plans (creditor_id, reference, customer_id, mandate_id, card_id, installment_count, description, status, paused_on, created_at, updated_at)
+                 SELECT $1, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, $2, $2 FROM (VALUES {}) AS v",
+                values_list(chunk.len(), 8, 3)
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(creditor.0).bind(now);
+            for (s, state) in chunk {
+                query = query
+                    .bind(s.record.plan_id.as_str())
+                    .bind(s.customer_id)
+                    .bind(s.mandate_id)
+                    .bind(s.card_id)
+                    .bind(s.record.count.map(i64::from))
+                    .bind(s.record.description.as_deref())
+                    .bind(state.status())
+                    .bind(state.paused_on());
+            }
+            query.execute(&mut *$tx).await.doing("inserting plans")?;
+        }
+        if !fresh.is_empty() {
+            $crate::store::plans::refresh_statistics!($tx);
+        }
+        for chunk in fresh.chunks(rows_per_statement(&$tx, 8)) {
+            let sql = format!(
+                "INSERT INTO plan_terms (plan_id, effective_from, amount_cents, frequency, day_of_month, recorded_at)
+                 SELECT p.id, v.column2, v.column3, v.column4, v.column5, $2
+                 FROM (VALUES {}) AS v JOIN plans p ON p.creditor_id = $1 AND p.reference = v.column1",
+                values_list(chunk.len(), 5, 3)
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(creditor.0).bind(now);
+            for (s, _) in chunk {
+                let t = plan_changes::initial_terms(s.record);
+                query = query
+                    .bind(s.record.plan_id.as_str())
+                    .bind(t.effective_from)
+                    .bind(t.amount.cents())
+                    .bind(t.frequency.as_str())
+                    .bind(t.day_of_month.map(i64::from));
+            }
+            query.execute(&mut *$tx).await.doing("recording plan terms")?;
+        }
+        $counts.inserted += fresh.len() as u64;
+        $counts.collections_changed += $crate::store::plans::materialize_plans!($tx, creditor.0, materialize, today, now);
     }};
 }
-pub(super) use sync_plan;
+pub(super) use import_plans;
