@@ -372,10 +372,13 @@ impl Store {
             });
             let same_group = |a: &&Assignment, b: &&Assignment| (a.requested_date, a.sequence_type) == (b.requested_date, b.sequence_type);
             let (plain_rows, amended_rows) = (rows_per_statement(&tx, 2), rows_per_statement(&tx, 7));
-            let batches = plain
+            // Collected, not lazy: a closure-built iterator alive across `.await` makes the
+            // future unprovably `Send` for the worker.
+            let batches: Vec<(&[&Assignment], bool)> = plain
                 .chunk_by(same_group)
                 .flat_map(|group| group.chunks(plain_rows).map(|c| (c, false)))
-                .chain(amended.chunks(amended_rows).map(|c| (c, true)));
+                .chain(amended.chunks(amended_rows).map(|c| (c, true)))
+                .collect();
             for (chunk, with_amendments) in batches {
                 let query = if with_amendments {
                     let sql = format!(

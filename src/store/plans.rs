@@ -201,6 +201,10 @@ macro_rules! materialize_plans {
         type NewCollection<'a> = (&'a str, i64, chrono::NaiveDate, i64, &'static str, &'static str, String);
         let mut inserts: Vec<NewCollection<'_>> = Vec::new();
         let mut changed = 0u64;
+        // Row-by-row changes and their timeline events, decided for every plan first and
+        // executed after: no borrow of `plans` lives across an `.await` (rustc cannot prove
+        // such a future `Send` where the worker needs it).
+        let mut row_changes: Vec<(Action, &'static str, String)> = Vec::new();
         for p in &plans {
             let (terms, existing) = match &p.holds {
                 Holds::New(terms) => (std::borrow::Cow::Borrowed(terms.as_slice()), Vec::new()),
@@ -214,58 +218,63 @@ macro_rules! materialize_plans {
             let next_due = $crate::domain::installments::next_beyond_horizon(&terms, p.count, today).unwrap_or(far);
             watermarks.push((p.reference.as_str(), next_due));
             changed += actions.len() as u64;
-            for action in &actions {
-                let (kind, detail) = describe(action);
-                let collection_id: i64 = match action {
+            for action in actions {
+                let (kind, detail) = describe(&action);
+                match action {
                     Action::Insert { installment, due_date, amount } | Action::InsertSkipped { installment, due_date, amount } => {
                         let status = if matches!(action, Action::Insert { .. }) { "pending" } else { "cancelled" };
-                        inserts.push((p.reference.as_str(), i64::from(*installment), *due_date, amount.cents(), status, kind, detail));
-                        continue;
+                        inserts.push((p.reference.as_str(), i64::from(installment), due_date, amount.cents(), status, kind, detail));
                     }
-                    Action::Update { id, due_date, amount } => {
-                        sqlx::query("UPDATE collections SET due_date = $1, amount_cents = $2, updated_at = $3 WHERE id = $4")
-                            .bind(*due_date)
-                            .bind(amount.cents())
-                            .bind(now)
-                            .bind(*id)
-                            .execute(&mut *$tx)
-                            .await
-                            .doing("rescheduling a collection")?;
-                        *id
-                    }
-                    Action::Remove { id } => {
-                        sqlx::query("DELETE FROM collection_events WHERE collection_id = $1")
-                            .bind(*id)
-                            .execute(&mut *$tx)
-                            .await
-                            .doing("removing a collection's events")?;
-                        sqlx::query("DELETE FROM collections WHERE id = $1 AND status = 'pending' AND collection_file_id IS NULL")
-                            .bind(*id)
-                            .execute(&mut *$tx)
-                            .await
-                            .doing("removing a collection")?;
-                        continue;
-                    }
-                    Action::Cancel { id, reason } => {
-                        sqlx::query("UPDATE collections SET status = 'cancelled', failure_reason = $1, updated_at = $2 WHERE id = $3")
-                            .bind(*reason)
-                            .bind(now)
-                            .bind(*id)
-                            .execute(&mut *$tx)
-                            .await
-                            .doing("cancelling a collection")?;
-                        *id
-                    }
-                };
-                sqlx::query("INSERT INTO collection_events (collection_id, occurred_at, kind, detail) VALUES ($1, $2, $3, $4)")
-                    .bind(collection_id)
-                    .bind(now)
-                    .bind(kind)
-                    .bind(detail)
-                    .execute(&mut *$tx)
-                    .await
-                    .doing("recording a collection event")?;
+                    other => row_changes.push((other, kind, detail)),
+                }
             }
+        }
+        for (action, kind, detail) in row_changes {
+            let collection_id: i64 = match action {
+                Action::Insert { .. } | Action::InsertSkipped { .. } => continue,
+                Action::Update { id, due_date, amount } => {
+                    sqlx::query("UPDATE collections SET due_date = $1, amount_cents = $2, updated_at = $3 WHERE id = $4")
+                        .bind(due_date)
+                        .bind(amount.cents())
+                        .bind(now)
+                        .bind(id)
+                        .execute(&mut *$tx)
+                        .await
+                        .doing("rescheduling a collection")?;
+                    id
+                }
+                Action::Remove { id } => {
+                    sqlx::query("DELETE FROM collection_events WHERE collection_id = $1")
+                        .bind(id)
+                        .execute(&mut *$tx)
+                        .await
+                        .doing("removing a collection's events")?;
+                    sqlx::query("DELETE FROM collections WHERE id = $1 AND status = 'pending' AND collection_file_id IS NULL")
+                        .bind(id)
+                        .execute(&mut *$tx)
+                        .await
+                        .doing("removing a collection")?;
+                    continue;
+                }
+                Action::Cancel { id, reason } => {
+                    sqlx::query("UPDATE collections SET status = 'cancelled', failure_reason = $1, updated_at = $2 WHERE id = $3")
+                        .bind(reason)
+                        .bind(now)
+                        .bind(id)
+                        .execute(&mut *$tx)
+                        .await
+                        .doing("cancelling a collection")?;
+                    id
+                }
+            };
+            sqlx::query("INSERT INTO collection_events (collection_id, occurred_at, kind, detail) VALUES ($1, $2, $3, $4)")
+                .bind(collection_id)
+                .bind(now)
+                .bind(kind)
+                .bind(detail)
+                .execute(&mut *$tx)
+                .await
+                .doing("recording a collection event")?;
         }
         for chunk in watermarks.chunks(rows_per_statement(&$tx, 2)) {
             let sql = format!(

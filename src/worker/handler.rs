@@ -33,12 +33,23 @@ pub(super) struct Shared {
 
 /// The apalis task function.
 pub(super) async fn handle(task: JobTask, shared: Data<Arc<Shared>>) -> Result<(), BoxDynError> {
+    let shared = Arc::clone(&shared);
+    // The job runs as a task of its own: a panic in it becomes an error here (the backend
+    // redelivers the task) instead of taking the worker down.
+    let outcome = tokio::spawn(async move { shared.run_request(task.request).await }).await;
     // Only a ledger that cannot record the outcome gets here as an error; the backend then
     // redelivers the task once the lease lapses, and the ledger decides again.
-    shared.run_request(task.request).await.map_err(|e| {
-        error!(request = task.request, "cannot record the job run: {e}");
-        Box::new(e) as BoxDynError
-    })
+    match outcome {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => {
+            error!(request = task.request, "cannot record the job run: {e}");
+            Err(Box::new(e))
+        }
+        Err(panic) => {
+            error!(request = task.request, "the job panicked: {panic}");
+            Err(Box::new(panic))
+        }
+    }
 }
 
 impl Shared {
