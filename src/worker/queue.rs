@@ -107,7 +107,26 @@ impl Queue {
             .connect_with(options)
             .await
             .map_err(|e| sql(&e))?;
-        set_up(|| SqliteStorage::setup(&pool)).await.map_err(|e| sql(&e))?;
+        // sqlx's SQLite migrator takes no lock between processes: two processes migrating a
+        // new queue file at once can each see the other's half-made schema. A file lock
+        // beside the queue serialises the setup; the kernel releases it if a process dies.
+        let mut lock_path = file.as_os_str().to_owned();
+        lock_path.push(".lock");
+        let lock = tokio::task::spawn_blocking(move || {
+            let lock = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)?;
+            lock.lock()?;
+            Ok::<_, std::io::Error>(lock)
+        })
+        .await
+        .map_err(|e| sql(&e))?
+        .map_err(|e| sql(&e))?;
+        let setup = set_up(|| SqliteStorage::setup(&pool)).await.map_err(|e| sql(&e));
+        drop(lock);
+        setup?;
         let (heartbeat, missed) = heartbeat(settings);
         let sqlite_config = apalis_sqlite::Config::default()
             .queue(&settings.name)
