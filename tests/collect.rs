@@ -4,20 +4,10 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::time::Duration;
 
 use collecte::sepa::pain008::Pain008Version;
-use common::{Backend, Project, assert_valid_pain008};
-
-/// Every EndToEndId in a file.
-fn end_to_end_ids(path: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(path).unwrap();
-    text.split("<EndToEndId>")
-        .skip(1)
-        .map(|s| s.split('<').next().unwrap().to_owned())
-        .collect()
-}
+use common::{Backend, Project, assert_valid_pain008, end_to_end_ids, seed_monthly_plans};
 
 const CUSTOMERS: &str = "reference,name,email,street,building,postcode,town,country\n";
 const MANDATES: &str = "mandate_id,customer_reference,iban,bic,signed_on,channel\n";
@@ -148,21 +138,7 @@ async fn sigkill_at_any_point_never_collects_twice(backend: Backend) {
     let p = Project::new(backend).await;
     p.set_bank("max_transactions_per_file = 250");
     let n = 1500;
-    let mut customers = CUSTOMERS.to_owned();
-    let mut mandates = MANDATES.to_owned();
-    let mut plans = PLANS.to_owned();
-    for i in 0..n {
-        customers.push_str(&format!("K{i},Customer {i},,,,,,\n"));
-        mandates.push_str(&format!("KM{i},K{i},FR1420041010050500013M02606,,2026-01-01,web\n"));
-        plans.push_str(&format!(
-            "KP{i},K{i},KM{i},{}.{:02},monthly,2026-11-23,,,Plan {i}\n",
-            1 + i % 90,
-            i % 100
-        ));
-    }
-    p.import("customers", &customers);
-    p.import("mandates", &mandates);
-    p.import("plans", &plans);
+    seed_monthly_plans(&p, n);
     let mut kills = 0;
     for delay_ms in [5u64, 40, 80, 120, 180, 250, 350, 500, 700, 1000, 1400, 2000] {
         let mut child = p
