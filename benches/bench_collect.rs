@@ -41,16 +41,18 @@
 
 #[path = "../examples/support/pain008_fixture.rs"]
 mod fixture;
+#[path = "support/time_v.rs"]
+mod time_v;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use collecte::sepa::pain008::Transaction;
 use fixture::{ADDRESS, Counter, IBANS, POOL, Plain, Source, ours, plain, run_ours, run_theirs};
+use time_v::{Measured, measure};
 
 /// The binary the `collect` rows run (cargo builds it for benchmarks).
 const COLLECTE: &str = env!("CARGO_BIN_EXE_collecte");
@@ -209,61 +211,6 @@ struct Sample {
     cpu_secs: f64,
     /// The `sepa` crate's build time, for the "build + write_to" row.
     build_secs: Option<f64>,
-}
-
-struct Measured {
-    stdout: String,
-    stderr: String,
-    wall: Duration,
-    rss_kb: u64,
-    cpu_secs: f64,
-    ok: bool,
-}
-
-/// Runs `cmd` under `/usr/bin/time -v`, returning its output, wall time and peak RSS. The
-/// report goes to a temporary file (removed on return), never into the project.
-fn measure(cmd: &mut Command) -> Measured {
-    let report = tempfile::Builder::new()
-        .prefix("bench_collect-time-v-")
-        .tempfile()
-        .expect("a temporary file for /usr/bin/time -v");
-    let report = report.path();
-    let program = cmd.get_program().to_owned();
-    let args: Vec<_> = cmd.get_args().map(ToOwned::to_owned).collect();
-    let mut timed = Command::new("/usr/bin/time");
-    timed.arg("-v").arg("-o").arg(report).arg(&program).args(&args);
-    if let Some(dir) = cmd.get_current_dir() {
-        timed.current_dir(dir);
-    }
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => timed.env(k, v),
-            None => timed.env_remove(k),
-        };
-    }
-    let start = Instant::now();
-    let out = timed
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program:?} under /usr/bin/time: {e}"));
-    let wall = start.elapsed();
-    let time_v = std::fs::read_to_string(report).unwrap_or_default();
-    let field = |name: &str| {
-        time_v
-            .lines()
-            .find_map(|l| l.trim().strip_prefix(name))
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    let rss_kb = field("Maximum resident set size (kbytes):") as u64;
-    let cpu_secs = field("User time (seconds):") + field("System time (seconds):");
-    Measured {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        wall,
-        rss_kb,
-        cpu_secs,
-        ok: out.status.success(),
-    }
 }
 
 /// The `RESULT secs bytes n [build]` lines a child printed.

@@ -24,6 +24,8 @@
 
 #[path = "../examples/support/pain008_fixture.rs"]
 mod fixture;
+#[path = "support/time_v.rs"]
+mod time_v;
 
 use std::fmt::Write as _;
 use std::io::{BufReader, BufWriter, Write as _};
@@ -37,6 +39,7 @@ use collecte::sepa::bank::{
     BankReply, Camt054Version, Decisions, OriginalMessage, Pain002Version, ReasonCode, RefundReason, ReportHeader,
 };
 use fixture::plain;
+use time_v::{Measured, measure};
 
 /// The binary timed (cargo builds it for benchmarks).
 const COLLECTE: &str = env!("CARGO_BIN_EXE_collecte");
@@ -135,56 +138,6 @@ struct Best {
     facts: u64,
 }
 
-struct Measured {
-    stdout: String,
-    stderr: String,
-    wall: Duration,
-    /// User + system CPU time: what the run itself cost, whatever else the machine does.
-    cpu: Duration,
-    rss_kb: u64,
-    ok: bool,
-}
-
-/// Runs `cmd` under `/usr/bin/time -v`: its output, wall time and peak RSS.
-fn measure(cmd: &mut Command, scratch: &Path) -> Measured {
-    let report = scratch.join("time-v.txt");
-    let mut timed = Command::new("/usr/bin/time");
-    timed
-        .arg("-v")
-        .arg("-o")
-        .arg(&report)
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
-    if let Some(dir) = cmd.get_current_dir() {
-        timed.current_dir(dir);
-    }
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => timed.env(k, v),
-            None => timed.env_remove(k),
-        };
-    }
-    let start = Instant::now();
-    let out = timed.output().expect("run under /usr/bin/time");
-    let wall = start.elapsed();
-    let time_v = std::fs::read_to_string(&report).unwrap_or_default();
-    let field = |name: &str| -> Option<f64> {
-        time_v
-            .lines()
-            .find_map(|l| l.trim().strip_prefix(name)?.trim().parse().ok())
-    };
-    let rss_kb = field("Maximum resident set size (kbytes):").unwrap_or(0.0) as u64;
-    let cpu = field("User time (seconds):").unwrap_or(0.0) + field("System time (seconds):").unwrap_or(0.0);
-    Measured {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        wall,
-        cpu: Duration::from_secs_f64(cpu),
-        rss_kb,
-        ok: out.status.success(),
-    }
-}
-
 /// `collecte ARGS` in project `dir` on the ledger `url` (the project's SQLite file if none).
 fn collecte(dir: &Path, url: Option<&str>, args: &[&str]) -> Command {
     collecte_at(COLLECTE, dir, url, args)
@@ -204,13 +157,13 @@ fn collecte_at(program: &str, dir: &Path, url: Option<&str>, args: &[&str]) -> C
     cmd
 }
 
-fn ok(cmd: &mut Command, scratch: &Path, what: &str) -> Measured {
-    let m = measure(cmd, scratch);
+fn ok(cmd: &mut Command, what: &str) -> Measured {
+    let m = measure(cmd);
     assert!(m.ok, "{what} failed:\n{}\n{}", m.stdout, m.stderr);
     eprintln!(
         "    {what}: {:.2} s ({:.2} s CPU), peak RSS {:.0} MB",
         m.wall.as_secs_f64(),
-        m.cpu.as_secs_f64(),
+        m.cpu_secs,
         m.rss_kb as f64 / 1024.0
     );
     m
@@ -338,19 +291,17 @@ fn bench(opts: &Options, n: usize, backend: &str) -> Vec<Row> {
         database_url(&opts.postgres, &seed_db)
     });
     let url = seed_url.as_deref();
-    ok(&mut collecte(&seed, url, &["init"]), &opts.work, "init");
+    ok(&mut collecte(&seed, url, &["init"]), "init");
     for (kind, path) in write_csvs(&seed, n) {
         let path = path.to_string_lossy().into_owned();
         let what = format!("import {kind}");
         ok(
             &mut collecte(&seed, url, &["import", kind, &path, "--date", "2026-11-20"]),
-            &opts.work,
             &what,
         );
     }
     ok(
         &mut collecte(&seed, url, &["run", "collect", "--date", "2026-11-20"]),
-        &opts.work,
         "collect",
     );
     let start = Instant::now();
@@ -380,7 +331,6 @@ fn bench(opts: &Options, n: usize, backend: &str) -> Vec<Row> {
                     run_url.as_deref(),
                     &["run", "ingest", "--format", "json"],
                 ),
-                &opts.work,
                 &format!("ingest run {} ({label})", r + 1),
             );
             let report: serde_json::Value = serde_json::from_str(&m.stdout).expect("ingest JSON");
@@ -402,12 +352,12 @@ fn bench(opts: &Options, n: usize, backend: &str) -> Vec<Row> {
             );
             let seen = best[b].get_or_insert(Best {
                 wall: m.wall,
-                cpu: m.cpu,
+                cpu: Duration::from_secs_f64(m.cpu_secs),
                 rss_kb: m.rss_kb,
                 facts,
             });
             seen.wall = seen.wall.min(m.wall);
-            seen.cpu = seen.cpu.min(m.cpu);
+            seen.cpu = seen.cpu.min(Duration::from_secs_f64(m.cpu_secs));
             seen.rss_kb = seen.rss_kb.max(m.rss_kb);
             if !opts.keep {
                 let _ = std::fs::remove_dir_all(&run);
