@@ -6,11 +6,8 @@ mod common;
 
 use std::path::PathBuf;
 
-use chrono::DateTime;
-use collecte::sepa::bank::{
-    BankReply, Camt054Version, Decisions, OriginalMessage, Pain002Version, ReasonCode, ReportHeader,
-};
-use collecte::sepa::{EndToEndId, MessageId};
+use collecte::sepa::EndToEndId;
+use collecte::sepa::bank::{Camt054Version, Decisions, Pain002Version, ReasonCode};
 use common::{Backend, Project};
 
 fn samples() -> Vec<PathBuf> {
@@ -300,27 +297,11 @@ async fn the_collections_list_gives_the_reason_of_failed_collections(backend: Ba
     let e2e = |i: usize| submitted[i]["end_to_end_id"].as_str().unwrap().to_owned();
     let (rejected, returned) = (e2e(0), e2e(1));
     let outbox = p.outbox();
-    let original =
-        OriginalMessage::from_pain008(std::io::BufReader::new(std::fs::File::open(&outbox[0]).unwrap())).unwrap();
     let id = |s: &str| EndToEndId::parse(s).unwrap();
     let decisions = Decisions::accept_all()
         .reject(id(&rejected), ReasonCode::AM04)
         .return_after_settlement(id(&returned), ReasonCode::AC04, "2026-12-14".parse().unwrap());
-    let reply = BankReply::new(&original, &decisions).unwrap();
-    let header = |n: &str| ReportHeader {
-        message_id: MessageId::parse(n).unwrap(),
-        created_at: DateTime::parse_from_rfc3339("2026-12-22T18:00:00+01:00").unwrap(),
-    };
-    let mut pain002 = Vec::new();
-    reply
-        .write_pain002(&mut pain002, Pain002Version::V03, &header("BANK-PAIN002-1"))
-        .unwrap();
-    let mut camt054 = Vec::new();
-    reply
-        .write_camt054(&mut camt054, Camt054Version::V02, &header("BANK-CAMT054-1"), None)
-        .unwrap();
-    std::fs::write(p.folder("inbox").join("status.xml"), &pain002).unwrap();
-    std::fs::write(p.folder("inbox").join("notification.xml"), &camt054).unwrap();
+    common::drop_bank_replies(&p, &outbox[0], &decisions, (Pain002Version::V03, Camt054Version::V02));
     let (code, report) = p.ingest_json();
     assert_eq!(code, 0, "{report}");
 

@@ -7,11 +7,8 @@ mod common;
 
 use std::collections::HashMap;
 
-use chrono::DateTime;
-use collecte::sepa::bank::{
-    BankReply, Camt054Version, Decisions, OriginalMessage, Pain002Version, ReasonCode, RefundReason, ReportHeader,
-};
-use collecte::sepa::{EndToEndId, MessageId};
+use collecte::sepa::EndToEndId;
+use collecte::sepa::bank::{Camt054Version, Decisions, Pain002Version, ReasonCode, RefundReason};
 use common::{Backend, Project};
 
 fn d(s: &str) -> chrono::NaiveDate {
@@ -36,31 +33,16 @@ async fn collect_reply_ingest(backend: Backend) {
     assert_eq!(by_mandate["MDT-1001"]["sequence_type"], "FRST");
 
     // Play the bank on our own file.
-    let original =
-        OriginalMessage::from_pain008(std::io::BufReader::new(std::fs::File::open(&files[0]).unwrap())).unwrap();
     let id = |s: &str| EndToEndId::parse(s).unwrap();
     let decisions = Decisions::accept_all()
         .reject(id(&rejected), ReasonCode::AM04)
         .reject(id(&refused), ReasonCode::MS02)
         .return_after_settlement(id(&returned), ReasonCode::AC04, d("2026-12-14"))
         .refund(id(&refunded), RefundReason::Md06, d("2026-12-21"));
-    let reply = BankReply::new(&original, &decisions).unwrap();
-    let header = |n: &str| ReportHeader {
-        message_id: MessageId::parse(n).unwrap(),
-        created_at: DateTime::parse_from_rfc3339("2026-12-22T18:00:00+01:00").unwrap(),
-    };
-    let mut pain002 = Vec::new();
-    reply
-        .write_pain002(&mut pain002, Pain002Version::V10, &header("BANK-PAIN002-1"))
-        .unwrap();
-    let mut camt054 = Vec::new();
-    reply
-        .write_camt054(&mut camt054, Camt054Version::V08, &header("BANK-CAMT054-1"), None)
-        .unwrap();
+    let (pain002, camt054) =
+        common::drop_bank_replies(&p, &files[0], &decisions, (Pain002Version::V10, Camt054Version::V08));
     common::assert_valid_xml(&pain002, "pain.002.001.10");
     common::assert_valid_xml(&camt054, "camt.054.001.08");
-    std::fs::write(p.folder("inbox").join("status.xml"), &pain002).unwrap();
-    std::fs::write(p.folder("inbox").join("notification.xml"), &camt054).unwrap();
 
     let (code, report) = p.ingest_json();
     assert_eq!(code, 0, "{report}");

@@ -323,3 +323,36 @@ pub fn outbox_end_to_end_ids(project: &Project) -> std::collections::HashMap<Str
     }
     seen
 }
+
+/// Plays the bank on one of our pain.008 files: its pain.002 and camt.054 for `decisions`
+/// (in `versions`), dropped into the inbox as `status.xml` and `notification.xml`, and
+/// returned for the caller's own checks.
+pub fn drop_bank_replies(
+    project: &Project,
+    pain008: &Path,
+    decisions: &collecte::sepa::bank::Decisions,
+    versions: (
+        collecte::sepa::bank::Pain002Version,
+        collecte::sepa::bank::Camt054Version,
+    ),
+) -> (Vec<u8>, Vec<u8>) {
+    use collecte::sepa::bank::{BankReply, OriginalMessage, ReportHeader};
+    let original =
+        OriginalMessage::from_pain008(std::io::BufReader::new(std::fs::File::open(pain008).unwrap())).unwrap();
+    let reply = BankReply::new(&original, decisions).unwrap();
+    let header = |n: &str| ReportHeader {
+        message_id: collecte::sepa::MessageId::parse(n).unwrap(),
+        created_at: chrono::DateTime::parse_from_rfc3339("2026-12-22T18:00:00+01:00").unwrap(),
+    };
+    let mut pain002 = Vec::new();
+    reply
+        .write_pain002(&mut pain002, versions.0, &header("BANK-PAIN002-1"))
+        .unwrap();
+    let mut camt054 = Vec::new();
+    reply
+        .write_camt054(&mut camt054, versions.1, &header("BANK-CAMT054-1"), None)
+        .unwrap();
+    std::fs::write(project.folder("inbox").join("status.xml"), &pain002).unwrap();
+    std::fs::write(project.folder("inbox").join("notification.xml"), &camt054).unwrap();
+    (pain002, camt054)
+}
