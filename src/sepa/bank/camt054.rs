@@ -17,41 +17,11 @@ use chrono::{FixedOffset, NaiveDate, NaiveTime};
 use sha2::{Digest, Sha256};
 
 use super::model::{OriginalGroup, OriginalTransaction, Outcome, ReasonCode};
-use super::xml::{Xml, date_time};
+use super::xml::{Tags, Xml, agent, date_time};
 use super::{BankError, BankReply, Camt054Version, ReportHeader, sum_cents};
-use crate::sepa::Bic;
 use crate::sepa::pain008::LocalInstrument;
 
 const MESSAGE: &str = "BkToCstmrDbtCdtNtfctn";
-
-/// The element names and shapes that differ between the 2009 and 2019 versions.
-#[derive(Clone, Copy)]
-struct Tags {
-    /// Agent BIC: `BIC` / `BICFI`.
-    agent_bic: &'static str,
-    /// Organisation BIC in a party id: `BICOrBEI` / `AnyBIC`.
-    party_bic: &'static str,
-    /// 2019: `Sts/Cd`, parties wrapped in `Pty`, `Amt` + `CdtDbtInd` and `LclInstrm` in
-    /// `TxDtls`.
-    v2019: bool,
-}
-
-impl Tags {
-    fn of(version: Camt054Version) -> Self {
-        match version {
-            Camt054Version::V02 => Self {
-                agent_bic: "BIC",
-                party_bic: "BICOrBEI",
-                v2019: false,
-            },
-            Camt054Version::V08 => Self {
-                agent_bic: "BICFI",
-                party_bic: "AnyBIC",
-                v2019: true,
-            },
-        }
-    }
-}
 
 /// Why money moved back to the debtor.
 #[derive(Clone, Copy)]
@@ -148,7 +118,9 @@ pub(super) fn write(
     header: &ReportHeader,
     booked: Option<&RangeInclusive<NaiveDate>>,
 ) -> Result<Vec<u8>, BankError> {
-    let tags = Tags::of(version);
+    let tags = Tags {
+        v2019: version == Camt054Version::V08,
+    };
     let original = reply.original;
     let creditor = &original.creditor;
     let created_at = date_time("report creation time", &header.created_at)?;
@@ -423,7 +395,7 @@ fn transaction(
         if let Some(bic) = &tx.debtor_bic {
             xml.open("Orgtr");
             xml.open("Id");
-            xml.wrapped("OrgId", tags.party_bic, bic.as_str());
+            xml.wrapped("OrgId", tags.party_bic(), bic.as_str());
             xml.close("Id");
             xml.close("Orgtr");
         }
@@ -447,11 +419,5 @@ fn bank_transaction_code(xml: &mut Xml, tag: &str, sub_family: &str) {
     xml.leaf("SubFmlyCd", sub_family);
     xml.close("Fmly");
     xml.close("Domn");
-    xml.close(tag);
-}
-
-fn agent(xml: &mut Xml, tags: Tags, tag: &str, bic: &Bic) {
-    xml.open(tag);
-    xml.wrapped("FinInstnId", tags.agent_bic, bic.as_str());
     xml.close(tag);
 }

@@ -14,37 +14,9 @@
 //! Groups without any reject are not listed, as banks only report what needs action.
 
 use super::model::{OriginalGroup, OriginalTransaction, Outcome, ReasonCode};
-use super::xml::{Xml, date_time};
+use super::xml::{Tags, Xml, agent, date_time};
 use super::{BankError, BankReply, Pain002Version, ReportHeader, sum_cents};
 use crate::sepa::Bic;
-
-/// The element names that differ between the 2009 and 2019 versions.
-#[derive(Clone, Copy)]
-struct Tags {
-    /// Agent BIC: `BIC` / `BICFI`.
-    agent_bic: &'static str,
-    /// Organisation BIC in a party id: `BICOrBEI` / `AnyBIC`.
-    party_bic: &'static str,
-    /// Whether `Dbtr` and `Cdtr` wrap the party in `Pty` (Party40Choice, 2019).
-    party_choice: bool,
-}
-
-impl Tags {
-    fn of(version: Pain002Version) -> Self {
-        match version {
-            Pain002Version::V03 => Self {
-                agent_bic: "BIC",
-                party_bic: "BICOrBEI",
-                party_choice: false,
-            },
-            Pain002Version::V10 => Self {
-                agent_bic: "BICFI",
-                party_bic: "AnyBIC",
-                party_choice: true,
-            },
-        }
-    }
-}
 
 /// Who stated a status: a bank by BIC, or the debtor by name (a refusal).
 enum Originator<'a> {
@@ -60,7 +32,9 @@ pub(super) fn write(
     header: &ReportHeader,
 ) -> Result<Vec<u8>, BankError> {
     let original = reply.original;
-    let tags = Tags::of(version);
+    let tags = Tags {
+        v2019: version == Pain002Version::V10,
+    };
     let created_at = date_time("report creation time", &header.created_at)?;
     let original_created_at = date_time("original creation time", &original.created_at)?;
     let total = sum_cents(
@@ -240,7 +214,7 @@ fn status_reason(xml: &mut Xml, tags: Tags, originator: Option<Originator<'_>>, 
         Some(Originator::Bank(bic)) => {
             xml.open("Orgtr");
             xml.open("Id");
-            xml.wrapped("OrgId", tags.party_bic, bic.as_str());
+            xml.wrapped("OrgId", tags.party_bic(), bic.as_str());
             xml.close("Id");
             xml.close("Orgtr");
         }
@@ -254,15 +228,9 @@ fn status_reason(xml: &mut Xml, tags: Tags, originator: Option<Originator<'_>>, 
     xml.close("StsRsnInf");
 }
 
-fn agent(xml: &mut Xml, tags: Tags, tag: &str, bic: &Bic) {
-    xml.open(tag);
-    xml.wrapped("FinInstnId", tags.agent_bic, bic.as_str());
-    xml.close(tag);
-}
-
 fn party(xml: &mut Xml, tags: Tags, tag: &str, name: &str) {
     xml.open(tag);
-    if tags.party_choice {
+    if tags.v2019 {
         xml.wrapped("Pty", "Nm", name);
     } else {
         xml.leaf("Nm", name);

@@ -8,6 +8,35 @@
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Offset};
 
 use super::BankError;
+use crate::sepa::Bic;
+
+/// The element names and shapes that differ between the 2009 message generation
+/// (pain.002.001.03, camt.054.001.02) and the 2019 one (pain.002.001.10, camt.054.001.08).
+#[derive(Clone, Copy)]
+pub(super) struct Tags {
+    /// 2019: `BICFI`/`AnyBIC`, parties wrapped in `Pty`, `Sts/Cd`, `Amt` + `CdtDbtInd` and
+    /// `LclInstrm` in camt `TxDtls`.
+    pub(super) v2019: bool,
+}
+
+impl Tags {
+    /// Agent BIC: `BIC` / `BICFI`.
+    pub(super) fn agent_bic(self) -> &'static str {
+        if self.v2019 { "BICFI" } else { "BIC" }
+    }
+
+    /// Organisation BIC in a party id: `BICOrBEI` / `AnyBIC`.
+    pub(super) fn party_bic(self) -> &'static str {
+        if self.v2019 { "AnyBIC" } else { "BICOrBEI" }
+    }
+}
+
+/// `<tag><FinInstnId><BIC|BICFI>…</…></FinInstnId></tag>`.
+pub(super) fn agent(xml: &mut Xml, tags: Tags, tag: &str, bic: &Bic) {
+    xml.open(tag);
+    xml.wrapped("FinInstnId", tags.agent_bic(), bic.as_str());
+    xml.close(tag);
+}
 
 /// `DecimalNumber` / `ActiveOrHistoricCurrencyAndAmount` carry at most 18 digits: the largest
 /// sum that can be written, in cents.
