@@ -2,7 +2,7 @@
 //! periodic scan as the backstop (network folders send no notifications, and a notification
 //! can be lost while the watcher restarts).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use notify::{RecursiveMode, Watcher};
@@ -104,9 +104,8 @@ fn waiting_files(inbox: &Path) -> std::io::Result<Waiting> {
     let now = SystemTime::now();
     for entry in std::fs::read_dir(inbox)? {
         let entry = entry?;
-        let name = PathBuf::from(entry.file_name());
         // `.ingesting/` and temp files of transfer tools start with a dot.
-        if name.to_string_lossy().starts_with('.') {
+        if entry.file_name().to_string_lossy().starts_with('.') {
             continue;
         }
         let meta = entry.metadata()?;
