@@ -137,10 +137,15 @@ async fn amendments_and_refusals(backend: Backend) {
 async fn sigkill_at_any_point_never_collects_twice(backend: Backend) {
     let p = Project::new(backend).await;
     p.set_bank("max_transactions_per_file = 250");
-    let n = 1500;
+    // Enough work that most runs are killed part-way: a run must take longer than the
+    // first delays (1,500 collections became too fast on SQLite once collect wrote each
+    // collection row once; each killed run also leaves less for the next).
+    let n = 6000;
     seed_monthly_plans(&p, n);
     let mut kills = 0;
-    for delay_ms in [5u64, 40, 80, 120, 180, 250, 350, 500, 700, 1000, 1400, 2000] {
+    for delay_ms in [
+        5u64, 15, 30, 45, 60, 80, 100, 130, 160, 200, 250, 350, 500, 700, 1000, 1400, 2000,
+    ] {
         let mut child = p
             .command(&["run", "collect", "--date", "2026-11-20"])
             .stdout(std::process::Stdio::null())
@@ -154,6 +159,7 @@ async fn sigkill_at_any_point_never_collects_twice(backend: Backend) {
         }
         child.wait().unwrap();
     }
+    eprintln!("{kills} runs killed part-way");
     assert!(kills >= 3, "the runs were too fast to be interrupted ({kills} kills)");
     let out = p.ok(&["run", "collect", "--date", "2026-11-20"]);
     let last = p.ok(&["run", "collect", "--date", "2026-11-20"]);

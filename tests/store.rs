@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use collecte::config::{Config, EXAMPLE_CONFIG, EnvOverrides};
 use collecte::import::{ImportKind, parse};
 use collecte::store::{
-    CollectionFilter, CollectionStatus, CreditorKey, DatabaseUrl, ImportCounts, ImportOutcome, Store,
+    Assignment, CollectionFilter, CollectionStatus, CreditorKey, DatabaseUrl, ImportCounts, ImportOutcome, Store,
 };
 use common::{Backend, TestDb};
 use sqlx::Connection;
@@ -170,6 +170,14 @@ async fn one_bad_row_imports_nothing(backend: Backend) {
 async fn mandate_amendments_are_recorded(backend: Backend) {
     let (db, store, creditor) = setup(backend).await;
     applied(import(&store, creditor, ImportKind::Customers, CUSTOMERS).await);
+    // A changed customer is updated in place, and a second import of the same file is a no-op.
+    let moved = CUSTOMERS.replace(
+        "C1;Ana;ana@example.fr;;;;Lyon;FR",
+        "C1;Ana Silva;;12 rue Neuve;;69001;Lyon;FR",
+    );
+    let c = applied(import(&store, creditor, ImportKind::Customers, &moved).await);
+    assert_eq!((c.inserted, c.updated, c.unchanged), (0, 1, 1));
+    assert!(applied(import(&store, creditor, ImportKind::Customers, &moved).await).is_noop());
     let v1 =
         "mandate_id,customer_reference,iban,bic,signed_on,channel\nM1,C1,DE89370400440532013000,,2026-01-01,paper\n";
     applied(import(&store, creditor, ImportKind::Mandates, v1).await);
@@ -340,6 +348,56 @@ async fn filters_and_timeline(backend: Backend) {
     assert_eq!(row, rows[0]);
     assert_eq!(events[0].kind, "created");
     assert!(store.collection_timeline(creditor, 999_999).await.unwrap().is_none());
+
+    // Assigned to a file: submitted, but the timeline says the file is not complete until it
+    // is marked written; then the submission is dated by the file.
+    let due = store
+        .due_collections(creditor, d("2027-12-31"), None, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let assignment = Assignment {
+        id: due.id,
+        mandate_key: due.mandate_key,
+        end_to_end_id: format!("E2E-TEST-{}", due.id),
+        sequence_type: "FRST",
+        requested_date: due.due_date,
+        original_mandate_id: None,
+        original_scheme_id: None,
+        original_debtor_account: Some("SMNDA".into()),
+        amount_cents: due.amount_cents,
+    };
+    let file = store
+        .assign_file(creditor, d(TODAY), "pain.008.001.08", &[&assignment])
+        .await
+        .unwrap()
+        .unwrap();
+    let (row, events) = store.collection_timeline(creditor, due.id).await.unwrap().unwrap();
+    assert_eq!(row.status, CollectionStatus::Submitted);
+    assert_eq!(row.end_to_end_id.as_deref(), Some(assignment.end_to_end_id.as_str()));
+    let last = events.last().unwrap();
+    assert_eq!(
+        (last.kind.as_str(), last.file.as_deref()),
+        ("assigned", Some(file.file_name.as_str()))
+    );
+    assert!(last.detail.contains("not complete in the outbox"), "{}", last.detail);
+    assert!(
+        store
+            .assign_file(creditor, d(TODAY), "pain.008.001.08", &[&assignment])
+            .await
+            .unwrap()
+            .is_err(),
+        "a collection in a file is never assigned to another"
+    );
+    store.mark_written(&file, "0".repeat(64).as_str()).await.unwrap();
+    let (_, events) = store.collection_timeline(creditor, due.id).await.unwrap().unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(last.kind, "submitted");
+    assert!(
+        last.detail.contains(&file.file_name) && last.detail.contains("as FRST") && last.detail.contains("E2E-TEST-"),
+        "{}",
+        last.detail
+    );
     store.close().await;
     db.cleanup().await;
 }

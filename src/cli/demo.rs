@@ -26,7 +26,7 @@ use serde::Serialize;
 use super::output::Format;
 use super::run::job_error;
 use super::{CliError, Context, import, init, parse_date};
-use crate::config::{DEFAULT_CONFIG_FILE, EnvOverrides, Job};
+use crate::config::{DEFAULT_CONFIG_FILE, EnvOverrides, Folders, Job};
 use crate::demo::bank::{self, Mix, Tally};
 use crate::demo::{self as generator, DemoError, Spec, Stats};
 use crate::domain::collect::reachable_date;
@@ -183,18 +183,10 @@ pub struct Paths {
     pub database: String,
     /// The generated CSV files.
     pub demo_data: PathBuf,
-    /// pain.008 files for the bank.
-    pub outbox: PathBuf,
-    /// Bank files waiting (empty after ingest).
-    pub inbox: PathBuf,
-    /// Bank files ingested.
-    pub processed: PathBuf,
-    /// Bank files set aside, with a reason.
-    pub quarantine: PathBuf,
-    /// Account statements (once the statement job is built).
-    pub statements: PathBuf,
-    /// Emails as .eml files (once the digest and card-expiry jobs are built).
-    pub mail: PathBuf,
+    /// The project's folders (outbox, inbox, processed, quarantine, statements, mail), as
+    /// fields of this object in JSON.
+    #[serde(flatten)]
+    pub folders: Folders,
 }
 
 /// One timed step.
@@ -346,12 +338,7 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
             config: config_path,
             database: ctx.config.database.to_string(),
             demo_data: data_dir,
-            outbox: f.outbox.clone(),
-            inbox: f.inbox.clone(),
-            processed: f.processed.clone(),
-            quarantine: f.quarantine.clone(),
-            statements: f.statements.clone(),
-            mail: f.mail.clone(),
+            folders: f.clone(),
         },
         steps: {
             clock.lap("summary".into());
@@ -369,7 +356,7 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
     if quarantined > 0 {
         return Err(CliError::Partial(format!(
             "{quarantined} bank answer(s) quarantined in {} (see the .reason.txt beside each)",
-            summary.paths.quarantine.display()
+            summary.paths.folders.quarantine.display()
         )));
     }
     Ok(())
@@ -620,11 +607,11 @@ fn render(s: &Summary) -> String {
         ("config", p.config.display().to_string()),
         ("ledger", p.database.clone()),
         ("demo data", p.demo_data.display().to_string()),
-        ("outbox", p.outbox.display().to_string()),
-        ("processed", p.processed.display().to_string()),
-        ("quarantine", p.quarantine.display().to_string()),
-        ("statements", p.statements.display().to_string()),
-        ("mail", p.mail.display().to_string()),
+        ("outbox", p.folders.outbox.display().to_string()),
+        ("processed", p.folders.processed.display().to_string()),
+        ("quarantine", p.folders.quarantine.display().to_string()),
+        ("statements", p.folders.statements.display().to_string()),
+        ("mail", p.folders.mail.display().to_string()),
     ] {
         let _ = writeln!(out, "  {what:<11}{path}");
     }

@@ -165,8 +165,9 @@ pub struct BankProfile {
     pub max_transactions_per_file: u32,
 }
 
-/// The folders collecte exchanges files through, absolute.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The folders collecte exchanges files through, absolute (serialised for summaries that tell
+/// people where things are, e.g. `collecte demo --format json`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Folders {
     /// pain.008 files for the bank.
     pub outbox: PathBuf,

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::plans::{Holds, Materialize};
 use super::sqlite_bulk::{Columns, iso};
-use super::values::{rows_per_statement, values_list};
+use super::values::{JsonColumn, execute_json, json_rows};
 use super::{BeginWrite, CreditorKey, Dialect, Doing, Pool, Store, StoreError, dispatch};
 use crate::domain::installments::Lifecycle;
 
@@ -204,8 +204,15 @@ pub struct GroupTotal {
 
 /// Another run assigned some of the same collections first; nothing of this run was kept.
 #[derive(Debug, thiserror::Error)]
-#[error("collection {0} was taken by another collect run meanwhile; nothing was assigned, run again")]
-pub struct AssignConflict(pub i64);
+#[error(
+    "{taken} of the {of} collections of a file were taken by another collect run meanwhile; nothing was assigned, run again"
+)]
+pub struct AssignConflict {
+    /// Collections no longer pending and in no file.
+    pub taken: u64,
+    /// Collections the file was to hold.
+    pub of: usize,
+}
 
 impl Store {
     /// Materialises the installments that came within the horizon after `today`: only plans
@@ -363,85 +370,58 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .doing("naming a collection file")?;
-            // Many rows per statement: the per-statement round trip, not the database, is
-            // what a row-at-a-time assignment spends its time on. Most collections carry no
-            // amendment: they go two values a row, with their group's sequence type and date
-            // once per statement, which keeps binding cheap (see `values::rows_per_statement`).
-            let (plain, amended): (Vec<&Assignment>, Vec<&Assignment>) = items.iter().copied().partition(|i| {
-                i.original_mandate_id.is_none() && i.original_scheme_id.is_none() && i.original_debtor_account.is_none()
-            });
-            let same_group = |a: &&Assignment, b: &&Assignment| (a.requested_date, a.sequence_type) == (b.requested_date, b.sequence_type);
-            let (plain_rows, amended_rows) = (rows_per_statement(&tx, 2), rows_per_statement(&tx, 7));
-            // Collected, not lazy: a closure-built iterator alive across `.await` makes the
-            // future unprovably `Send` for the worker.
-            let batches: Vec<(&[&Assignment], bool)> = plain
-                .chunk_by(same_group)
-                .flat_map(|group| group.chunks(plain_rows).map(|c| (c, false)))
-                .chain(amended.chunks(amended_rows).map(|c| (c, true)))
+            // A few statements per table for the whole file, its rows as JSON parameters of
+            // `JSON_ROWS_PER_STATEMENT` rows (see `values::json_rows`). The collections become
+            // `submitted` here, in the same row write that names their file: the file is
+            // `writing` until it is complete in the outbox, and the next run finishes such a
+            // file before anything else.
+            let sql = format!(
+                "{} UPDATE collections SET collection_file_id = $1, status = 'submitted', updated_at = $2,
+                   end_to_end_id = v.e2e, sequence_type = v.sequence_type, requested_date = v.requested_date,
+                   original_mandate_id = v.original_mandate_id, original_scheme_id = v.original_scheme_id,
+                   original_debtor_account = v.original_debtor_account
+                 FROM v
+                 WHERE collections.id = v.id AND collections.status = 'pending' AND collections.collection_file_id IS NULL",
+                json_rows(&tx, 3, &[
+                    ("id", JsonColumn::Int),
+                    ("e2e", JsonColumn::Text),
+                    ("sequence_type", JsonColumn::Text),
+                    ("requested_date", JsonColumn::Date),
+                    ("original_mandate_id", JsonColumn::Text),
+                    ("original_scheme_id", JsonColumn::Text),
+                    ("original_debtor_account", JsonColumn::Text),
+                ])
+            );
+            let rows: Vec<_> = items
+                .iter()
+                .map(|i| {
+                    (
+                        i.id,
+                        &i.end_to_end_id,
+                        i.sequence_type,
+                        i.requested_date,
+                        &i.original_mandate_id,
+                        &i.original_scheme_id,
+                        &i.original_debtor_account,
+                    )
+                })
                 .collect();
-            for (chunk, with_amendments) in batches {
-                let query = if with_amendments {
-                    let sql = format!(
-                        "UPDATE collections SET collection_file_id = $1, updated_at = $2, end_to_end_id = v.column2, sequence_type = v.column3,
-                           requested_date = v.column4, original_mandate_id = v.column5, original_scheme_id = v.column6,
-                           original_debtor_account = v.column7
-                         FROM (VALUES {}) AS v
-                         WHERE collections.id = v.column1 AND collections.status = 'pending' AND collections.collection_file_id IS NULL",
-                        values_list(chunk.len(), 7, 3)
-                    );
-                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(now);
-                    for item in chunk {
-                        query = query
-                            .bind(item.id)
-                            .bind(&item.end_to_end_id)
-                            .bind(item.sequence_type)
-                            .bind(item.requested_date)
-                            .bind(&item.original_mandate_id)
-                            .bind(&item.original_scheme_id)
-                            .bind(&item.original_debtor_account);
-                    }
-                    query
-                } else {
-                    let sql = format!(
-                        "UPDATE collections SET collection_file_id = $1, updated_at = $2, sequence_type = $3, requested_date = $4,
-                           end_to_end_id = v.column2
-                         FROM (VALUES {}) AS v
-                         WHERE collections.id = v.column1 AND collections.status = 'pending' AND collections.collection_file_id IS NULL",
-                        values_list(chunk.len(), 2, 5)
-                    );
-                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(id)
-                        .bind(now)
-                        .bind(chunk[0].sequence_type)
-                        .bind(chunk[0].requested_date);
-                    for item in chunk {
-                        query = query.bind(item.id).bind(&item.end_to_end_id);
-                    }
-                    query
-                };
-                let done = query.execute(&mut *tx).await.doing("assigning collections to a file")?;
-                if done.rows_affected() != chunk.len() as u64 {
-                    tx.rollback().await.doing("rolling back the file assignment")?;
-                    return Ok(Err(AssignConflict(chunk[0].id)));
-                }
+            let assigned = execute_json!(tx, sql.as_str(), [id, now], rows, "a file's collections", "assigning collections to a file");
+            if assigned != items.len() as u64 {
+                tx.rollback().await.doing("rolling back the file assignment")?;
+                return Ok(Err(AssignConflict { taken: items.len() as u64 - assigned, of: items.len() }));
             }
             let announced: Vec<(i64, i64)> = items
                 .iter()
                 .filter(|i| i.original_mandate_id.is_some() || i.original_debtor_account.is_some())
                 .map(|i| (i.id, i.mandate_key))
                 .collect();
-            for chunk in announced.chunks(rows_per_statement(&tx, 2)) {
-                let sql = format!(
-                    "UPDATE mandate_amendments SET presented_in = v.column1 FROM (VALUES {}) AS v
-                     WHERE mandate_amendments.mandate_id = v.column2 AND mandate_amendments.presented_in IS NULL",
-                    values_list(chunk.len(), 2, 1)
-                );
-                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for (collection, mandate) in chunk {
-                    query = query.bind(*collection).bind(*mandate);
-                }
-                query.execute(&mut *tx).await.doing("recording announced amendments")?;
-            }
+            let sql = format!(
+                "{} UPDATE mandate_amendments SET presented_in = v.collection FROM v
+                 WHERE mandate_amendments.mandate_id = v.mandate AND mandate_amendments.presented_in IS NULL",
+                json_rows(&tx, 1, &[("collection", JsonColumn::Int), ("mandate", JsonColumn::Int)])
+            );
+            execute_json!(tx, sql.as_str(), [], announced, "announced amendments", "recording announced amendments");
             let mut mandates: Vec<(i64, bool, NaiveDate)> = Vec::new();
             let mut index: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
             for item in items {
@@ -457,19 +437,13 @@ impl Store {
                     }
                 }
             }
-            for chunk in mandates.chunks(rows_per_statement(&tx, 3)) {
-                let sql = format!(
-                    "UPDATE mandates SET first_presented = (first_presented OR v.column2), last_presented_on = v.column3,
-                       last_presented_at = $1, updated_at = $1
-                     FROM (VALUES {}) AS v WHERE mandates.id = v.column1",
-                    values_list(chunk.len(), 3, 2)
-                );
-                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
-                for (mandate, frst, date) in chunk {
-                    query = query.bind(*mandate).bind(*frst).bind(*date);
-                }
-                query.execute(&mut *tx).await.doing("recording mandate presentations")?;
-            }
+            let sql = format!(
+                "{} UPDATE mandates SET first_presented = (first_presented OR v.frst), last_presented_on = v.presented_on,
+                   last_presented_at = $1, updated_at = $1
+                 FROM v WHERE mandates.id = v.id",
+                json_rows(&tx, 2, &[("id", JsonColumn::Int), ("frst", JsonColumn::Bool), ("presented_on", JsonColumn::Date)])
+            );
+            execute_json!(tx, sql.as_str(), [now], mandates, "mandate presentations", "recording mandate presentations");
             let row: FileRow = sqlx::query_as(
                 "SELECT id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at FROM collection_files WHERE id = $1",
             )
@@ -523,68 +497,48 @@ impl Store {
         dispatch!(self, pool => sqlx::query_as(sql).bind(file.id).fetch_all(pool).await.doing("reading a file's collections"))
     }
 
-    /// Marks a file complete in the outbox and its collections submitted (idempotent).
+    /// Marks a file complete in the outbox (idempotent). Its collections became `submitted`
+    /// when they were assigned; their timeline shows the submission from this moment on
+    /// (`collection_timeline`), so nothing is written per collection here.
     pub async fn mark_written(&self, file: &FileRow, sha256: &str) -> Result<(), StoreError> {
         let now = Utc::now();
-        dispatch!(self, pool => {
-            let mut tx = pool.begin_write().await.doing("starting to mark a file written")?;
-            let marked = sqlx::query("UPDATE collection_files SET state = 'written', sha256 = $1, written_at = $2 WHERE id = $3 AND state = 'writing'")
-                .bind(sha256)
-                .bind(now)
-                .bind(file.id)
-                .execute(&mut *tx)
-                .await
-                .doing("marking a file written")?;
-            if marked.rows_affected() == 1 {
-                sqlx::query(
-                    "INSERT INTO collection_events (collection_id, occurred_at, kind, detail, collection_file_id)
-                     SELECT id, $1, 'submitted', 'in ' || $2 || ' as ' || sequence_type || ', collection date ' || CAST(requested_date AS TEXT) || ', end-to-end id ' || end_to_end_id, $3
-                     FROM collections WHERE collection_file_id = $3 AND status = 'pending'",
-                )
-                .bind(now)
-                .bind(&file.file_name)
-                .bind(file.id)
-                .execute(&mut *tx)
-                .await
-                .doing("recording submissions")?;
-                sqlx::query("UPDATE collections SET status = 'submitted', updated_at = $1 WHERE collection_file_id = $2 AND status = 'pending'")
-                    .bind(now)
-                    .bind(file.id)
-                    .execute(&mut *tx)
-                    .await
-                    .doing("marking collections submitted")?;
-            }
-            tx.commit().await.doing("committing a written file")?;
-            Ok(())
-        })
+        dispatch!(self, pool => sqlx::query(
+            "UPDATE collection_files SET state = 'written', sha256 = $1, written_at = $2 WHERE id = $3 AND state = 'writing'",
+        )
+        .bind(sha256)
+        .bind(now)
+        .bind(file.id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .doing("marking a file written"))
     }
 
     /// Marks pending collections failed with a reason a person understands (e.g. refused by
     /// the EPC checks, or missed beyond the catch-up window).
     pub async fn fail_collections(&self, failures: &[(i64, String)]) -> Result<(), StoreError> {
+        if failures.is_empty() {
+            return Ok(());
+        }
         let now = Utc::now();
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await.doing("starting to record failures")?;
-            for (id, reason) in failures {
-                let done = sqlx::query(
-                    "UPDATE collections SET status = 'failed', failure_reason = $1, updated_at = $2 WHERE id = $3 AND status = 'pending' AND collection_file_id IS NULL",
-                )
-                .bind(reason)
-                .bind(now)
-                .bind(*id)
-                .execute(&mut *tx)
-                .await
-                .doing("marking a collection failed")?;
-                if done.rows_affected() == 1 {
-                    sqlx::query("INSERT INTO collection_events (collection_id, occurred_at, kind, detail) VALUES ($1, $2, 'failed', $3)")
-                        .bind(*id)
-                        .bind(now)
-                        .bind(reason)
-                        .execute(&mut *tx)
-                        .await
-                        .doing("recording a failure")?;
-                }
-            }
+            let columns = [("id", JsonColumn::Int), ("reason", JsonColumn::Text)];
+            // The events first, while the collections still show which of them are pending:
+            // one that meanwhile went into a file or changed is neither failed nor recorded.
+            let record = format!(
+                "{} INSERT INTO collection_events (collection_id, occurred_at, kind, detail)
+                 SELECT c.id, $1, 'failed', v.reason FROM v JOIN collections c ON c.id = v.id
+                 WHERE c.status = 'pending' AND c.collection_file_id IS NULL",
+                json_rows(&tx, 2, &columns)
+            );
+            let fail = format!(
+                "{} UPDATE collections SET status = 'failed', failure_reason = v.reason, updated_at = $1 FROM v
+                 WHERE collections.id = v.id AND collections.status = 'pending' AND collections.collection_file_id IS NULL",
+                json_rows(&tx, 2, &columns)
+            );
+            execute_json!(tx, record.as_str(), [now], failures, "failed collections", "recording failures");
+            execute_json!(tx, fail.as_str(), [now], failures, "failed collections", "marking collections failed");
             tx.commit().await.doing("committing failures")?;
             Ok(())
         })

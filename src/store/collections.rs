@@ -12,7 +12,8 @@ use crate::sepa::Money;
 pub enum CollectionStatus {
     /// Waiting for its date.
     Pending,
-    /// In a pain.008 file sent to the bank.
+    /// In a pain.008 file, its content fixed: the file is in the outbox, or (after a run
+    /// stopped while writing it) the next collect finishes it before anything else.
     Submitted,
     /// The money arrived.
     Settled,
@@ -159,6 +160,44 @@ type Row = (
 
 type EventRow = (DateTime<Utc>, String, String, Option<String>);
 
+/// A collection's file: state, when written (or created), name, and what the collection is in
+/// it as.
+type FileEventRow = (
+    String,
+    DateTime<Utc>,
+    String,
+    Option<String>,
+    Option<NaiveDate>,
+    Option<String>,
+);
+
+/// The submission event, derived from the collection's file rather than stored once per
+/// collection (a 100k-collection file would otherwise write 100k event rows).
+fn file_event((state, at, file, sequence_type, date, e2e): FileEventRow) -> TimelineEvent {
+    let what = format!(
+        "as {}, collection date {}, end-to-end id {}",
+        sequence_type.as_deref().unwrap_or("?"),
+        date.map_or_else(|| "?".to_owned(), |d| d.to_string()),
+        e2e.as_deref().unwrap_or("?"),
+    );
+    let (kind, detail) = if state == "written" {
+        ("submitted", format!("in {file} {what}"))
+    } else {
+        (
+            "assigned",
+            format!(
+                "in {file} {what}; the file is not complete in the outbox yet (a collect run stopped), the next collect finishes it"
+            ),
+        )
+    };
+    TimelineEvent {
+        at,
+        kind: kind.to_owned(),
+        detail,
+        file: Some(file),
+    }
+}
+
 const SELECT: &str =
     "SELECT c.id, p.reference, cu.reference, cu.name, m.reference, c.due_date, c.amount_cents, c.currency,
         c.status, c.attempt, c.installment, c.end_to_end_id, c.sequence_type, c.failure_reason,
@@ -246,7 +285,7 @@ impl Store {
         id: i64,
     ) -> Result<Option<(CollectionRow, Vec<TimelineEvent>)>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!("{SELECT} WHERE c.creditor_id = $1 AND c.id = $2"));
-        let (row, events): (Option<Row>, Vec<EventRow>) = dispatch!(self, pool => {
+        let (row, events, file): (Option<Row>, Vec<EventRow>, Option<FileEventRow>) = dispatch!(self, pool => {
             let row = sqlx::query_as(sql)
                 .bind(creditor.0)
                 .bind(id)
@@ -264,13 +303,26 @@ impl Store {
             .fetch_all(pool)
             .await
             .doing("reading a collection's timeline")?;
-            (row, events)
+            let file = sqlx::query_as(
+                "SELECT f.state, COALESCE(f.written_at, f.created_at), f.file_name, c.sequence_type, c.requested_date, c.end_to_end_id
+                 FROM collections c JOIN collection_files f ON f.id = c.collection_file_id WHERE c.id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .doing("reading a collection's file")?;
+            (row, events, file)
         });
         let Some(row) = row else { return Ok(None) };
-        let events = events
+        let mut events: Vec<TimelineEvent> = events
             .into_iter()
             .map(|(at, kind, detail, file)| TimelineEvent { at, kind, detail, file })
             .collect();
+        if let Some(file) = file {
+            let event = file_event(file);
+            let after = events.iter().position(|e| e.at > event.at).unwrap_or(events.len());
+            events.insert(after, event);
+        }
         Ok(Some((to_row(row)?, events)))
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, Utc};
 
 use super::plans::{StatedPlan, import_plans};
-use super::values::{rows_per_statement, values_list};
+use super::values::{JSON_ROWS_PER_STATEMENT, JsonColumn, execute_json, json_array, json_rows};
 use super::{BeginWrite, CreditorKey, Doing, Store, StoreError, dispatch};
 use crate::domain::records::{
     CardRecord, CustomerRecord, InvoiceRecord, MandateRecord, Numbered, PaymentMethodRef, PaymentRecord, PlanRecord,
@@ -85,15 +85,43 @@ fn check_duplicates<'a>(keys: impl Iterator<Item = (u64, &'a str)>, column: &str
 }
 
 /// Loads a `reference → id` map with one query (shared by every import that names customers).
+macro_rules! named_rows {
+    ($tx:expr, $row:ty, $select:literal, $creditor:expr, $keys:expr, $doing:literal) => {{
+        // Only the rows the file names, a JSON chunk of keys a statement: an import costs what
+        // the file holds, not what the ledger holds (a 100-row file into a million-customer
+        // ledger read the million rows).
+        let mut keys: Vec<[&str; 1]> = $keys.map(|k: &str| [k]).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let sql = format!("{} {}", json_rows(&$tx, 2, &[("key", JsonColumn::Text)]), $select);
+        let mut rows: Vec<$row> = Vec::new();
+        for chunk in keys.chunks(JSON_ROWS_PER_STATEMENT) {
+            rows.extend(
+                sqlx::query_as::<_, $row>(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind($creditor.0)
+                    .bind(json_array(chunk, "references")?)
+                    .fetch_all(&mut *$tx)
+                    .await
+                    .doing($doing)?,
+            );
+        }
+        rows
+    }};
+}
+
+/// Customer ids by reference, for the references `$keys` (an iterator of `&str`) names.
 macro_rules! customer_ids {
-    ($tx:expr, $creditor:expr) => {
-        sqlx::query_as::<_, (String, i64)>("SELECT reference, id FROM customers WHERE creditor_id = $1")
-            .bind($creditor.0)
-            .fetch_all(&mut *$tx)
-            .await
-            .doing("reading customers")?
-            .into_iter()
-            .collect::<HashMap<String, i64>>()
+    ($tx:expr, $creditor:expr, $keys:expr) => {
+        named_rows!(
+            $tx,
+            (String, i64),
+            "SELECT reference, id FROM customers WHERE creditor_id = $1 AND reference IN (SELECT key FROM v)",
+            $creditor,
+            $keys,
+            "reading customers"
+        )
+        .into_iter()
+        .collect::<HashMap<String, i64>>()
     };
 }
 
@@ -228,17 +256,20 @@ impl Store {
             match batch {
                 ImportBatch::Customers(rows) => {
                     check_duplicates(rows.iter().map(|r| (r.line, r.record.reference.as_str())), "reference", &mut problems);
-                    let existing: HashMap<String, CustomerRow> = sqlx::query_as::<_, CustomerRow>(
-                        "SELECT id, reference, name, email, street, building, postcode, town, country FROM customers WHERE creditor_id = $1",
+                    let existing: HashMap<String, CustomerRow> = named_rows!(
+                        tx,
+                        CustomerRow,
+                        "SELECT id, reference, name, email, street, building, postcode, town, country FROM customers
+                         WHERE creditor_id = $1 AND reference IN (SELECT key FROM v)",
+                        creditor,
+                        rows.iter().map(|r| r.record.reference.as_str()),
+                        "reading customers"
                     )
-                    .bind(creditor.0)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .doing("reading customers")?
                     .into_iter()
                     .map(|r| (r.1.clone(), r))
                     .collect();
                     let mut fresh = Vec::new();
+                    let mut changed = Vec::new();
                     for Numbered { record: c, .. } in rows {
                         let a = c.address.as_ref();
                         let new = (
@@ -257,46 +288,56 @@ impl Store {
                                     counts.unchanged += 1;
                                     continue;
                                 }
-                                sqlx::query(
-                                    "UPDATE customers SET name = $1, email = $2, street = $3, building = $4, postcode = $5,
-                                     town = $6, country = $7, updated_at = $8 WHERE id = $9",
-                                )
-                                .bind(&c.name).bind(&new.1).bind(&new.2).bind(&new.3).bind(&new.4).bind(&new.5).bind(&new.6)
-                                .bind(now).bind(old.0)
-                                .execute(&mut *tx).await.doing("updating a customer")?;
-                                counts.updated += 1;
+                                changed.push((old.0, new));
                             }
                             None => fresh.push((c.reference.as_str(), new)),
                         }
                     }
-                    for chunk in fresh.chunks(rows_per_statement(&tx, 8)) {
-                        let sql = format!(
-                            "INSERT INTO customers (creditor_id, reference, name, email, street, building, postcode, town, country, created_at, updated_at)
-                             SELECT $1, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, $2, $2 FROM (VALUES {}) AS v",
-                            values_list(chunk.len(), 8, 3)
-                        );
-                        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(creditor.0).bind(now);
-                        for (reference, new) in chunk {
-                            query = query.bind(*reference).bind(&new.0).bind(&new.1).bind(&new.2).bind(&new.3).bind(&new.4).bind(&new.5).bind(&new.6);
-                        }
-                        query.execute(&mut *tx).await.doing("inserting customers")?;
-                    }
+                    let person = [
+                        ("name", JsonColumn::Text),
+                        ("email", JsonColumn::Text),
+                        ("street", JsonColumn::Text),
+                        ("building", JsonColumn::Text),
+                        ("postcode", JsonColumn::Text),
+                        ("town", JsonColumn::Text),
+                        ("country", JsonColumn::Text),
+                    ];
+                    let sql = format!(
+                        "{} UPDATE customers SET name = v.name, email = v.email, street = v.street, building = v.building,
+                           postcode = v.postcode, town = v.town, country = v.country, updated_at = $1
+                         FROM v WHERE customers.id = v.id",
+                        json_rows(&tx, 2, &[[("id", JsonColumn::Int)].as_slice(), &person].concat())
+                    );
+                    let rows: Vec<_> = changed.iter().map(|(id, n)| (id, &n.0, &n.1, &n.2, &n.3, &n.4, &n.5, &n.6)).collect();
+                    execute_json!(tx, sql.as_str(), [now], rows, "changed customers", "updating customers");
+                    counts.updated += changed.len() as u64;
+                    let sql = format!(
+                        "{} INSERT INTO customers (creditor_id, reference, name, email, street, building, postcode, town, country, created_at, updated_at)
+                         SELECT $1, v.reference, v.name, v.email, v.street, v.building, v.postcode, v.town, v.country, $2, $2 FROM v",
+                        json_rows(&tx, 3, &[[("reference", JsonColumn::Text)].as_slice(), &person].concat())
+                    );
+                    let rows: Vec<_> = fresh.iter().map(|(r, n)| (r, &n.0, &n.1, &n.2, &n.3, &n.4, &n.5, &n.6)).collect();
+                    execute_json!(tx, sql.as_str(), [creditor.0, now], rows, "new customers", "inserting customers");
                     counts.inserted += fresh.len() as u64;
                 }
                 ImportBatch::Mandates(rows) => {
                     check_duplicates(rows.iter().map(|r| (r.line, r.record.mandate_id.as_str())), "mandate_id", &mut problems);
-                    let customers = customer_ids!(tx, creditor);
-                    let mut existing: HashMap<String, MandateRow> = sqlx::query_as::<_, MandateRow>(
-                        "SELECT id, reference, customer_id, iban, bic, signed_on, channel FROM mandates WHERE creditor_id = $1",
+                    let customers = customer_ids!(tx, creditor, rows.iter().map(|r| r.record.customer.as_str()));
+                    let mut existing: HashMap<String, MandateRow> = named_rows!(
+                        tx,
+                        MandateRow,
+                        "SELECT id, reference, customer_id, iban, bic, signed_on, channel FROM mandates
+                         WHERE creditor_id = $1 AND reference IN (SELECT key FROM v)",
+                        creditor,
+                        rows.iter().flat_map(|r| std::iter::once(r.record.mandate_id.as_str()).chain(r.record.previous_mandate_id.as_ref().map(|p| p.as_str()))),
+                        "reading mandates"
                     )
-                    .bind(creditor.0)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .doing("reading mandates")?
                     .into_iter()
                     .map(|r| (r.1.clone(), r))
                     .collect();
                     let mut fresh = Vec::new();
+                    let mut changed = Vec::new();
+                    let mut new_ibans = Vec::new();
                     for Numbered { line, record: m } in rows {
                         let Some(customer_id) = resolve_customer(&customers, *line, m.customer.as_str(), &mut problems) else { continue };
                         let reference = m.mandate_id.as_str();
@@ -326,41 +367,47 @@ impl Store {
                             }
                             Some(old) => {
                                 if old.3 != m.iban.as_str() {
-                                    sqlx::query(
-                                        "INSERT INTO mandate_amendments (mandate_id, kind, old_value, new_value, recorded_at) VALUES ($1, 'iban', $2, $3, $4)",
-                                    )
-                                    .bind(old.0).bind(&old.3).bind(m.iban.as_str()).bind(now)
-                                    .execute(&mut *tx).await.doing("recording an IBAN amendment")?;
-                                    counts.amendments += 1;
+                                    new_ibans.push((old.0, old.3.clone(), m.iban.as_str()));
                                 }
                                 if (old.3.as_str(), &old.4, old.5, old.6.as_str()) == (m.iban.as_str(), &bic, m.signed_on, m.channel.as_str()) {
                                     counts.unchanged += 1;
                                     continue;
                                 }
-                                sqlx::query("UPDATE mandates SET iban = $1, bic = $2, signed_on = $3, channel = $4, updated_at = $5 WHERE id = $6")
-                                    .bind(m.iban.as_str()).bind(&bic).bind(m.signed_on).bind(m.channel.as_str()).bind(now).bind(old.0)
-                                    .execute(&mut *tx).await.doing("updating a mandate")?;
-                                counts.updated += 1;
+                                changed.push((old.0, m.iban.as_str(), bic, m.signed_on, m.channel.as_str()));
                             }
-                            None => fresh.push((reference, customer_id, m, bic)),
+                            None => fresh.push((reference, customer_id, m.iban.as_str(), bic, m.signed_on, m.channel.as_str())),
                         }
                     }
-                    for chunk in fresh.chunks(rows_per_statement(&tx, 6)) {
-                        let sql = format!(
-                            "INSERT INTO mandates (creditor_id, reference, customer_id, iban, bic, signed_on, channel, created_at, updated_at)
-                             SELECT $1, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, $2, $2 FROM (VALUES {}) AS v",
-                            values_list(chunk.len(), 6, 3)
-                        );
-                        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(creditor.0).bind(now);
-                        for (reference, customer_id, m, bic) in chunk {
-                            query = query.bind(*reference).bind(*customer_id).bind(m.iban.as_str()).bind(bic).bind(m.signed_on).bind(m.channel.as_str());
-                        }
-                        query.execute(&mut *tx).await.doing("inserting mandates")?;
-                    }
+                    let sql = format!(
+                        "{} INSERT INTO mandate_amendments (mandate_id, kind, old_value, new_value, recorded_at)
+                         SELECT v.id, 'iban', v.old_value, v.new_value, $1 FROM v",
+                        json_rows(&tx, 2, &[("id", JsonColumn::Int), ("old_value", JsonColumn::Text), ("new_value", JsonColumn::Text)])
+                    );
+                    execute_json!(tx, sql.as_str(), [now], new_ibans, "IBAN amendments", "recording IBAN amendments");
+                    counts.amendments += new_ibans.len() as u64;
+                    let account = [
+                        ("iban", JsonColumn::Text),
+                        ("bic", JsonColumn::Text),
+                        ("signed_on", JsonColumn::Date),
+                        ("channel", JsonColumn::Text),
+                    ];
+                    let sql = format!(
+                        "{} UPDATE mandates SET iban = v.iban, bic = v.bic, signed_on = v.signed_on, channel = v.channel, updated_at = $1
+                         FROM v WHERE mandates.id = v.id",
+                        json_rows(&tx, 2, &[[("id", JsonColumn::Int)].as_slice(), &account].concat())
+                    );
+                    execute_json!(tx, sql.as_str(), [now], changed, "changed mandates", "updating mandates");
+                    counts.updated += changed.len() as u64;
+                    let sql = format!(
+                        "{} INSERT INTO mandates (creditor_id, reference, customer_id, iban, bic, signed_on, channel, created_at, updated_at)
+                         SELECT $1, v.reference, v.customer_id, v.iban, v.bic, v.signed_on, v.channel, $2, $2 FROM v",
+                        json_rows(&tx, 3, &[[("reference", JsonColumn::Text), ("customer_id", JsonColumn::Int)].as_slice(), &account].concat())
+                    );
+                    execute_json!(tx, sql.as_str(), [creditor.0, now], fresh, "new mandates", "inserting mandates");
                     counts.inserted += fresh.len() as u64;
                 }
                 ImportBatch::Cards(rows) => {
-                    let customers = customer_ids!(tx, creditor);
+                    let customers = customer_ids!(tx, creditor, rows.iter().map(|r| r.record.customer.as_str()));
                     let keys: Vec<(u64, String)> = rows
                         .iter()
                         .map(|r| (r.line, format!("{}/{}/{}", r.record.customer, r.record.brand.to_lowercase(), r.record.last4.as_str())))
@@ -396,16 +443,21 @@ impl Store {
                 }
                 ImportBatch::Plans(rows) => {
                     check_duplicates(rows.iter().map(|r| (r.line, r.record.plan_id.as_str())), "plan_id", &mut problems);
-                    let customers = customer_ids!(tx, creditor);
-                    let mandates: HashMap<String, (i64, i64)> =
-                        sqlx::query_as::<_, (String, i64, i64)>("SELECT reference, id, customer_id FROM mandates WHERE creditor_id = $1")
-                            .bind(creditor.0)
-                            .fetch_all(&mut *tx)
-                            .await
-                            .doing("reading mandates")?
-                            .into_iter()
-                            .map(|(r, id, c)| (r, (id, c)))
-                            .collect();
+                    let customers = customer_ids!(tx, creditor, rows.iter().map(|r| r.record.customer.as_str()));
+                    let mandates: HashMap<String, (i64, i64)> = named_rows!(
+                        tx,
+                        (String, i64, i64),
+                        "SELECT reference, id, customer_id FROM mandates WHERE creditor_id = $1 AND reference IN (SELECT key FROM v)",
+                        creditor,
+                        rows.iter().filter_map(|r| match &r.record.method {
+                            PaymentMethodRef::Mandate(m) => Some(m.as_str()),
+                            PaymentMethodRef::Card(_) => None,
+                        }),
+                        "reading mandates"
+                    )
+                    .into_iter()
+                    .map(|(r, id, c)| (r, (id, c)))
+                    .collect();
                     let mut stated = Vec::with_capacity(rows.len());
                     for Numbered { line, record: p } in rows {
                         let Some(customer_id) = resolve_customer(&customers, *line, p.customer.as_str(), &mut problems) else { continue };
@@ -444,7 +496,7 @@ impl Store {
                 }
                 ImportBatch::Invoices(rows) => {
                     check_duplicates(rows.iter().map(|r| (r.line, r.record.invoice_id.as_str())), "invoice_id", &mut problems);
-                    let customers = customer_ids!(tx, creditor);
+                    let customers = customer_ids!(tx, creditor, rows.iter().map(|r| r.record.customer.as_str()));
                     for Numbered { line, record: i } in rows {
                         let Some(customer_id) = resolve_customer(&customers, *line, i.customer.as_str(), &mut problems) else { continue };
                         let entry = LedgerUpsert { source: "invoice", reference: i.invoice_id.as_str(), customer_id, kind: i.kind.as_str(), on: i.issued_on, cents: i.amount.cents(), method: None };
@@ -453,7 +505,7 @@ impl Store {
                 }
                 ImportBatch::Payments(rows) => {
                     check_duplicates(rows.iter().map(|r| (r.line, r.record.payment_id.as_str())), "payment_id", &mut problems);
-                    let customers = customer_ids!(tx, creditor);
+                    let customers = customer_ids!(tx, creditor, rows.iter().map(|r| r.record.customer.as_str()));
                     for Numbered { line, record: p } in rows {
                         let Some(customer_id) = resolve_customer(&customers, *line, p.customer.as_str(), &mut problems) else { continue };
                         let entry = LedgerUpsert { source: "payment", reference: p.payment_id.as_str(), customer_id, kind: "payment", on: p.received_on, cents: p.amount.cents(), method: Some(p.method.as_str()) };

@@ -115,16 +115,20 @@ pub(super) fn describe(action: &Action) -> (&'static str, String) {
 }
 
 /// Reads the rows of `$select` (a query whose first column is the plan id, with `{}` for the
-/// `IN` list of plan ids) for many plans, a chunk of ids per statement, grouped by plan.
+/// `IN` list of plan ids) for many plans, a JSON chunk of ids per statement, grouped by plan.
 macro_rules! rows_by_plan {
     ($tx:expr, $row:ty, $select:literal, $ids:expr, $doing:expr) => {{
+        use $crate::store::values::{JSON_ROWS_PER_STATEMENT, JsonColumn, json_array, json_rows};
         let mut by_plan: std::collections::HashMap<i64, Vec<$row>> = std::collections::HashMap::new();
-        for chunk in $ids.chunks($crate::store::values::rows_per_statement(&$tx, 1)) {
-            let sql = format!($select, $crate::store::values::in_list(chunk.len(), 1));
-            let mut query = sqlx::query_as::<_, $row>(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(*id);
-            }
+        let sql = format!(
+            "{} {}",
+            json_rows(&$tx, 1, &[("id", JsonColumn::Int)]),
+            format!($select, "SELECT id FROM v")
+        );
+        for chunk in $ids.chunks(JSON_ROWS_PER_STATEMENT) {
+            let ids: Vec<[i64; 1]> = chunk.iter().map(|id| [*id]).collect();
+            let query =
+                sqlx::query_as::<_, $row>(sqlx::AssertSqlSafe(sql.as_str())).bind(json_array(&ids, "plan ids")?);
             for row in query.fetch_all(&mut *$tx).await.doing($doing)? {
                 by_plan.entry(row.0).or_default().push(row);
             }
@@ -173,7 +177,7 @@ macro_rules! materialize_plans {
     ($tx:expr, $creditor_id:expr, $plans:expr, $today:expr, $now:expr) => {{
         use $crate::domain::installments::Action;
         use $crate::store::plans::{Holds, Materialize, describe, existing_from_rows, terms_from_rows};
-        use $crate::store::values::{rows_per_statement, values_list};
+        use $crate::store::values::{JsonColumn, execute_json, json_rows};
         let creditor_id: i64 = $creditor_id;
         let plans: Vec<Materialize> = $plans;
         let today: chrono::NaiveDate = $today;
@@ -276,56 +280,56 @@ macro_rules! materialize_plans {
                 .await
                 .doing("recording a collection event")?;
         }
-        for chunk in watermarks.chunks(rows_per_statement(&$tx, 2)) {
-            let sql = format!(
-                "UPDATE plans SET next_due = v.column2 FROM (VALUES {}) AS v WHERE plans.creditor_id = $1 AND plans.reference = v.column1",
-                values_list(chunk.len(), 2, 2)
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(creditor_id);
-            for (reference, next_due) in chunk {
-                query = query.bind(*reference).bind(*next_due);
-            }
-            query.execute(&mut *$tx).await.doing("recording plans' next due dates")?;
-        }
+        let sql = format!(
+            "{} UPDATE plans SET next_due = v.next_due FROM v WHERE plans.creditor_id = $1 AND plans.reference = v.reference",
+            json_rows(&$tx, 2, &[("reference", JsonColumn::Text), ("next_due", JsonColumn::Date)])
+        );
+        execute_json!($tx, sql.as_str(), [creditor_id], watermarks, "plans' next due dates", "recording plans' next due dates");
         // After the row-by-row changes: a removed or rescheduled installment frees its date
         // before a new one takes it.
-        for chunk in inserts.chunks(rows_per_statement(&$tx, 5)) {
-            let sql = format!(
-                "INSERT INTO collections (creditor_id, plan_id, customer_id, mandate_id, card_id, installment, attempt, due_date, amount_cents, status, created_at, updated_at)
-                 SELECT p.creditor_id, p.id, p.customer_id, p.mandate_id, p.card_id, v.column2, 1, v.column3, v.column4, v.column5, $2, $2
-                 FROM (VALUES {}) AS v JOIN plans p ON p.creditor_id = $1 AND p.reference = v.column1",
-                values_list(chunk.len(), 5, 3)
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(creditor_id).bind(now);
-            for (reference, installment, due_date, cents, status, _, _) in chunk {
-                query = query.bind(*reference).bind(*installment).bind(*due_date).bind(*cents).bind(*status);
-            }
-            let done = query.execute(&mut *$tx).await.doing("creating collections")?;
-            if done.rows_affected() != chunk.len() as u64 {
-                return Err($crate::store::StoreError::Corrupt(format!(
-                    "{} of {} new collections found their plan",
-                    done.rows_affected(),
-                    chunk.len()
-                )));
-            }
+        let sql = format!(
+            "{} INSERT INTO collections (creditor_id, plan_id, customer_id, mandate_id, card_id, installment, attempt, due_date, amount_cents, status, created_at, updated_at)
+             SELECT p.creditor_id, p.id, p.customer_id, p.mandate_id, p.card_id, v.installment, 1, v.due_date, v.cents, v.status, $2, $2
+             FROM v JOIN plans p ON p.creditor_id = $1 AND p.reference = v.reference",
+            json_rows(&$tx, 3, &[
+                ("reference", JsonColumn::Text),
+                ("installment", JsonColumn::Int),
+                ("due_date", JsonColumn::Date),
+                ("cents", JsonColumn::Int),
+                ("status", JsonColumn::Text),
+            ])
+        );
+        let rows: Vec<_> = inserts
+            .iter()
+            .map(|(reference, installment, due_date, cents, status, _, _)| (reference, installment, due_date, cents, status))
+            .collect();
+        let created = execute_json!($tx, sql.as_str(), [creditor_id, now], rows, "new collections", "creating collections");
+        if created != inserts.len() as u64 {
+            return Err($crate::store::StoreError::Corrupt(format!(
+                "{created} of {} new collections found their plan",
+                inserts.len()
+            )));
         }
         if !inserts.is_empty() {
             $crate::store::plans::refresh_statistics!($tx);
         }
-        for chunk in inserts.chunks(rows_per_statement(&$tx, 5)) {
-            let sql = format!(
-                "INSERT INTO collection_events (collection_id, occurred_at, kind, detail)
-                 SELECT c.id, $2, v.column3, v.column4
-                 FROM (VALUES {}) AS v JOIN plans p ON p.creditor_id = $1 AND p.reference = v.column1
-                 JOIN collections c ON c.plan_id = p.id AND c.installment = v.column2 AND c.attempt = 1",
-                values_list(chunk.len(), 4, 3)
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(creditor_id).bind(now);
-            for (reference, installment, _, _, _, kind, detail) in chunk {
-                query = query.bind(*reference).bind(*installment).bind(*kind).bind(detail.as_str());
-            }
-            query.execute(&mut *$tx).await.doing("recording collection events")?;
-        }
+        let sql = format!(
+            "{} INSERT INTO collection_events (collection_id, occurred_at, kind, detail)
+             SELECT c.id, $2, v.kind, v.detail
+             FROM v JOIN plans p ON p.creditor_id = $1 AND p.reference = v.reference
+             JOIN collections c ON c.plan_id = p.id AND c.installment = v.installment AND c.attempt = 1",
+            json_rows(&$tx, 3, &[
+                ("reference", JsonColumn::Text),
+                ("installment", JsonColumn::Int),
+                ("kind", JsonColumn::Text),
+                ("detail", JsonColumn::Text),
+            ])
+        );
+        let rows: Vec<_> = inserts
+            .iter()
+            .map(|(reference, installment, _, _, _, kind, detail)| (reference, installment, kind, detail))
+            .collect();
+        execute_json!($tx, sql.as_str(), [creditor_id, now], rows, "collection events", "recording collection events");
         changed
     }};
 }
@@ -340,22 +344,22 @@ macro_rules! import_plans {
     ($tx:expr, $creditor:expr, $stated:expr, $today:expr, $now:expr, $counts:expr, $problems:expr) => {{
         use $crate::domain::plan_changes::{self, StoredPlan, StoredState, TermsChange};
         use $crate::store::plans::{Holds, Materialize, PlanRow, StatedPlan, terms_from_rows};
-        use $crate::store::values::{in_list, rows_per_statement, values_list};
+        use $crate::store::values::{JSON_ROWS_PER_STATEMENT, JsonColumn, execute_json, json_array, json_rows};
         let creditor: $crate::store::CreditorKey = $creditor;
         let stated: Vec<StatedPlan<'_>> = $stated;
         let today: chrono::NaiveDate = $today;
         let now: chrono::DateTime<chrono::Utc> = $now;
         let mut stored: std::collections::HashMap<String, PlanRow> = std::collections::HashMap::new();
-        for chunk in stated.chunks(rows_per_statement(&$tx, 1)) {
-            let sql = format!(
-                "SELECT id, reference, customer_id, mandate_id, card_id, installment_count, description, status, paused_on
-                 FROM plans WHERE creditor_id = $1 AND reference IN ({})",
-                in_list(chunk.len(), 2)
-            );
-            let mut query = sqlx::query_as::<_, PlanRow>(sqlx::AssertSqlSafe(sql)).bind(creditor.0);
-            for s in chunk {
-                query = query.bind(s.record.plan_id.as_str());
-            }
+        let sql = format!(
+            "{} SELECT id, reference, customer_id, mandate_id, card_id, installment_count, description, status, paused_on
+             FROM plans WHERE creditor_id = $1 AND reference IN (SELECT reference FROM v)",
+            json_rows(&$tx, 2, &[("reference", JsonColumn::Text)])
+        );
+        for chunk in stated.chunks(JSON_ROWS_PER_STATEMENT) {
+            let references: Vec<[&str; 1]> = chunk.iter().map(|s| [s.record.plan_id.as_str()]).collect();
+            let query = sqlx::query_as::<_, PlanRow>(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(creditor.0)
+                .bind(json_array(&references, "plan references")?);
             for row in query.fetch_all(&mut *$tx).await.doing("reading plans")? {
                 stored.insert(row.1.clone(), row);
             }
@@ -482,48 +486,59 @@ macro_rules! import_plans {
                 holds: Holds::Stored(id),
             });
         }
-        for chunk in fresh.chunks(rows_per_statement(&$tx, 8)) {
-            let sql = format!(
-                "INSERT INTO plans (creditor_id, reference, customer_id, mandate_id, card_id, installment_count, description, status, paused_on, created_at, updated_at)
-                 SELECT $1, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, $2, $2 FROM (VALUES {}) AS v",
-                values_list(chunk.len(), 8, 3)
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(creditor.0).bind(now);
-            for (s, state) in chunk {
-                query = query
-                    .bind(s.record.plan_id.as_str())
-                    .bind(s.customer_id)
-                    .bind(s.mandate_id)
-                    .bind(s.card_id)
-                    .bind(s.record.count.map(i64::from))
-                    .bind(s.record.description.as_deref())
-                    .bind(state.status())
-                    .bind(state.paused_on());
-            }
-            query.execute(&mut *$tx).await.doing("inserting plans")?;
-        }
+        let sql = format!(
+            "{} INSERT INTO plans (creditor_id, reference, customer_id, mandate_id, card_id, installment_count, description, status, paused_on, created_at, updated_at)
+             SELECT $1, v.reference, v.customer_id, v.mandate_id, v.card_id, v.installment_count, v.description, v.status, v.paused_on, $2, $2 FROM v",
+            json_rows(&$tx, 3, &[
+                ("reference", JsonColumn::Text),
+                ("customer_id", JsonColumn::Int),
+                ("mandate_id", JsonColumn::Int),
+                ("card_id", JsonColumn::Int),
+                ("installment_count", JsonColumn::Int),
+                ("description", JsonColumn::Text),
+                ("status", JsonColumn::Text),
+                ("paused_on", JsonColumn::Date),
+            ])
+        );
+        let rows: Vec<_> = fresh
+            .iter()
+            .map(|(s, state)| {
+                    (
+                        s.record.plan_id.as_str(),
+                        s.customer_id,
+                        s.mandate_id,
+                        s.card_id,
+                        s.record.count,
+                        s.record.description.as_deref(),
+                        state.status(),
+                        state.paused_on(),
+                    )
+                })
+                .collect();
+        execute_json!($tx, sql.as_str(), [creditor.0, now], rows, "new plans", "inserting plans");
         if !fresh.is_empty() {
             $crate::store::plans::refresh_statistics!($tx);
         }
-        for chunk in fresh.chunks(rows_per_statement(&$tx, 8)) {
-            let sql = format!(
-                "INSERT INTO plan_terms (plan_id, effective_from, amount_cents, frequency, day_of_month, recorded_at)
-                 SELECT p.id, v.column2, v.column3, v.column4, v.column5, $2
-                 FROM (VALUES {}) AS v JOIN plans p ON p.creditor_id = $1 AND p.reference = v.column1",
-                values_list(chunk.len(), 5, 3)
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(creditor.0).bind(now);
-            for (s, _) in chunk {
+        let sql = format!(
+            "{} INSERT INTO plan_terms (plan_id, effective_from, amount_cents, frequency, day_of_month, recorded_at)
+             SELECT p.id, v.effective_from, v.cents, v.frequency, v.day_of_month, $2
+             FROM v JOIN plans p ON p.creditor_id = $1 AND p.reference = v.reference",
+            json_rows(&$tx, 3, &[
+                ("reference", JsonColumn::Text),
+                ("effective_from", JsonColumn::Date),
+                ("cents", JsonColumn::Int),
+                ("frequency", JsonColumn::Text),
+                ("day_of_month", JsonColumn::Int),
+            ])
+        );
+        let rows: Vec<_> = fresh
+            .iter()
+            .map(|(s, _)| {
                 let t = plan_changes::initial_terms(s.record);
-                query = query
-                    .bind(s.record.plan_id.as_str())
-                    .bind(t.effective_from)
-                    .bind(t.amount.cents())
-                    .bind(t.frequency.as_str())
-                    .bind(t.day_of_month.map(i64::from));
-            }
-            query.execute(&mut *$tx).await.doing("recording plan terms")?;
-        }
+                (s.record.plan_id.as_str(), t.effective_from, t.amount.cents(), t.frequency.as_str(), t.day_of_month)
+            })
+            .collect();
+        execute_json!($tx, sql.as_str(), [creditor.0, now], rows, "plan terms", "recording plan terms");
         $counts.inserted += fresh.len() as u64;
         $counts.collections_changed += $crate::store::plans::materialize_plans!($tx, creditor.0, materialize, today, now);
     }};

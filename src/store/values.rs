@@ -1,14 +1,15 @@
 //! Multi-row statements: many rows per statement, because the per-statement round trip, not
-//! the database, is what a row-at-a-time loop spends its time on (on both backends).
+//! the database, is what a row-at-a-time loop spends its time on (on both backends). Rows
+//! travel as one JSON parameter ([`json_rows`]) rather than as placeholders: sqlx-sqlite binds
+//! every parameter by name and SQLite finds a name by a linear scan, so a statement's binding
+//! cost grew with the square of its placeholders (40% of a collect run at 2,800 of them).
 
-/// Parameters per multi-row statement, per backend. sqlx-sqlite binds every parameter by its
-/// name, and SQLite finds a parameter's name by a linear scan (`sqlite3_bind_parameter_name`),
-/// so binding a statement costs the square of its parameter count: at 2,800 parameters it was
-/// 40% of a collect run, at 480 still 29% of a plan import. PostgreSQL binds in linear time and
-/// pays a network round trip per statement instead, so it gets more rows per statement.
+use super::{Dialect, StoreError};
+
+/// What differs between the backends for multi-row statements.
 pub(super) trait Backend: sqlx::Database {
-    /// Parameters per statement.
-    const PARAMS_PER_STATEMENT: usize;
+    /// Which SQL dialect the backend speaks.
+    const DIALECT: Dialect;
     /// What to run after bulk inserts that later statements of the same transaction join on.
     /// PostgreSQL plans those joins from statistics taken before the inserts (an empty table)
     /// and picks nested loops over full scans: a plan import of 10k rows took 4 minutes.
@@ -16,12 +17,12 @@ pub(super) trait Backend: sqlx::Database {
 }
 
 impl Backend for sqlx::Sqlite {
-    const PARAMS_PER_STATEMENT: usize = 160;
+    const DIALECT: Dialect = Dialect::Sqlite;
     const REFRESH_STATISTICS: Option<&'static str> = None;
 }
 
 impl Backend for sqlx::Postgres {
-    const PARAMS_PER_STATEMENT: usize = 480;
+    const DIALECT: Dialect = Dialect::Postgres;
     const REFRESH_STATISTICS: Option<&'static str> = Some("ANALYZE plans, collections");
 }
 
@@ -30,50 +31,77 @@ pub(super) fn refresh_statistics<DB: Backend>(_tx: &sqlx::Transaction<'_, DB>) -
     DB::REFRESH_STATISTICS
 }
 
-/// Rows of `width` parameters per multi-row statement in the transaction `_tx`'s backend.
-pub(super) fn rows_per_statement<DB: Backend>(_tx: &sqlx::Transaction<'_, DB>, width: usize) -> usize {
-    (DB::PARAMS_PER_STATEMENT / width.max(1)).max(1)
+/// The SQL type a column of [`json_rows`] is read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum JsonColumn {
+    /// A JSON number, as a 64-bit integer.
+    Int,
+    /// A JSON string or null.
+    Text,
+    /// A JSON string `YYYY-MM-DD`.
+    Date,
+    /// A JSON boolean.
+    Bool,
 }
 
-/// `($3, $4, ...), ($10, ...)`: `rows` tuples of `width` placeholders numbered from `first`,
-/// for `VALUES` lists (their columns are `column1`, `column2`, ... on both backends).
-pub(super) fn values_list(rows: usize, width: usize, first: usize) -> String {
-    let mut out = String::with_capacity(rows * width * 6);
-    for r in 0..rows {
-        if r > 0 {
-            out.push_str(", ");
+/// `WITH v AS MATERIALIZED (...)`: the rows of a JSON array of arrays bound as parameter
+/// `$param`, as a table `v` with the given columns (element `i` of each array is column `i`).
+///
+/// One parameter carries thousands of rows, so a 100k-row update is a few statements: no
+/// per-row binding (sqlx-sqlite binds by name, see [`Backend`]) and no per-statement round
+/// trip. `MATERIALIZED` makes both databases read the array first and then find each target
+/// row by its key; otherwise SQLite's planner may scan the target by another index and the
+/// array once per target row.
+pub(super) fn json_rows<DB: Backend>(
+    _tx: &sqlx::Transaction<'_, DB>,
+    param: usize,
+    columns: &[(&str, JsonColumn)],
+) -> String {
+    let dialect = DB::DIALECT;
+    let fields: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, (name, kind))| match (dialect, kind) {
+            (Dialect::Sqlite, _) | (Dialect::Postgres, JsonColumn::Text) => format!("value ->> {i} AS {name}"),
+            (Dialect::Postgres, JsonColumn::Int) => format!("CAST(value ->> {i} AS BIGINT) AS {name}"),
+            (Dialect::Postgres, JsonColumn::Date) => format!("CAST(value ->> {i} AS DATE) AS {name}"),
+            (Dialect::Postgres, JsonColumn::Bool) => format!("CAST(value ->> {i} AS BOOLEAN) AS {name}"),
+        })
+        .collect();
+    let source = match dialect {
+        Dialect::Sqlite => format!("json_each(${param})"),
+        Dialect::Postgres => format!("json_array_elements(CAST(${param} AS JSON))"),
+    };
+    format!("WITH v AS MATERIALIZED (SELECT {} FROM {source})", fields.join(", "))
+}
+
+/// Rows per [`json_rows`] statement. One statement for a whole 100k-collection file would hold
+/// SQLite's statement journal for all the pages it changes in memory (the bundled SQLite keeps
+/// temporary files in memory): 50 MB more at the peak of a million-collection run.
+pub(super) const JSON_ROWS_PER_STATEMENT: usize = 10_000;
+
+/// `rows` as the JSON array [`json_rows`] reads (`what` names them in the error).
+pub(super) fn json_array<T: serde::Serialize>(rows: &[T], what: &str) -> Result<String, StoreError> {
+    serde_json::to_string(rows).map_err(|e| StoreError::Corrupt(format!("cannot encode {what} as JSON: {e}")))
+}
+
+/// Runs the [`json_rows`] statement `$sql` once per [`JSON_ROWS_PER_STATEMENT`] rows of
+/// `$rows` (a slice of serialisable rows): the leading `$bind`s, then the chunk as JSON.
+/// Evaluates to the rows affected, summed over the chunks. `$what` names the rows in an
+/// encoding error, `$doing` the statement in a database error.
+macro_rules! execute_json {
+    ($tx:expr, $sql:expr, [$($bind:expr),* $(,)?], $rows:expr, $what:literal, $doing:literal) => {{
+        let mut affected = 0u64;
+        for chunk in $rows.chunks($crate::store::values::JSON_ROWS_PER_STATEMENT) {
+            affected += sqlx::query(sqlx::AssertSqlSafe($sql))
+                $(.bind($bind))*
+                .bind($crate::store::values::json_array(chunk, $what)?)
+                .execute(&mut *$tx)
+                .await
+                .doing($doing)?
+                .rows_affected();
         }
-        out.push('(');
-        for c in 0..width {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            out.push('$');
-            out.push_str(&(first + r * width + c).to_string());
-        }
-        out.push(')');
-    }
-    out
+        affected
+    }};
 }
-
-/// `$2, $3, $4`: `count` placeholders numbered from `first`, for `IN (...)` lists.
-pub(super) fn in_list(count: usize, first: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn values_lists_number_placeholders_row_by_row() {
-        assert_eq!(super::values_list(2, 3, 2), "($2, $3, $4), ($5, $6, $7)");
-        assert_eq!(super::values_list(1, 1, 1), "($1)");
-    }
-
-    #[test]
-    fn in_lists_number_placeholders() {
-        assert_eq!(super::in_list(3, 2), "$2, $3, $4");
-    }
-}
+pub(super) use execute_json;
