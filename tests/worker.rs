@@ -168,34 +168,44 @@ async fn three_workers_share_a_day(backend: Backend, queue: QueueKind) {
     p.db.cleanup().await;
 }
 
+/// Collections in the jobs that must still be running when a signal arrives: 60 files of
+/// 200, so the signal lands after the first file with 59 still to write.
+const BIG_JOB: usize = 12_000;
+
+/// Returns as soon as the running collect's first file is complete in the outbox: the job
+/// has started and has most of its work left. Polls the folder, not the `jobs` command,
+/// because each `jobs` call is a process start the job may outrun.
+fn wait_for_first_file(p: &Project) {
+    let start = Instant::now();
+    while p.outbox().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for the first file\n{}",
+            logs(p)
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 /// A worker killed with SIGKILL in the middle of `collect`: another worker takes the job
 /// over when the lease lapses, and every collection still ends in exactly one file.
 async fn sigkill_mid_job_hands_over(backend: Backend, queue: QueueKind) {
     let p = project(backend, queue).await;
     p.set_bank("max_transactions_per_file = 200");
-    seed_monthly_plans(&p, 3000);
+    seed_monthly_plans(&p, BIG_JOB);
     let victim = spawn_worker(&p, "victim", &["--no-triggers", "--no-inbox-watch"]);
     let queued = p.ok(&["enqueue", "collect", "--date", "2026-11-20"]);
     assert!(queued.contains("queued as job request"), "{queued}");
-    let mut victim = Some(victim);
-    wait_for(&p, Duration::from_secs(60), "the job to start", || {
-        let j = jobs(&p);
-        let running = j["queued"].as_array().unwrap().iter().any(|r| r["state"] == "running");
-        let done = j["runs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["outcome"] == "succeeded");
-        assert!(
-            !done,
-            "the job finished before it could be killed; make it bigger\n{}",
-            logs(&p)
-        );
-        if running && let Some(worker) = victim.take() {
-            worker.kill();
-        }
-        running
-    });
+    // Killed once the job's first file is in the outbox: the run has started and has work
+    // left (a kill on seeing the request claimed could land before the run began).
+    wait_for_first_file(&p);
+    victim.kill();
+    let runs = jobs(&p)["runs"].as_array().unwrap().clone();
+    assert!(
+        runs.iter().all(|r| r["outcome"] != "succeeded"),
+        "the job finished before it could be killed; make it bigger: {runs:#?}\n{}",
+        logs(&p)
+    );
     let heir = spawn_worker(&p, "heir", &["--no-triggers", "--no-inbox-watch"]);
     wait_for(&p, Duration::from_secs(90), "the job handed over and done", || {
         jobs(&p)["runs"]
@@ -218,25 +228,20 @@ async fn sigkill_mid_job_hands_over(backend: Backend, queue: QueueKind) {
         "{j:#}"
     );
     let seen = outbox_end_to_end_ids(&p);
-    assert_eq!(seen.len(), 3000, "every due collection in a file");
+    assert_eq!(seen.len(), BIG_JOB, "every due collection in a file");
     assert!(seen.values().all(|n| *n == 1), "collected twice");
-    assert_eq!(p.collections("submitted").len(), 3000);
+    assert_eq!(p.collections("submitted").len(), BIG_JOB);
     p.db.cleanup().await;
 }
 
 /// SIGTERM while a job runs: the worker takes no new job, finishes the running one and exits 0.
 async fn sigterm_finishes_the_running_job(backend: Backend) {
     let p = project(backend, QueueKind::Sql).await;
-    seed_monthly_plans(&p, 3000);
+    p.set_bank("max_transactions_per_file = 200");
+    seed_monthly_plans(&p, BIG_JOB);
     let worker = spawn_worker(&p, "0", &["--no-triggers", "--no-inbox-watch"]);
     p.ok(&["enqueue", "collect", "--date", "2026-11-20"]);
-    wait_for(&p, Duration::from_secs(60), "the job to start", || {
-        jobs(&p)["queued"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["state"] == "running")
-    });
+    wait_for_first_file(&p);
     p.ok(&["enqueue", "ingest", "--date", "2026-11-20"]);
     let status = stop(worker);
     assert!(status.success(), "{status}\n{}", logs(&p));
@@ -244,7 +249,7 @@ async fn sigterm_finishes_the_running_job(backend: Backend) {
     let runs = j["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 1, "no new job after SIGTERM: {j:#}");
     assert_eq!(runs[0]["outcome"], "succeeded", "{j:#}");
-    assert_eq!(p.collections("submitted").len(), 3000);
+    assert_eq!(p.collections("submitted").len(), BIG_JOB);
     let waiting = j["queued"].as_array().unwrap();
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0]["job"], "ingest");
