@@ -71,6 +71,13 @@ async fn collects_valid_files_exactly_once(backend: Backend) {
         .collect();
     expected.sort();
     assert_eq!(ids, expected);
+    let file_name = files[0].file_name().unwrap().to_str().unwrap();
+    assert!(
+        submitted
+            .iter()
+            .all(|c| c["file"] == file_name && c["file_state"] == "written"),
+        "each listed collection names its complete file: {submitted:#?}"
+    );
     let show = p.ok(&["show", &submitted[0]["id"].to_string()]);
     assert!(show.contains("submitted") && show.contains(".xml"), "{show}");
 

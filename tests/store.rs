@@ -9,7 +9,8 @@ use chrono::NaiveDate;
 use collecte::config::{Config, EXAMPLE_CONFIG, EnvOverrides};
 use collecte::import::{ImportKind, parse};
 use collecte::store::{
-    Assignment, CollectionFilter, CollectionStatus, CreditorKey, DatabaseUrl, ImportCounts, ImportOutcome, Store,
+    Assignment, CollectionFilter, CollectionStatus, CreditorKey, DatabaseUrl, FileState, ImportCounts, ImportOutcome,
+    Store,
 };
 use common::{Backend, TestDb};
 use sqlx::Connection;
@@ -381,6 +382,12 @@ async fn filters_and_timeline(backend: Backend) {
         ("assigned", Some(file.file_name.as_str()))
     );
     assert!(last.detail.contains("not complete in the outbox"), "{}", last.detail);
+    assert_eq!(
+        (row.file.as_deref(), row.file_state),
+        (Some(file.file_name.as_str()), Some(FileState::Writing)),
+        "the listing tells a file still being written from a complete one"
+    );
+    assert_eq!((rows[0].file.as_deref(), rows[0].file_state), (None, None));
     assert!(
         store
             .assign_file(creditor, d(TODAY), "pain.008.001.08", &[&assignment])
@@ -390,7 +397,8 @@ async fn filters_and_timeline(backend: Backend) {
         "a collection in a file is never assigned to another"
     );
     store.mark_written(&file, "0".repeat(64).as_str()).await.unwrap();
-    let (_, events) = store.collection_timeline(creditor, due.id).await.unwrap().unwrap();
+    let (row, events) = store.collection_timeline(creditor, due.id).await.unwrap().unwrap();
+    assert_eq!(row.file_state, Some(FileState::Written));
     let last = events.last().unwrap();
     assert_eq!(last.kind, "submitted");
     assert!(

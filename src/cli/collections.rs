@@ -58,6 +58,8 @@ impl Tabular for CollectionRow {
         "status",
         "attempt",
         "end_to_end_id",
+        "file",
+        "file_state",
         "reason",
     ];
 
@@ -73,6 +75,8 @@ impl Tabular for CollectionRow {
             self.status.as_str().to_owned(),
             self.attempt.to_string(),
             self.end_to_end_id.clone().unwrap_or_default(),
+            self.file.clone().unwrap_or_default(),
+            self.file_state.map(|s| s.as_str().to_owned()).unwrap_or_default(),
             self.short_reason().unwrap_or_default().to_owned(),
         ]
     }

@@ -117,6 +117,39 @@ pub struct CollectionRow {
     /// The ISO reason code of its latest R-transaction (reject, refusal, return, refund,
     /// reversal), e.g. `AC04`: what people filter and count failures by.
     pub reason_code: Option<String>,
+    /// The pain.008 file it was put in (its name in the outbox), if any: what ops look for
+    /// when the bank asks about a file.
+    pub file: Option<String>,
+    /// Whether that file is complete in the outbox. `writing` only after a collect run
+    /// stopped between assigning the file and finishing it; the next run finishes it.
+    pub file_state: Option<FileState>,
+}
+
+/// How far a collection file is: assigned in the ledger, or complete in the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileState {
+    /// Its collections are assigned; the file is not (yet) complete in the outbox.
+    Writing,
+    /// Complete in the outbox (temp file, fsync, rename done).
+    Written,
+}
+
+impl FileState {
+    /// The word the ledger and the listings use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileState::Writing => "writing",
+            FileState::Written => "written",
+        }
+    }
+
+    /// The state of a `collection_files.state` value, `None` for anything else.
+    fn parse(s: &str) -> Option<Self> {
+        [FileState::Writing, FileState::Written]
+            .into_iter()
+            .find(|f| f.as_str() == s)
+    }
 }
 
 impl CollectionRow {
@@ -140,23 +173,27 @@ pub struct TimelineEvent {
     pub file: Option<String>,
 }
 
-type Row = (
-    i64,
-    String,
-    String,
-    String,
-    Option<String>,
-    NaiveDate,
-    i64,
-    String,
-    String,
-    i64,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+/// A listed collection as read, before its status and amount are parsed.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    plan: String,
+    customer: String,
+    customer_name: String,
+    mandate: Option<String>,
+    due_date: NaiveDate,
+    amount_cents: i64,
+    currency: String,
+    status: String,
+    attempt: i64,
+    installment: i64,
+    end_to_end_id: Option<String>,
+    sequence_type: Option<String>,
+    failure_reason: Option<String>,
+    reason_code: Option<String>,
+    file: Option<String>,
+    file_state: Option<String>,
+}
 
 type EventRow = (DateTime<Utc>, String, String, Option<String>);
 
@@ -180,7 +217,7 @@ fn file_event((state, at, file, sequence_type, date, e2e): FileEventRow) -> Time
         date.map_or_else(|| "?".to_owned(), |d| d.to_string()),
         e2e.as_deref().unwrap_or("?"),
     );
-    let (kind, detail) = if state == "written" {
+    let (kind, detail) = if FileState::parse(&state) == Some(FileState::Written) {
         ("submitted", format!("in {file} {what}"))
     } else {
         (
@@ -199,32 +236,45 @@ fn file_event((state, at, file, sequence_type, date, e2e): FileEventRow) -> Time
 }
 
 const SELECT: &str =
-    "SELECT c.id, p.reference, cu.reference, cu.name, m.reference, c.due_date, c.amount_cents, c.currency,
-        c.status, c.attempt, c.installment, c.end_to_end_id, c.sequence_type, c.failure_reason,
-        (SELECT r.reason_code FROM r_transactions r WHERE r.collection_id = c.id ORDER BY r.id DESC LIMIT 1)
+    "SELECT c.id, p.reference AS plan, cu.reference AS customer, cu.name AS customer_name, m.reference AS mandate,
+        c.due_date, c.amount_cents, c.currency, c.status, c.attempt, c.installment, c.end_to_end_id,
+        c.sequence_type, c.failure_reason,
+        (SELECT r.reason_code FROM r_transactions r WHERE r.collection_id = c.id ORDER BY r.id DESC LIMIT 1) AS reason_code,
+        cf.file_name AS file, cf.state AS file_state
  FROM collections c
  JOIN plans p ON p.id = c.plan_id
  JOIN customers cu ON cu.id = c.customer_id
- LEFT JOIN mandates m ON m.id = c.mandate_id";
+ LEFT JOIN mandates m ON m.id = c.mandate_id
+ LEFT JOIN collection_files cf ON cf.id = c.collection_file_id";
 
 fn to_row(r: Row) -> Result<CollectionRow, StoreError> {
+    let file_state = r
+        .file_state
+        .map(|state| {
+            FileState::parse(&state)
+                .ok_or_else(|| StoreError::Corrupt(format!("collection {}'s file is in state {state:?}", r.id)))
+        })
+        .transpose()?;
     Ok(CollectionRow {
-        id: r.0,
-        plan_id: r.1,
-        customer_reference: r.2,
-        customer_name: r.3,
-        mandate_id: r.4,
-        due_date: r.5,
-        amount: Money::from_cents(r.6).map_err(|e| StoreError::Corrupt(format!("collection {}: {e}", r.0)))?,
-        currency: r.7,
-        status: CollectionStatus::parse(&r.8)
-            .ok_or_else(|| StoreError::Corrupt(format!("collection {} has status {:?}", r.0, r.8)))?,
-        attempt: r.9,
-        installment: r.10,
-        end_to_end_id: r.11,
-        sequence_type: r.12,
-        reason: r.13,
-        reason_code: r.14,
+        id: r.id,
+        plan_id: r.plan,
+        customer_reference: r.customer,
+        customer_name: r.customer_name,
+        mandate_id: r.mandate,
+        due_date: r.due_date,
+        amount: Money::from_cents(r.amount_cents)
+            .map_err(|e| StoreError::Corrupt(format!("collection {}: {e}", r.id)))?,
+        currency: r.currency,
+        status: CollectionStatus::parse(&r.status)
+            .ok_or_else(|| StoreError::Corrupt(format!("collection {} has status {:?}", r.id, r.status)))?,
+        attempt: r.attempt,
+        installment: r.installment,
+        end_to_end_id: r.end_to_end_id,
+        sequence_type: r.sequence_type,
+        reason: r.failure_reason,
+        reason_code: r.reason_code,
+        file: r.file,
+        file_state,
     })
 }
 

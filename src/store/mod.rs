@@ -25,7 +25,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use collect::{AssignConflict, Assignment, DueCollection, FileRow, GroupTotal, PendingAmendment, SchemeIdChange};
-pub use collections::{CollectionFilter, CollectionRow, CollectionStatus, StatusTotal, TimelineEvent};
+pub use collections::{CollectionFilter, CollectionRow, CollectionStatus, FileState, StatusTotal, TimelineEvent};
 pub use creditor::{CreditorKey, CreditorSnapshot};
 pub use imports::{ImportBatch, ImportCounts, ImportOutcome};
 pub use ingest::{BankFileKey, BankFileStart, Booked, UnmatchedRow};
