@@ -347,7 +347,60 @@ async fn the_collections_list_gives_the_reason_of_failed_collections(backend: Ba
     p.db.cleanup().await;
 }
 
+/// A new ledger (a re-init, a move to PostgreSQL) numbers its rows from 1 again: its file and
+/// EndToEndIds still differ from the old ledger's (the bank would refuse a repeated MsgId),
+/// and the old ledger's late answers are listed as unmatched, never booked against the new
+/// ledger's collections of the same row ids.
+async fn a_new_ledger_never_takes_an_old_ones_returns(backend: Backend) {
+    let (old, new) = (Project::new(backend).await, Project::new(backend).await);
+    for p in [&old, &new] {
+        common::seed_monthly_plans(p, 5);
+        p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    }
+    let (old_files, new_files) = (old.outbox(), new.outbox());
+    assert_eq!((old_files.len(), new_files.len()), (1, 1));
+    assert_ne!(old_files[0].file_name(), new_files[0].file_name());
+    let submitted = |p: &Project| -> Vec<(i64, String)> {
+        p.collections("submitted")
+            .iter()
+            .map(|c| {
+                (
+                    c["id"].as_i64().unwrap(),
+                    c["end_to_end_id"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let (old_ids, new_ids) = (submitted(&old), submitted(&new));
+    let rows = |ids: &[(i64, String)]| ids.iter().map(|(id, _)| *id).collect::<Vec<_>>();
+    assert_eq!(rows(&old_ids), rows(&new_ids), "both ledgers numbered their rows alike");
+    assert!(
+        old_ids
+            .iter()
+            .all(|(_, e2e)| new_ids.iter().all(|(_, other)| other != e2e)),
+        "{old_ids:?} / {new_ids:?}"
+    );
+
+    let id = |s: &str| EndToEndId::parse(s).unwrap();
+    let decisions = Decisions::accept_all()
+        .reject(id(&old_ids[0].1), ReasonCode::AM04)
+        .return_after_settlement(id(&old_ids[1].1), ReasonCode::AC04, "2026-12-14".parse().unwrap());
+    common::drop_bank_replies(
+        &new,
+        &old_files[0],
+        &decisions,
+        (Pain002Version::V10, Camt054Version::V08),
+    );
+    let (code, report) = new.ingest_json();
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(new.collections("submitted").len(), 5, "{report}");
+    assert!(new.unmatched() >= 2, "{report}");
+    new.db.cleanup().await;
+    old.db.cleanup().await;
+}
+
 on_both_backends!(
+    a_new_ledger_never_takes_an_old_ones_returns,
     every_public_sample_is_processed_or_quarantined_with_a_reason,
     each_fact_is_booked_once,
     two_ingest_processes_book_each_fact_once,

@@ -357,6 +357,7 @@ async fn filters_and_timeline(backend: Backend) {
         .await
         .unwrap()
         .remove(0);
+    let tag = store.ledger_tag(creditor).await.unwrap();
     let assignment = Assignment {
         id: due.id,
         mandate_key: due.mandate_key,
@@ -369,7 +370,7 @@ async fn filters_and_timeline(backend: Backend) {
         amount_cents: due.amount_cents,
     };
     let file = store
-        .assign_file(creditor, d(TODAY), "pain.008.001.08", &[&assignment])
+        .assign_file(creditor, &tag, d(TODAY), "pain.008.001.08", &[&assignment])
         .await
         .unwrap()
         .unwrap();
@@ -390,7 +391,7 @@ async fn filters_and_timeline(backend: Backend) {
     assert_eq!((rows[0].file.as_deref(), rows[0].file_state), (None, None));
     assert!(
         store
-            .assign_file(creditor, d(TODAY), "pain.008.001.08", &[&assignment])
+            .assign_file(creditor, &tag, d(TODAY), "pain.008.001.08", &[&assignment])
             .await
             .unwrap()
             .is_err(),

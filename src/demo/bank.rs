@@ -87,19 +87,23 @@ fn how_many(n: usize, bp: u32, at_least: usize) -> usize {
 
 /// Decides the fate of every transaction of `original`: which are rejected, returned or
 /// refunded (and when), the rest settling on their collection date. The same seed and file
-/// give the same decisions; which transactions are hit depends on their end-to-end ids.
+/// give the same decisions; which transactions are hit depends on their mandate, collection
+/// date and amount — not on their end-to-end ids, which carry the ledger's random tag.
 pub fn decide(original: &OriginalMessage, mix: Mix, seed: u64) -> Decisions {
     let mut txs: Vec<(
-        u64,
+        (u64, String),
         &crate::sepa::bank::OriginalGroup,
         &crate::sepa::bank::OriginalTransaction,
     )> = original
         .groups
         .iter()
         .flat_map(|g| g.transactions.iter().map(move |t| (g, t)))
-        .map(|(g, t)| (Rng::new(seed, fnv1a(t.end_to_end_id.as_str())).next_u64(), g, t))
+        .map(|(g, t)| {
+            let key = format!("{}|{}|{}", t.mandate_id.as_str(), g.collection_date, t.amount.cents());
+            ((Rng::new(seed, fnv1a(&key)).next_u64(), key), g, t)
+        })
         .collect();
-    txs.sort_by_key(|(draw, _, t)| (*draw, t.end_to_end_id.as_str().to_owned()));
+    txs.sort_by(|a, b| a.0.cmp(&b.0));
     let rejected = how_many(txs.len(), mix.rejected_bp, 4);
     let undone = how_many(txs.len(), mix.undone_bp, 3);
     let mut decisions = Decisions::accept_all();

@@ -27,7 +27,7 @@ use crate::sepa::pain008::{
     RawTransaction, SequenceType, Transaction,
 };
 use crate::sepa::{MessageId, PaymentInfoId};
-use crate::store::{Assignment, CreditorKey, DueCollection, FileRow, GroupTotal, Store};
+use crate::store::{Assignment, CreditorKey, DueCollection, FileRow, GroupTotal, LedgerTag, Store};
 
 /// Totals of one (collection date, sequence type) group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -122,9 +122,10 @@ fn rules(config: &Config) -> Rules {
 }
 
 /// The end-to-end id of a collection attempt: one per collection row, so every return names
-/// exactly one attempt.
-pub fn end_to_end_id(collection_id: i64) -> String {
-    format!("E2E{collection_id:012}")
+/// exactly one attempt; the ledger's tag keeps it apart from another ledger's row of the same
+/// id (see [`LedgerTag`]).
+pub fn end_to_end_id(tag: &LedgerTag, collection_id: i64) -> String {
+    format!("E2E-{tag}-{collection_id:012}")
 }
 
 /// The address line of a hybrid address: street and building number, which then leave their
@@ -261,6 +262,7 @@ pub async fn run(
         }
         store.refresh_plans(creditor_key, date).await?;
     }
+    let tag = store.ledger_tag(creditor_key).await?;
     Phases::lap(&mut phases.prepare, &mut clock);
     let (amendments, scheme_changes) = store.pending_amendments(creditor_key).await?;
     let mut changes_by_mandate: HashMap<i64, Vec<(&str, &str)>> = HashMap::new();
@@ -322,7 +324,7 @@ pub async fn run(
                     } else {
                         AmendmentFields::default()
                     };
-                    let e2e = end_to_end_id(c.id);
+                    let e2e = end_to_end_id(&tag, c.id);
                     let line = hybrid_line(&c, config.bank.address_style);
                     let lines: Vec<&str> = line.iter().map(String::as_str).collect();
                     match pain008::check_transaction(&raw(&c, &e2e, &amendment, &lines), &creditor, requested_date) {
@@ -357,7 +359,9 @@ pub async fn run(
                 let groups = groups_of(&assignments);
                 let version = config.bank.pain_version.message_name();
                 Phases::lap(&mut phases.decide, &mut clock);
-                let file = store.assign_file(creditor_key, date, version, &assignments).await??;
+                let file = store
+                    .assign_file(creditor_key, &tag, date, version, &assignments)
+                    .await??;
                 Phases::lap(&mut phases.assign, &mut clock);
                 tracing::info!(file = %file.file_name, transactions = file.nb_of_txs, "collections assigned to a file");
                 // Written from what was just checked and assigned: the ledger holds the same

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::plans::{Holds, Materialize};
 use super::sqlite_bulk::{Columns, iso};
 use super::values::{JsonColumn, execute_json, json_rows};
-use super::{BeginWrite, CreditorKey, Dialect, Doing, Pool, Store, StoreError, dispatch};
+use super::{BeginWrite, CreditorKey, Dialect, Doing, LedgerTag, Pool, Store, StoreError, dispatch};
 use crate::domain::installments::Lifecycle;
 
 /// A collection with everything needed to decide on it and to write it.
@@ -325,9 +325,11 @@ impl Store {
 
     /// Creates a collection file (state `writing`) and assigns `items` to it, in one
     /// transaction. Every item must still be pending and in no file, or nothing is kept.
+    /// The file's MsgId is `CLT-<tag>-<business date>-<file id>`.
     pub async fn assign_file(
         &self,
         creditor: CreditorKey,
+        tag: &LedgerTag,
         business_date: NaiveDate,
         pain_version: &str,
         items: &[&Assignment],
@@ -362,7 +364,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await
             .doing("creating a collection file")?;
-            let message_id = format!("CLT-{}-{id:08}", business_date.format("%Y%m%d"));
+            let message_id = format!("CLT-{tag}-{}-{id:08}", business_date.format("%Y%m%d"));
             sqlx::query("UPDATE collection_files SET message_id = $1, file_name = $2 WHERE id = $3")
                 .bind(&message_id)
                 .bind(format!("{message_id}.xml"))

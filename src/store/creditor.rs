@@ -2,13 +2,48 @@
 
 use chrono::Utc;
 
-use super::{BeginWrite, Doing, Store, StoreError, dispatch};
+use super::{BeginWrite, Dialect, Doing, Store, StoreError, dispatch};
 use crate::domain::records::PostalAddress;
 use crate::sepa::{Bic, CreditorId, Iban};
 
 /// Row id of a creditor: every customer, mandate and file belongs to one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CreditorKey(pub i64);
+
+/// Six hex digits drawn at random when a ledger first records a creditor, written into every
+/// MsgId and EndToEndId of its files. Row ids restart at 1 in a new database (a re-init, a
+/// move to PostgreSQL); with the tag a new ledger's ids still differ from the old one's, so
+/// the bank does not refuse its first file as a duplicate and a late return of an old
+/// collection is not booked against a new one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerTag(String);
+
+impl LedgerTag {
+    /// The tag if `s` is six upper-case hex digits.
+    fn parse(s: &str) -> Option<Self> {
+        (s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)))
+            .then(|| LedgerTag(s.to_owned()))
+    }
+
+    /// The six digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for LedgerTag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// SQL drawing a new [`LedgerTag`] (the same expressions as migration 0007's backfill).
+fn random_tag_sql(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "upper(hex(randomblob(3)))",
+        Dialect::Postgres => "upper(substr(replace(CAST(gen_random_uuid() AS TEXT), '-', ''), 1, 6))",
+    }
+}
 
 /// The creditor as configured, to be recorded in the ledger.
 #[derive(Debug, Clone)]
@@ -36,6 +71,16 @@ impl Store {
     /// mandate must announce it to the bank (`OrgnlCdtrSchmeId`).
     pub async fn sync_creditor(&self, c: &CreditorSnapshot) -> Result<CreditorKey, StoreError> {
         let now = Utc::now();
+        let upsert = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO creditors (code, name, iban, bic, scheme_id, street, building, postcode, town, country, bank_profile, updated_at, ledger_tag)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, {})
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, iban = excluded.iban, bic = excluded.bic,
+               scheme_id = excluded.scheme_id, street = excluded.street, building = excluded.building,
+               postcode = excluded.postcode, town = excluded.town, country = excluded.country,
+               bank_profile = excluded.bank_profile, updated_at = excluded.updated_at
+             RETURNING id",
+            random_tag_sql(self.dialect())
+        ));
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await.doing("starting the creditor update")?;
             let existing: Option<(i64, String)> =
@@ -44,15 +89,7 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await
                     .doing("reading the creditor")?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO creditors (code, name, iban, bic, scheme_id, street, building, postcode, town, country, bank_profile, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, iban = excluded.iban, bic = excluded.bic,
-                   scheme_id = excluded.scheme_id, street = excluded.street, building = excluded.building,
-                   postcode = excluded.postcode, town = excluded.town, country = excluded.country,
-                   bank_profile = excluded.bank_profile, updated_at = excluded.updated_at
-                 RETURNING id",
-            )
+            let id: i64 = sqlx::query_scalar(upsert)
             .bind(&c.code)
             .bind(&c.name)
             .bind(c.iban.as_str())
@@ -85,5 +122,19 @@ impl Store {
             tx.commit().await.doing("committing the creditor")?;
             Ok(CreditorKey(id))
         })
+    }
+
+    /// The creditor's [`LedgerTag`], for the ids of the files collect writes.
+    pub async fn ledger_tag(&self, creditor: CreditorKey) -> Result<LedgerTag, StoreError> {
+        let tag: Option<String> =
+            dispatch!(self, pool => sqlx::query_scalar("SELECT ledger_tag FROM creditors WHERE id = $1")
+            .bind(creditor.0)
+            .fetch_optional(pool)
+            .await
+            .doing("reading the creditor's ledger tag")?)
+            .flatten();
+        tag.as_deref()
+            .and_then(LedgerTag::parse)
+            .ok_or_else(|| StoreError::Corrupt(format!("creditor {} has no valid ledger tag ({tag:?})", creditor.0)))
     }
 }

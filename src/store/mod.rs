@@ -26,7 +26,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use collect::{AssignConflict, Assignment, DueCollection, FileRow, GroupTotal, PendingAmendment, SchemeIdChange};
 pub use collections::{CollectionFilter, CollectionRow, CollectionStatus, FileState, StatusTotal, TimelineEvent};
-pub use creditor::{CreditorKey, CreditorSnapshot};
+pub use creditor::{CreditorKey, CreditorSnapshot, LedgerTag};
 pub use imports::{ImportBatch, ImportCounts, ImportOutcome};
 pub use ingest::{BankFileKey, BankFileStart, Booked, UnmatchedRow};
 pub use job_requests::{Enqueued, JobRequestRow, NewRequest, RequestEnd, RequestOrigin};
