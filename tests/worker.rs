@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use collecte::config::{Config, EnvOverrides};
 use collecte::store::Store;
 use collecte::worker::{EnqueueOutcome, Queue, fire_due};
-use common::{Backend, Project, outbox_end_to_end_ids, seed_monthly_plans, shared_samples};
+use common::{Backend, Project, TestDb, outbox_end_to_end_ids, seed_monthly_plans, shared_samples};
 
 /// Which queue the workers of a test use.
 #[derive(Clone, Copy, Debug)]
@@ -28,6 +28,12 @@ enum QueueKind {
 /// seconds, not minutes.
 async fn project(backend: Backend, queue: QueueKind) -> Project {
     let p = Project::new(backend).await;
+    short_waits(&p, queue);
+    p
+}
+
+/// The queue settings of [`project`].
+fn short_waits(p: &Project, queue: QueueKind) {
     let name = format!(
         "t{}",
         p.dir.path().file_name().unwrap().to_string_lossy().replace('.', "-")
@@ -42,7 +48,6 @@ async fn project(backend: Backend, queue: QueueKind) -> Project {
             "{redis}name = \"{name}\"\nlease_seconds = 6\nretry_backoff_seconds = 1\nmax_attempts = 2\nshutdown_timeout_seconds = 60\ninbox_scan_seconds = 5"
         ),
     );
-    p
 }
 
 /// A worker process, killed if the test fails before it is stopped.
@@ -485,6 +490,159 @@ async fn redis_restart(backend: Backend) {
     assert!(stop(worker).success());
     assert_eq!(p.collections("submitted").len(), 20);
     p.db.cleanup().await;
+}
+
+/// A PostgreSQL cluster of the test's own on a free port, restartable like a crash
+/// (`pg_ctl -m immediate`). PostgreSQL refuses to run as root: as root (CI), the cluster
+/// belongs to the `postgres` user and its commands run through `runuser`.
+struct OwnPostgres {
+    port: u16,
+    bin: std::path::PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl OwnPostgres {
+    fn start() -> Self {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .into_iter()
+            .flatten()
+            .map(|e| e.unwrap().path().join("bin"))
+            .filter(|b| b.join("initdb").exists())
+            .max()
+            .expect("PostgreSQL's server programs (initdb, pg_ctl under /usr/lib/postgresql) are required");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let pg = Self {
+            port,
+            bin,
+            dir: tempfile::tempdir().unwrap(),
+        };
+        if Self::as_root() {
+            let status = Command::new("chown")
+                .args(["postgres"])
+                .arg(pg.dir.path())
+                .status()
+                .unwrap();
+            assert!(status.success(), "chown postgres {}", pg.dir.path().display());
+        }
+        let data = pg.dir.path().join("data");
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
+        );
+        pg.ctl("start");
+        pg
+    }
+
+    fn as_root() -> bool {
+        // SAFETY: geteuid has no preconditions.
+        unsafe { libc::geteuid() == 0 }
+    }
+
+    /// One of PostgreSQL's programs, run as the cluster's owner.
+    fn command(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        if Self::as_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(path);
+            c
+        } else {
+            Command::new(path)
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let out = self.command(program).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{program} {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `pg_ctl ACTION`, waiting until the server accepts connections (or is down).
+    fn ctl(&self, action: &str) {
+        let dir = self.dir.path().to_str().unwrap();
+        let options = format!("-p {} -k {dir} -c listen_addresses=127.0.0.1 -c fsync=off", self.port);
+        let (data, log) = (format!("{dir}/data"), format!("{dir}/server.log"));
+        self.run(
+            "pg_ctl",
+            &["-D", &data, "-l", &log, "-o", &options, "-m", "immediate", "-w", action],
+        );
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        let _ = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(data)
+            .args(["-m", "immediate", "-w", "stop"])
+            .output();
+    }
+}
+
+/// PostgreSQL crashes and comes back under a worker, twice. During a collect: the run fails
+/// on the lost connection (or, between statements, does not notice), the ledger's retry
+/// finishes it, and every collection ends in exactly one file. While idle: a request
+/// enqueued afterwards is picked up (the worker's queue connection and its LISTEN come back).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_restart() {
+    let pg = OwnPostgres::start();
+    let p = Project::on(TestDb::at(collecte::store::DatabaseUrl::Postgres(pg.url())));
+    short_waits(&p, QueueKind::Sql);
+    p.set_bank("max_transactions_per_file = 200");
+    seed_monthly_plans(&p, BIG_JOB);
+    let worker = spawn_worker(&p, "0", &["--no-triggers", "--no-inbox-watch"]);
+    p.ok(&["enqueue", "collect", "--date", "2026-11-20"]);
+    wait_for_first_file(&p);
+    pg.ctl("restart");
+    wait_for(
+        &p,
+        Duration::from_secs(120),
+        "the collect finished after the restart",
+        || request_states(&p) == (0, 0, 1),
+    );
+    let seen = outbox_end_to_end_ids(&p);
+    assert_eq!(seen.len(), BIG_JOB, "every due collection in a file");
+    assert!(seen.values().all(|n| *n == 1), "collected twice");
+    assert_eq!(p.collections("submitted").len(), BIG_JOB);
+    let runs: Vec<String> = jobs(&p)["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r["outcome"], r["error"]))
+        .collect();
+    eprintln!("collect runs around the restart: {runs:?}");
+
+    pg.ctl("restart");
+    p.ok(&["enqueue", "ingest", "--date", "2026-11-20"]);
+    wait_for(
+        &p,
+        Duration::from_secs(60),
+        "a request enqueued after the restart",
+        || request_states(&p) == (0, 0, 2),
+    );
+    assert!(stop(worker).success(), "{}", logs(&p));
 }
 
 async fn three_workers_sql(backend: Backend) {

@@ -137,7 +137,9 @@ pub async fn run(
         let outcome = match &queue {
             Queue::Redis(q) => serve!(q, shared, name, stop_rx, timeout),
             Queue::Sqlite(q) => serve!(q, shared, name, stop_rx, timeout),
-            Queue::Postgres(q) => serve!(q, shared, name, stop_rx, timeout),
+            // LISTEN for inserted tasks: the storage alone looks for new ones only at its
+            // heartbeat (a third of the lease, 20 s by default).
+            Queue::Postgres(q) => serve!(q.clone().with_pubsub(), shared, name, stop_rx, timeout),
         };
         if *stop_rx.borrow() {
             break;

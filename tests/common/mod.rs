@@ -107,6 +107,15 @@ impl TestDb {
         }
     }
 
+    /// A ledger at `url` that the test set up itself (nothing to drop at cleanup).
+    pub fn at(url: DatabaseUrl) -> Self {
+        Self {
+            url,
+            dir: tempfile::tempdir().expect("temp dir"),
+            pg_name: None,
+        }
+    }
+
     /// The URL as `DATABASE_URL` takes it.
     pub fn env_url(&self) -> String {
         match &self.url {
@@ -152,9 +161,14 @@ pub struct Project {
 
 impl Project {
     pub async fn new(backend: Backend) -> Self {
+        Self::on(TestDb::new(backend).await)
+    }
+
+    /// A project (`collecte init` run) on a given ledger.
+    pub fn on(db: TestDb) -> Self {
         let project = Self {
             dir: tempfile::tempdir().unwrap(),
-            db: TestDb::new(backend).await,
+            db,
         };
         project.ok(&["init"]);
         project
