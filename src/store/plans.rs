@@ -503,18 +503,18 @@ macro_rules! import_plans {
         let rows: Vec<_> = fresh
             .iter()
             .map(|(s, state)| {
-                    (
-                        s.record.plan_id.as_str(),
-                        s.customer_id,
-                        s.mandate_id,
-                        s.card_id,
-                        s.record.count,
-                        s.record.description.as_deref(),
-                        state.status(),
-                        state.paused_on(),
-                    )
-                })
-                .collect();
+                (
+                    s.record.plan_id.as_str(),
+                    s.customer_id,
+                    s.mandate_id,
+                    s.card_id,
+                    s.record.count,
+                    s.record.description.as_deref(),
+                    state.status(),
+                    state.paused_on(),
+                )
+            })
+            .collect();
         execute_json!($tx, sql.as_str(), [creditor.0, now], rows, "new plans", "inserting plans");
         if !fresh.is_empty() {
             $crate::store::plans::refresh_statistics!($tx);
