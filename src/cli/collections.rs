@@ -24,6 +24,9 @@ pub struct ListArgs {
     /// Due on or before this date.
     #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
     pub to: Option<NaiveDate>,
+    /// Only the collections of this pain.008 file: its name or path in the outbox, or its MsgId.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<String>,
     /// table, csv or json.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -95,6 +98,12 @@ pub async fn list(explicit_config: Option<&Path>, args: ListArgs) -> Result<(), 
         customer: args.customer,
         from: args.from,
         to: args.to,
+        // A path works too (`outbox/CLT-….xml`): the ledger knows the file by its name.
+        file: args.file.map(|f| {
+            Path::new(&f)
+                .file_name()
+                .map_or(f.clone(), |n| n.to_string_lossy().into_owned())
+        }),
     };
     let rows = ctx
         .store

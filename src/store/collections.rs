@@ -65,6 +65,8 @@ pub struct CollectionFilter {
     pub from: Option<NaiveDate>,
     /// Due on or before.
     pub to: Option<NaiveDate>,
+    /// Only those in this pain.008 file (its file name or MsgId): what the bank asks about.
+    pub file: Option<String>,
 }
 
 /// How many collections are in one status, and their amount.
@@ -288,6 +290,7 @@ impl Store {
         let sql = sqlx::AssertSqlSafe(format!(
             "{SELECT} WHERE c.creditor_id = $1 AND ($2 IS NULL OR c.status = $2) AND ($3 IS NULL OR cu.reference = $3)
                AND ($4 IS NULL OR c.due_date >= $4) AND ($5 IS NULL OR c.due_date <= $5)
+               AND ($6 IS NULL OR cf.file_name = $6 OR cf.message_id = $6)
              ORDER BY c.due_date, c.id"
         ));
         let rows: Vec<Row> = dispatch!(self, pool => sqlx::query_as(sql)
@@ -296,6 +299,7 @@ impl Store {
             .bind(f.customer.as_deref())
             .bind(f.from)
             .bind(f.to)
+            .bind(f.file.as_deref())
             .fetch_all(pool)
             .await
             .doing("listing collections")?);

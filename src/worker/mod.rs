@@ -142,7 +142,13 @@ pub async fn run(
             // The SQL storages alone look for new tasks only at their heartbeat (a third of
             // the lease, 20 s by default). PostgreSQL can tell: LISTEN for inserted tasks.
             // SQLite cannot tell another process: look every second (one indexed query).
-            Queue::Sqlite(q) => serve!(q.clone().poll_with_interval(SQLITE_POLL), shared, name, stop_rx, timeout),
+            Queue::Sqlite(q) => serve!(
+                q.clone().poll_with_interval(SQLITE_POLL),
+                shared,
+                name,
+                stop_rx,
+                timeout
+            ),
             Queue::Postgres(q) => serve!(q.clone().with_pubsub(), shared, name, stop_rx, timeout),
         };
         if *stop_rx.borrow() {
