@@ -55,8 +55,9 @@ pub struct WorkerOptions {
 /// How often the trigger loop wakes at the latest (it also wakes at each next firing).
 const TRIGGER_TICK: chrono::Duration = chrono::Duration::seconds(30);
 
-/// How often an idle worker on the SQLite queue looks for a task another process pushed.
-const SQLITE_POLL: Duration = Duration::from_secs(1);
+/// How often an idle worker on the Redis or SQLite queue looks for a task another process
+/// pushed.
+const IDLE_POLL: Duration = Duration::from_secs(1);
 
 /// Runs one apalis monitor with this process's worker on one backend, until the stop signal
 /// (then the running job gets `timeout`) or a backend error ends it.
@@ -138,17 +139,11 @@ pub async fn run(
             format!("{worker}-r{restarts}")
         };
         let outcome = match &queue {
-            Queue::Redis(q) => serve!(q, shared, name, stop_rx, timeout),
-            // The SQL storages alone look for new tasks only at their heartbeat (a third of
-            // the lease, 20 s by default). PostgreSQL can tell: LISTEN for inserted tasks.
-            // SQLite cannot tell another process: look every second (one indexed query).
-            Queue::Sqlite(q) => serve!(
-                q.clone().poll_with_interval(SQLITE_POLL),
-                shared,
-                name,
-                stop_rx,
-                timeout
-            ),
+            // The storages alone look for new tasks only at their heartbeat (a third of the
+            // lease, 20 s by default). PostgreSQL can tell: LISTEN for inserted tasks. Redis
+            // and SQLite cannot: look every second (one script call, one indexed query).
+            Queue::Redis(q) => serve!(q.clone().poll_with_interval(IDLE_POLL), shared, name, stop_rx, timeout),
+            Queue::Sqlite(q) => serve!(q.clone().poll_with_interval(IDLE_POLL), shared, name, stop_rx, timeout),
             Queue::Postgres(q) => serve!(q.clone().with_pubsub(), shared, name, stop_rx, timeout),
         };
         if *stop_rx.borrow() {
