@@ -256,7 +256,14 @@ impl Project {
     }
 
     pub fn collections(&self, status: &str) -> Vec<serde_json::Value> {
-        let json = self.ok(&["collections", "--status", status, "--format", "json"]);
+        self.list_collections(&["--status", status])
+    }
+
+    /// `collecte collections FILTERS --format json`, as rows.
+    pub fn list_collections(&self, filters: &[&str]) -> Vec<serde_json::Value> {
+        let mut args = vec!["collections", "--format", "json"];
+        args.extend_from_slice(filters);
+        let json = self.ok(&args);
         serde_json::from_str::<serde_json::Value>(&json)
             .unwrap()
             .as_array()
