@@ -179,157 +179,169 @@ macro_rules! materialize_plans {
         use $crate::store::plans::{Holds, Materialize, describe, existing_from_rows, terms_from_rows};
         use $crate::store::values::{JsonColumn, execute_json, json_rows};
         let creditor_id: i64 = $creditor_id;
-        let plans: Vec<Materialize> = $plans;
         let today: chrono::NaiveDate = $today;
         let now: chrono::DateTime<chrono::Utc> = $now;
-        let stored: Vec<i64> = plans
-            .iter()
-            .filter_map(|p| match p.holds {
-                Holds::Stored(id) => Some(id),
-                Holds::New(_) => None,
-            })
-            .collect();
-        let mut terms_by = $crate::store::plans::terms_by_plan!($tx, stored);
-        let mut existing_by = $crate::store::plans::rows_by_plan!(
-            $tx,
-            $crate::store::plans::ExistingRow,
-            "SELECT plan_id, id, installment, due_date, amount_cents, status = 'pending' AND collection_file_id IS NULL
-             FROM collections WHERE attempt = 1 AND plan_id IN ({}) ORDER BY plan_id, installment",
-            stored,
-            "reading plan collections"
-        );
-        // A plan whose schedule has ended gets a watermark no refresh reaches.
-        let far = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
-        let mut watermarks: Vec<(&str, chrono::NaiveDate)> = Vec::with_capacity(plans.len());
-        // (plan reference, installment, due date, cents, status, event kind, event detail)
-        type NewCollection<'a> = (&'a str, i64, chrono::NaiveDate, i64, &'static str, &'static str, String);
-        let mut inserts: Vec<NewCollection<'_>> = Vec::new();
         let mut changed = 0u64;
-        // Row-by-row changes and their timeline events, decided for every plan first and
-        // executed after: no borrow of `plans` lives across an `.await` (rustc cannot prove
-        // such a future `Send` where the worker needs it).
-        let mut row_changes: Vec<(Action, &'static str, String)> = Vec::new();
-        for p in &plans {
-            let (terms, existing) = match &p.holds {
-                Holds::New(terms) => (std::borrow::Cow::Borrowed(terms.as_slice()), Vec::new()),
-                Holds::Stored(id) => (
-                    std::borrow::Cow::Owned(terms_from_rows(terms_by.remove(id).unwrap_or_default())?),
-                    existing_from_rows(existing_by.remove(id).unwrap_or_default())?,
-                ),
-            };
-            let actions = $crate::domain::installments::plan_actions(&terms, p.count, p.lifecycle, &existing, today)
-                .map_err(|e| $crate::store::StoreError::Corrupt(format!("plan {}: {e}", p.reference)))?;
-            let next_due = $crate::domain::installments::next_beyond_horizon(&terms, p.count, today).unwrap_or(far);
-            watermarks.push((p.reference.as_str(), next_due));
-            changed += actions.len() as u64;
-            for action in actions {
-                let (kind, detail) = describe(&action);
-                match action {
-                    Action::Insert { installment, due_date, amount } | Action::InsertSkipped { installment, due_date, amount } => {
-                        let status = if matches!(action, Action::Insert { .. }) { "pending" } else { "cancelled" };
-                        inserts.push((p.reference.as_str(), i64::from(installment), due_date, amount.cents(), status, kind, detail));
+        let mut refreshed = false;
+        // A chunk of plans at a time: what a chunk decides (its new collections and their
+        // event texts) leaves memory before the next is read.
+        let mut all = Vec::<Materialize>::into_iter($plans);
+        loop {
+            let plans: Vec<Materialize> = all.by_ref().take($crate::store::values::JSON_ROWS_PER_STATEMENT).collect();
+            if plans.is_empty() {
+                break;
+            }
+            let stored: Vec<i64> = plans
+                .iter()
+                .filter_map(|p| match p.holds {
+                    Holds::Stored(id) => Some(id),
+                    Holds::New(_) => None,
+                })
+                .collect();
+            let mut terms_by = $crate::store::plans::terms_by_plan!($tx, stored);
+            let mut existing_by = $crate::store::plans::rows_by_plan!(
+                $tx,
+                $crate::store::plans::ExistingRow,
+                "SELECT plan_id, id, installment, due_date, amount_cents, status = 'pending' AND collection_file_id IS NULL
+                 FROM collections WHERE attempt = 1 AND plan_id IN ({}) ORDER BY plan_id, installment",
+                stored,
+                "reading plan collections"
+            );
+            // A plan whose schedule has ended gets a watermark no refresh reaches.
+            let far = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
+            let mut watermarks: Vec<(&str, chrono::NaiveDate)> = Vec::with_capacity(plans.len());
+            // (plan reference, installment, due date, cents, status, event kind, event detail)
+            type NewCollection<'a> = (&'a str, i64, chrono::NaiveDate, i64, &'static str, &'static str, String);
+            let mut inserts: Vec<NewCollection<'_>> = Vec::new();
+            // Row-by-row changes and their timeline events, decided for every plan first and
+            // executed after: no borrow of `plans` lives across an `.await` (rustc cannot prove
+            // such a future `Send` where the worker needs it).
+            let mut row_changes: Vec<(Action, &'static str, String)> = Vec::new();
+            for p in &plans {
+                let (terms, existing) = match &p.holds {
+                    Holds::New(terms) => (std::borrow::Cow::Borrowed(terms.as_slice()), Vec::new()),
+                    Holds::Stored(id) => (
+                        std::borrow::Cow::Owned(terms_from_rows(terms_by.remove(id).unwrap_or_default())?),
+                        existing_from_rows(existing_by.remove(id).unwrap_or_default())?,
+                    ),
+                };
+                let actions = $crate::domain::installments::plan_actions(&terms, p.count, p.lifecycle, &existing, today)
+                    .map_err(|e| $crate::store::StoreError::Corrupt(format!("plan {}: {e}", p.reference)))?;
+                let next_due = $crate::domain::installments::next_beyond_horizon(&terms, p.count, today).unwrap_or(far);
+                watermarks.push((p.reference.as_str(), next_due));
+                changed += actions.len() as u64;
+                for action in actions {
+                    let (kind, detail) = describe(&action);
+                    match action {
+                        Action::Insert { installment, due_date, amount } | Action::InsertSkipped { installment, due_date, amount } => {
+                            let status = if matches!(action, Action::Insert { .. }) { "pending" } else { "cancelled" };
+                            inserts.push((p.reference.as_str(), i64::from(installment), due_date, amount.cents(), status, kind, detail));
+                        }
+                        other => row_changes.push((other, kind, detail)),
                     }
-                    other => row_changes.push((other, kind, detail)),
                 }
             }
+            for (action, kind, detail) in row_changes {
+                let collection_id: i64 = match action {
+                    Action::Insert { .. } | Action::InsertSkipped { .. } => continue,
+                    Action::Update { id, due_date, amount } => {
+                        sqlx::query("UPDATE collections SET due_date = $1, amount_cents = $2, updated_at = $3 WHERE id = $4")
+                            .bind(due_date)
+                            .bind(amount.cents())
+                            .bind(now)
+                            .bind(id)
+                            .execute(&mut *$tx)
+                            .await
+                            .doing("rescheduling a collection")?;
+                        id
+                    }
+                    Action::Remove { id } => {
+                        sqlx::query("DELETE FROM collection_events WHERE collection_id = $1")
+                            .bind(id)
+                            .execute(&mut *$tx)
+                            .await
+                            .doing("removing a collection's events")?;
+                        sqlx::query("DELETE FROM collections WHERE id = $1 AND status = 'pending' AND collection_file_id IS NULL")
+                            .bind(id)
+                            .execute(&mut *$tx)
+                            .await
+                            .doing("removing a collection")?;
+                        continue;
+                    }
+                    Action::Cancel { id, reason } => {
+                        sqlx::query("UPDATE collections SET status = 'cancelled', failure_reason = $1, updated_at = $2 WHERE id = $3")
+                            .bind(reason)
+                            .bind(now)
+                            .bind(id)
+                            .execute(&mut *$tx)
+                            .await
+                            .doing("cancelling a collection")?;
+                        id
+                    }
+                };
+                sqlx::query("INSERT INTO collection_events (collection_id, occurred_at, kind, detail) VALUES ($1, $2, $3, $4)")
+                    .bind(collection_id)
+                    .bind(now)
+                    .bind(kind)
+                    .bind(detail)
+                    .execute(&mut *$tx)
+                    .await
+                    .doing("recording a collection event")?;
+            }
+            let sql = format!(
+                "{} UPDATE plans SET next_due = v.next_due FROM v WHERE plans.creditor_id = $1 AND plans.reference = v.reference",
+                json_rows(&$tx, 2, &[("reference", JsonColumn::Text), ("next_due", JsonColumn::Date)])
+            );
+            execute_json!($tx, sql.as_str(), [creditor_id], watermarks, "plans' next due dates", "recording plans' next due dates");
+            // After the row-by-row changes: a removed or rescheduled installment frees its date
+            // before a new one takes it.
+            let sql = format!(
+                "{} INSERT INTO collections (creditor_id, plan_id, customer_id, mandate_id, card_id, installment, attempt, due_date, amount_cents, status, created_at, updated_at)
+                 SELECT p.creditor_id, p.id, p.customer_id, p.mandate_id, p.card_id, v.installment, 1, v.due_date, v.cents, v.status, $2, $2
+                 FROM v JOIN plans p ON p.creditor_id = $1 AND p.reference = v.reference",
+                json_rows(&$tx, 3, &[
+                    ("reference", JsonColumn::Text),
+                    ("installment", JsonColumn::Int),
+                    ("due_date", JsonColumn::Date),
+                    ("cents", JsonColumn::Int),
+                    ("status", JsonColumn::Text),
+                ])
+            );
+            let rows: Vec<_> = inserts
+                .iter()
+                .map(|(reference, installment, due_date, cents, status, _, _)| (reference, installment, due_date, cents, status))
+                .collect();
+            let created = execute_json!($tx, sql.as_str(), [creditor_id, now], rows, "new collections", "creating collections");
+            if created != inserts.len() as u64 {
+                return Err($crate::store::StoreError::Corrupt(format!(
+                    "{created} of {} new collections found their plan",
+                    inserts.len()
+                )));
+            }
+            // Once: the first chunk's rows are enough for the planner to stop taking the table
+            // for empty (each ANALYZE samples the table again).
+            if !inserts.is_empty() && !refreshed {
+                $crate::store::plans::refresh_statistics!($tx);
+                refreshed = true;
+            }
+            let sql = format!(
+                "{} INSERT INTO collection_events (collection_id, occurred_at, kind, detail)
+                 SELECT c.id, $2, v.kind, v.detail
+                 FROM v JOIN plans p ON p.creditor_id = $1 AND p.reference = v.reference
+                 JOIN collections c ON c.plan_id = p.id AND c.installment = v.installment AND c.attempt = 1",
+                json_rows(&$tx, 3, &[
+                    ("reference", JsonColumn::Text),
+                    ("installment", JsonColumn::Int),
+                    ("kind", JsonColumn::Text),
+                    ("detail", JsonColumn::Text),
+                ])
+            );
+            let rows: Vec<_> = inserts
+                .iter()
+                .map(|(reference, installment, _, _, _, kind, detail)| (reference, installment, kind, detail))
+                .collect();
+            execute_json!($tx, sql.as_str(), [creditor_id, now], rows, "collection events", "recording collection events");
         }
-        for (action, kind, detail) in row_changes {
-            let collection_id: i64 = match action {
-                Action::Insert { .. } | Action::InsertSkipped { .. } => continue,
-                Action::Update { id, due_date, amount } => {
-                    sqlx::query("UPDATE collections SET due_date = $1, amount_cents = $2, updated_at = $3 WHERE id = $4")
-                        .bind(due_date)
-                        .bind(amount.cents())
-                        .bind(now)
-                        .bind(id)
-                        .execute(&mut *$tx)
-                        .await
-                        .doing("rescheduling a collection")?;
-                    id
-                }
-                Action::Remove { id } => {
-                    sqlx::query("DELETE FROM collection_events WHERE collection_id = $1")
-                        .bind(id)
-                        .execute(&mut *$tx)
-                        .await
-                        .doing("removing a collection's events")?;
-                    sqlx::query("DELETE FROM collections WHERE id = $1 AND status = 'pending' AND collection_file_id IS NULL")
-                        .bind(id)
-                        .execute(&mut *$tx)
-                        .await
-                        .doing("removing a collection")?;
-                    continue;
-                }
-                Action::Cancel { id, reason } => {
-                    sqlx::query("UPDATE collections SET status = 'cancelled', failure_reason = $1, updated_at = $2 WHERE id = $3")
-                        .bind(reason)
-                        .bind(now)
-                        .bind(id)
-                        .execute(&mut *$tx)
-                        .await
-                        .doing("cancelling a collection")?;
-                    id
-                }
-            };
-            sqlx::query("INSERT INTO collection_events (collection_id, occurred_at, kind, detail) VALUES ($1, $2, $3, $4)")
-                .bind(collection_id)
-                .bind(now)
-                .bind(kind)
-                .bind(detail)
-                .execute(&mut *$tx)
-                .await
-                .doing("recording a collection event")?;
-        }
-        let sql = format!(
-            "{} UPDATE plans SET next_due = v.next_due FROM v WHERE plans.creditor_id = $1 AND plans.reference = v.reference",
-            json_rows(&$tx, 2, &[("reference", JsonColumn::Text), ("next_due", JsonColumn::Date)])
-        );
-        execute_json!($tx, sql.as_str(), [creditor_id], watermarks, "plans' next due dates", "recording plans' next due dates");
-        // After the row-by-row changes: a removed or rescheduled installment frees its date
-        // before a new one takes it.
-        let sql = format!(
-            "{} INSERT INTO collections (creditor_id, plan_id, customer_id, mandate_id, card_id, installment, attempt, due_date, amount_cents, status, created_at, updated_at)
-             SELECT p.creditor_id, p.id, p.customer_id, p.mandate_id, p.card_id, v.installment, 1, v.due_date, v.cents, v.status, $2, $2
-             FROM v JOIN plans p ON p.creditor_id = $1 AND p.reference = v.reference",
-            json_rows(&$tx, 3, &[
-                ("reference", JsonColumn::Text),
-                ("installment", JsonColumn::Int),
-                ("due_date", JsonColumn::Date),
-                ("cents", JsonColumn::Int),
-                ("status", JsonColumn::Text),
-            ])
-        );
-        let rows: Vec<_> = inserts
-            .iter()
-            .map(|(reference, installment, due_date, cents, status, _, _)| (reference, installment, due_date, cents, status))
-            .collect();
-        let created = execute_json!($tx, sql.as_str(), [creditor_id, now], rows, "new collections", "creating collections");
-        if created != inserts.len() as u64 {
-            return Err($crate::store::StoreError::Corrupt(format!(
-                "{created} of {} new collections found their plan",
-                inserts.len()
-            )));
-        }
-        if !inserts.is_empty() {
-            $crate::store::plans::refresh_statistics!($tx);
-        }
-        let sql = format!(
-            "{} INSERT INTO collection_events (collection_id, occurred_at, kind, detail)
-             SELECT c.id, $2, v.kind, v.detail
-             FROM v JOIN plans p ON p.creditor_id = $1 AND p.reference = v.reference
-             JOIN collections c ON c.plan_id = p.id AND c.installment = v.installment AND c.attempt = 1",
-            json_rows(&$tx, 3, &[
-                ("reference", JsonColumn::Text),
-                ("installment", JsonColumn::Int),
-                ("kind", JsonColumn::Text),
-                ("detail", JsonColumn::Text),
-            ])
-        );
-        let rows: Vec<_> = inserts
-            .iter()
-            .map(|(reference, installment, _, _, _, kind, detail)| (reference, installment, kind, detail))
-            .collect();
-        execute_json!($tx, sql.as_str(), [creditor_id, now], rows, "collection events", "recording collection events");
         changed
     }};
 }
