@@ -24,11 +24,6 @@ impl LedgerTag {
         (s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)))
             .then(|| LedgerTag(s.to_owned()))
     }
-
-    /// The six digits.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 impl std::fmt::Display for LedgerTag {
