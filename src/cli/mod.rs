@@ -61,7 +61,8 @@ pub enum Command {
     /// DIR/customers.csv, mandates.csv, cards.csv, plans.csv, invoices.csv and payments.csv
     /// in that order, skipping missing ones. Formats: docs/import.md.
     Import(import::ImportArgs),
-    /// List collections (installment attempts) with filters, as a table, CSV or JSON.
+    /// List collections (installment attempts) with their status, EndToEndId, pain.008 file (and
+    /// whether it is complete in the outbox) and reason, filtered, as a table, CSV or JSON.
     Collections(collections::ListArgs),
     /// Show one collection and its timeline (created, in file, settled, returned, ...).
     Show(collections::ShowArgs),
