@@ -610,6 +610,9 @@ async fn postgres_restart() {
     let pg = OwnPostgres::start();
     let p = Project::on(TestDb::at(collecte::store::DatabaseUrl::Postgres(pg.url())));
     short_waits(&p, QueueKind::Sql);
+    // One crash can cost two attempts: the run that loses its connection, and the one the
+    // worker's monitor drops when it restarts on the queue's lost connection.
+    p.set_table("queue", "max_attempts = 5");
     p.set_bank("max_transactions_per_file = 200");
     seed_monthly_plans(&p, BIG_JOB);
     let worker = spawn_worker(&p, "0", &["--no-triggers", "--no-inbox-watch"]);
