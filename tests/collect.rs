@@ -83,7 +83,17 @@ async fn collects_valid_files_exactly_once(backend: Backend) {
     assert_eq!(in_file(file_name), 5);
     assert_eq!(in_file(message_id), 5);
     assert_eq!(in_file(files[0].to_str().unwrap()), 5);
-    assert_eq!(in_file("CLT-000000-20261120-00000099.xml"), 0);
+    let unknown = p.run(&["collections", "--file", "CLT-000000-20261120-00000099.xml"]);
+    assert_eq!(unknown.status.code(), Some(3), "an unknown file is bad input");
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        stderr.contains("no pain.008 file") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+    assert!(
+        p.list_collections(&["--file", file_name, "--status", "failed"])
+            .is_empty()
+    );
     let show = p.ok(&["show", &submitted[0]["id"].to_string()]);
     assert!(show.contains("submitted") && show.contains(".xml"), "{show}");
 

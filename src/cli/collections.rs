@@ -105,6 +105,18 @@ pub async fn list(explicit_config: Option<&Path>, args: ListArgs) -> Result<(), 
                 .map_or(f.clone(), |n| n.to_string_lossy().into_owned())
         }),
     };
+    if let Some(file) = &filter.file
+        && !ctx
+            .store
+            .has_file(ctx.creditor, file)
+            .await
+            .map_err(anyhow::Error::new)?
+    {
+        ctx.store.close().await;
+        return Err(CliError::Input(format!(
+            "no pain.008 file {file:?} in this ledger (give its name in the outbox, its path or its MsgId)"
+        )));
+    }
     let rows = ctx
         .store
         .collections(ctx.creditor, &filter)

@@ -306,6 +306,20 @@ impl Store {
         rows.into_iter().map(to_row).collect()
     }
 
+    /// Whether the creditor has a collection file of this name or MsgId, so that a listing
+    /// by file can tell an unknown file from a file with nothing matching the other filters.
+    pub async fn has_file(&self, creditor: CreditorKey, name: &str) -> Result<bool, StoreError> {
+        let found: Option<i64> = dispatch!(self, pool => sqlx::query_scalar(
+            "SELECT id FROM collection_files WHERE creditor_id = $1 AND (file_name = $2 OR message_id = $2) LIMIT 1",
+        )
+        .bind(creditor.0)
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+        .doing("looking up a collection file")?);
+        Ok(found.is_some())
+    }
+
     /// Counts and amounts per status (statuses without collections left out): the ledger at a
     /// glance, for summaries that must not load every row.
     pub async fn collection_totals(&self, creditor: CreditorKey) -> Result<Vec<StatusTotal>, StoreError> {
