@@ -394,21 +394,17 @@ impl Store {
                     ("original_debtor_account", JsonColumn::Text),
                 ])
             );
-            let rows: Vec<_> = items
-                .iter()
-                .map(|i| {
-                    (
-                        i.id,
-                        &i.end_to_end_id,
-                        i.sequence_type,
-                        i.requested_date,
-                        &i.original_mandate_id,
-                        &i.original_scheme_id,
-                        &i.original_debtor_account,
-                    )
-                })
-                .collect();
-            let assigned = execute_json!(tx, sql.as_str(), [id, now], rows, "a file's collections", "assigning collections to a file");
+            let assigned = execute_json!(tx, sql.as_str(), [id, now], items, map |i| {
+                (
+                    i.id,
+                    &i.end_to_end_id,
+                    i.sequence_type,
+                    i.requested_date,
+                    &i.original_mandate_id,
+                    &i.original_scheme_id,
+                    &i.original_debtor_account,
+                )
+            }, "a file's collections", "assigning collections to a file");
             if assigned != items.len() as u64 {
                 tx.rollback().await.doing("rolling back the file assignment")?;
                 return Ok(Err(AssignConflict { taken: items.len() as u64 - assigned, of: items.len() }));

@@ -308,16 +308,14 @@ impl Store {
                          FROM v WHERE customers.id = v.id",
                         json_rows(&tx, 2, &[[("id", JsonColumn::Int)].as_slice(), &person].concat())
                     );
-                    let rows: Vec<_> = changed.iter().map(|(id, n)| (id, &n.0, &n.1, &n.2, &n.3, &n.4, &n.5, &n.6)).collect();
-                    execute_json!(tx, sql.as_str(), [now], rows, "changed customers", "updating customers");
+                    execute_json!(tx, sql.as_str(), [now], changed, map |(id, n)| (id, &n.0, &n.1, &n.2, &n.3, &n.4, &n.5, &n.6), "changed customers", "updating customers");
                     counts.updated += changed.len() as u64;
                     let sql = format!(
                         "{} INSERT INTO customers (creditor_id, reference, name, email, street, building, postcode, town, country, created_at, updated_at)
                          SELECT $1, v.reference, v.name, v.email, v.street, v.building, v.postcode, v.town, v.country, $2, $2 FROM v",
                         json_rows(&tx, 3, &[[("reference", JsonColumn::Text)].as_slice(), &person].concat())
                     );
-                    let rows: Vec<_> = fresh.iter().map(|(r, n)| (r, &n.0, &n.1, &n.2, &n.3, &n.4, &n.5, &n.6)).collect();
-                    execute_json!(tx, sql.as_str(), [creditor.0, now], rows, "new customers", "inserting customers");
+                    execute_json!(tx, sql.as_str(), [creditor.0, now], fresh, map |(r, n)| (r, &n.0, &n.1, &n.2, &n.3, &n.4, &n.5, &n.6), "new customers", "inserting customers");
                     counts.inserted += fresh.len() as u64;
                 }
                 ImportBatch::Mandates(rows) => {

@@ -307,11 +307,7 @@ macro_rules! materialize_plans {
                     ("status", JsonColumn::Text),
                 ])
             );
-            let rows: Vec<_> = inserts
-                .iter()
-                .map(|(reference, installment, due_date, cents, status, _, _)| (reference, installment, due_date, cents, status))
-                .collect();
-            let created = execute_json!($tx, sql.as_str(), [creditor_id, now], rows, "new collections", "creating collections");
+            let created = execute_json!($tx, sql.as_str(), [creditor_id, now], inserts, map |(reference, installment, due_date, cents, status, _, _)| (reference, installment, due_date, cents, status), "new collections", "creating collections");
             if created != inserts.len() as u64 {
                 return Err($crate::store::StoreError::Corrupt(format!(
                     "{created} of {} new collections found their plan",
@@ -336,11 +332,7 @@ macro_rules! materialize_plans {
                     ("detail", JsonColumn::Text),
                 ])
             );
-            let rows: Vec<_> = inserts
-                .iter()
-                .map(|(reference, installment, _, _, _, kind, detail)| (reference, installment, kind, detail))
-                .collect();
-            execute_json!($tx, sql.as_str(), [creditor_id, now], rows, "collection events", "recording collection events");
+            execute_json!($tx, sql.as_str(), [creditor_id, now], inserts, map |(reference, installment, _, _, _, kind, detail)| (reference, installment, kind, detail), "collection events", "recording collection events");
         }
         changed
     }};
@@ -512,22 +504,18 @@ macro_rules! import_plans {
                 ("paused_on", JsonColumn::Date),
             ])
         );
-        let rows: Vec<_> = fresh
-            .iter()
-            .map(|(s, state)| {
-                (
-                    s.record.plan_id.as_str(),
-                    s.customer_id,
-                    s.mandate_id,
-                    s.card_id,
-                    s.record.count,
-                    s.record.description.as_deref(),
-                    state.status(),
-                    state.paused_on(),
-                )
-            })
-            .collect();
-        execute_json!($tx, sql.as_str(), [creditor.0, now], rows, "new plans", "inserting plans");
+        execute_json!($tx, sql.as_str(), [creditor.0, now], fresh, map |(s, state)| {
+            (
+                s.record.plan_id.as_str(),
+                s.customer_id,
+                s.mandate_id,
+                s.card_id,
+                s.record.count,
+                s.record.description.as_deref(),
+                state.status(),
+                state.paused_on(),
+            )
+        }, "new plans", "inserting plans");
         if !fresh.is_empty() {
             $crate::store::plans::refresh_statistics!($tx);
         }
@@ -543,14 +531,10 @@ macro_rules! import_plans {
                 ("day_of_month", JsonColumn::Int),
             ])
         );
-        let rows: Vec<_> = fresh
-            .iter()
-            .map(|(s, _)| {
-                let t = plan_changes::initial_terms(s.record);
-                (s.record.plan_id.as_str(), t.effective_from, t.amount.cents(), t.frequency.as_str(), t.day_of_month)
-            })
-            .collect();
-        execute_json!($tx, sql.as_str(), [creditor.0, now], rows, "plan terms", "recording plan terms");
+        execute_json!($tx, sql.as_str(), [creditor.0, now], fresh, map |(s, _)| {
+            let t = plan_changes::initial_terms(s.record);
+            (s.record.plan_id.as_str(), t.effective_from, t.amount.cents(), t.frequency.as_str(), t.day_of_month)
+        }, "plan terms", "recording plan terms");
         $counts.inserted += fresh.len() as u64;
         $counts.collections_changed += $crate::store::plans::materialize_plans!($tx, creditor.0, materialize, today, now);
     }};

@@ -86,16 +86,22 @@ pub(super) fn json_array<T: serde::Serialize>(rows: &[T], what: &str) -> Result<
 }
 
 /// Runs the [`json_rows`] statement `$sql` once per [`JSON_ROWS_PER_STATEMENT`] rows of
-/// `$rows` (a slice of serialisable rows): the leading `$bind`s, then the chunk as JSON.
-/// Evaluates to the rows affected, summed over the chunks. `$what` names the rows in an
-/// encoding error, `$doing` the statement in a database error.
+/// `$rows` (a slice): the leading `$bind`s, then the chunk as JSON. With `map F`, each row
+/// is turned into the serialisable tuple the statement reads by `F`, one chunk at a time, so
+/// no second copy of a whole file's rows is built. Evaluates to the rows affected, summed
+/// over the chunks. `$what` names the rows in an encoding error, `$doing` the statement in a
+/// database error.
 macro_rules! execute_json {
-    ($tx:expr, $sql:expr, [$($bind:expr),* $(,)?], $rows:expr, $what:literal, $doing:literal) => {{
+    ($tx:expr, $sql:expr, [$($bind:expr),* $(,)?], $rows:expr, $what:literal, $doing:literal) => {
+        $crate::store::values::execute_json!($tx, $sql, [$($bind),*], $rows, map |row| row, $what, $doing)
+    };
+    ($tx:expr, $sql:expr, [$($bind:expr),* $(,)?], $rows:expr, map $f:expr, $what:literal, $doing:literal) => {{
         let mut affected = 0u64;
         for chunk in $rows.chunks($crate::store::values::JSON_ROWS_PER_STATEMENT) {
+            let mapped: Vec<_> = chunk.iter().map($f).collect();
             affected += sqlx::query(sqlx::AssertSqlSafe($sql))
                 $(.bind($bind))*
-                .bind($crate::store::values::json_array(chunk, $what)?)
+                .bind($crate::store::values::json_array(&mapped, $what)?)
                 .execute(&mut *$tx)
                 .await
                 .doing($doing)?
