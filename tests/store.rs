@@ -411,6 +411,65 @@ async fn filters_and_timeline(backend: Backend) {
     db.cleanup().await;
 }
 
+/// A ledger written before collect set `submitted` at assignment: migration 0008 marks the
+/// collections of an unfinished file submitted and drops the stored submission events (the
+/// file row tells the same), so a timeline shows one submission.
+async fn older_ledgers_are_brought_in_line(backend: Backend) {
+    let (db, store, creditor) = setup(backend).await;
+    import_demo(&store, creditor).await;
+    let tag = store.ledger_tag(creditor).await.unwrap();
+    let due = store.due_collections(creditor, d("2027-12-31"), None, 2).await.unwrap();
+    let assign = |i: usize| Assignment {
+        id: due[i].id,
+        mandate_key: due[i].mandate_key,
+        end_to_end_id: format!("E2E-OLD-{}", due[i].id),
+        sequence_type: "FRST",
+        requested_date: due[i].due_date,
+        original_mandate_id: None,
+        original_scheme_id: None,
+        original_debtor_account: None,
+        amount_cents: due[i].amount_cents,
+    };
+    let (written, unfinished) = (assign(0), assign(1));
+    let file = store
+        .assign_file(creditor, &tag, d(TODAY), "pain.008.001.08", &[&written])
+        .await
+        .unwrap()
+        .unwrap();
+    store.mark_written(&file, "0".repeat(64).as_str()).await.unwrap();
+    store
+        .assign_file(creditor, &tag, d(TODAY), "pain.008.001.08", &[&unfinished])
+        .await
+        .unwrap()
+        .unwrap();
+    store.close().await;
+    // What an older run left: a stored submission event, a collection of an unfinished file
+    // still pending.
+    for sql in [
+        format!(
+            "INSERT INTO collection_events (collection_id, occurred_at, kind, detail, collection_file_id)
+             VALUES ({}, '2026-11-20T09:00:00Z', 'submitted', 'in an old file', {})",
+            written.id, file.id
+        ),
+        format!("UPDATE collections SET status = 'pending' WHERE id = {}", unfinished.id),
+        "DELETE FROM _sqlx_migrations WHERE version = 8".to_owned(),
+    ] {
+        raw_exec(&db.url, &sql).await.unwrap();
+    }
+    let store = Store::open(&db.url).await.expect("reopen and migrate");
+    let (_, events) = store.collection_timeline(creditor, written.id).await.unwrap().unwrap();
+    let submissions: Vec<_> = events.iter().filter(|e| e.kind == "submitted").collect();
+    assert_eq!(submissions.len(), 1, "{events:#?}");
+    let (row, _) = store
+        .collection_timeline(creditor, unfinished.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, CollectionStatus::Submitted);
+    store.close().await;
+    db.cleanup().await;
+}
+
 async fn schema_constraints_hold(backend: Backend) {
     let (db, store, creditor) = setup(backend).await;
     import_demo(&store, creditor).await;
@@ -458,5 +517,6 @@ on_both_backends!(
     plan_changes_apply_to_future_installments,
     pause_resume_and_cancel,
     filters_and_timeline,
+    older_ledgers_are_brought_in_line,
     schema_constraints_hold,
 );
