@@ -195,31 +195,24 @@ struct Row {
     reason_code: Option<String>,
     file: Option<String>,
     file_state: Option<String>,
+    /// When the file was written (or, while still `writing`, created): the submission's time.
+    file_at: Option<DateTime<Utc>>,
+    requested_date: Option<NaiveDate>,
 }
 
 type EventRow = (DateTime<Utc>, String, String, Option<String>);
 
-/// A collection's file: state, when written (or created), name, and what the collection is in
-/// it as.
-type FileEventRow = (
-    String,
-    DateTime<Utc>,
-    String,
-    Option<String>,
-    Option<NaiveDate>,
-    Option<String>,
-);
-
-/// The submission event, derived from the collection's file rather than stored once per
-/// collection (a 100k-collection file would otherwise write 100k event rows).
-fn file_event((state, at, file, sequence_type, date, e2e): FileEventRow) -> TimelineEvent {
+/// The submission event of a collection in a file, derived from the file row rather than
+/// stored once per collection (a 100k-collection file would otherwise write 100k event rows).
+fn file_event(c: &CollectionRow, at: DateTime<Utc>, requested_date: Option<NaiveDate>) -> Option<TimelineEvent> {
+    let file = c.file.clone()?;
     let what = format!(
         "as {}, collection date {}, end-to-end id {}",
-        sequence_type.as_deref().unwrap_or("?"),
-        date.map_or_else(|| "?".to_owned(), |d| d.to_string()),
-        e2e.as_deref().unwrap_or("?"),
+        c.sequence_type.as_deref().unwrap_or("?"),
+        requested_date.map_or_else(|| "?".to_owned(), |d| d.to_string()),
+        c.end_to_end_id.as_deref().unwrap_or("?"),
     );
-    let (kind, detail) = if FileState::parse(&state) == Some(FileState::Written) {
+    let (kind, detail) = if c.file_state == Some(FileState::Written) {
         ("submitted", format!("in {file} {what}"))
     } else {
         (
@@ -229,12 +222,12 @@ fn file_event((state, at, file, sequence_type, date, e2e): FileEventRow) -> Time
             ),
         )
     };
-    TimelineEvent {
+    Some(TimelineEvent {
         at,
         kind: kind.to_owned(),
         detail,
         file: Some(file),
-    }
+    })
 }
 
 const SELECT: &str =
@@ -242,7 +235,8 @@ const SELECT: &str =
         c.due_date, c.amount_cents, c.currency, c.status, c.attempt, c.installment, c.end_to_end_id,
         c.sequence_type, c.failure_reason,
         (SELECT r.reason_code FROM r_transactions r WHERE r.collection_id = c.id ORDER BY r.id DESC LIMIT 1) AS reason_code,
-        cf.file_name AS file, cf.state AS file_state
+        cf.file_name AS file, cf.state AS file_state, COALESCE(cf.written_at, cf.created_at) AS file_at,
+        c.requested_date
  FROM collections c
  JOIN plans p ON p.id = c.plan_id
  JOIN customers cu ON cu.id = c.customer_id
@@ -353,7 +347,7 @@ impl Store {
         id: i64,
     ) -> Result<Option<(CollectionRow, Vec<TimelineEvent>)>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!("{SELECT} WHERE c.creditor_id = $1 AND c.id = $2"));
-        let (row, events, file): (Option<Row>, Vec<EventRow>, Option<FileEventRow>) = dispatch!(self, pool => {
+        let (row, events): (Option<Row>, Vec<EventRow>) = dispatch!(self, pool => {
             let row = sqlx::query_as(sql)
                 .bind(creditor.0)
                 .bind(id)
@@ -371,26 +365,19 @@ impl Store {
             .fetch_all(pool)
             .await
             .doing("reading a collection's timeline")?;
-            let file = sqlx::query_as(
-                "SELECT f.state, COALESCE(f.written_at, f.created_at), f.file_name, c.sequence_type, c.requested_date, c.end_to_end_id
-                 FROM collections c JOIN collection_files f ON f.id = c.collection_file_id WHERE c.id = $1",
-            )
-            .bind(id)
-            .fetch_optional(pool)
-            .await
-            .doing("reading a collection's file")?;
-            (row, events, file)
+            (row, events)
         });
         let Some(row) = row else { return Ok(None) };
+        let (file_at, requested_date) = (row.file_at, row.requested_date);
+        let collection = to_row(row)?;
         let mut events: Vec<TimelineEvent> = events
             .into_iter()
             .map(|(at, kind, detail, file)| TimelineEvent { at, kind, detail, file })
             .collect();
-        if let Some(file) = file {
-            let event = file_event(file);
+        if let Some(event) = file_at.and_then(|at| file_event(&collection, at, requested_date)) {
             let after = events.iter().position(|e| e.at > event.at).unwrap_or(events.len());
             events.insert(after, event);
         }
-        Ok(Some((to_row(row)?, events)))
+        Ok(Some((collection, events)))
     }
 }
