@@ -105,7 +105,14 @@ pub async fn list(explicit_config: Option<&Path>, args: ListArgs) -> Result<(), 
                 .map_or(f.clone(), |n| n.to_string_lossy().into_owned())
         }),
     };
-    if let Some(file) = &filter.file
+    let rows = ctx
+        .store
+        .collections(ctx.creditor, &filter)
+        .await
+        .map_err(anyhow::Error::new)?;
+    // Nothing listed for a file: tell an unknown file (a typo) from a file with nothing
+    // matching the other filters.
+    if let Some(file) = filter.file.as_deref().filter(|_| rows.is_empty())
         && !ctx
             .store
             .has_file(ctx.creditor, file)
@@ -117,11 +124,6 @@ pub async fn list(explicit_config: Option<&Path>, args: ListArgs) -> Result<(), 
             "no pain.008 file {file:?} in this ledger (give its name in the outbox, its path or its MsgId)"
         )));
     }
-    let rows = ctx
-        .store
-        .collections(ctx.creditor, &filter)
-        .await
-        .map_err(anyhow::Error::new)?;
     ctx.store.close().await;
     print_rows(args.format, &rows).map_err(|e| anyhow::anyhow!("cannot write to stdout: {e}"))?;
     Ok(())
