@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, Utc};
 
 use super::plans::{StatedPlan, import_plans};
-use super::values::{JSON_ROWS_PER_STATEMENT, JsonColumn, execute_json, json_array, json_rows};
+use super::values::{JsonColumn, execute_json, json_rows, named_rows};
 use super::{BeginWrite, CreditorKey, Doing, Store, StoreError, dispatch};
 use crate::domain::records::{
     CardRecord, CustomerRecord, InvoiceRecord, MandateRecord, Numbered, PaymentMethodRef, PaymentRecord, PlanRecord,
@@ -82,31 +82,6 @@ fn check_duplicates<'a>(keys: impl Iterator<Item = (u64, &'a str)>, column: &str
             ));
         }
     }
-}
-
-/// Loads a `reference → id` map with one query (shared by every import that names customers).
-macro_rules! named_rows {
-    ($tx:expr, $row:ty, $select:literal, $creditor:expr, $keys:expr, $doing:literal) => {{
-        // Only the rows the file names, a JSON chunk of keys a statement: an import costs what
-        // the file holds, not what the ledger holds (a 100-row file into a million-customer
-        // ledger read the million rows).
-        let mut keys: Vec<[&str; 1]> = $keys.map(|k: &str| [k]).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        let sql = format!("{} {}", json_rows(&$tx, 2, &[("key", JsonColumn::Text)]), $select);
-        let mut rows: Vec<$row> = Vec::new();
-        for chunk in keys.chunks(JSON_ROWS_PER_STATEMENT) {
-            rows.extend(
-                sqlx::query_as::<_, $row>(sqlx::AssertSqlSafe(sql.as_str()))
-                    .bind($creditor.0)
-                    .bind(json_array(chunk, "references")?)
-                    .fetch_all(&mut *$tx)
-                    .await
-                    .doing($doing)?,
-            );
-        }
-        rows
-    }};
 }
 
 /// Customer ids by reference, for the references `$keys` (an iterator of `&str`) names.

@@ -183,6 +183,8 @@ macro_rules! materialize_plans {
         let now: chrono::DateTime<chrono::Utc> = $now;
         let mut changed = 0u64;
         let mut refreshed = false;
+        // A plan whose schedule has ended gets a watermark no refresh reaches.
+        let far = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
         // A chunk of plans at a time: what a chunk decides (its new collections and their
         // event texts) leaves memory before the next is read.
         let mut all = Vec::<Materialize>::into_iter($plans);
@@ -207,8 +209,6 @@ macro_rules! materialize_plans {
                 stored,
                 "reading plan collections"
             );
-            // A plan whose schedule has ended gets a watermark no refresh reaches.
-            let far = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
             let mut watermarks: Vec<(&str, chrono::NaiveDate)> = Vec::with_capacity(plans.len());
             // (plan reference, installment, due date, cents, status, event kind, event detail)
             type NewCollection<'a> = (&'a str, i64, chrono::NaiveDate, i64, &'static str, &'static str, String);
@@ -348,26 +348,23 @@ macro_rules! import_plans {
     ($tx:expr, $creditor:expr, $stated:expr, $today:expr, $now:expr, $counts:expr, $problems:expr) => {{
         use $crate::domain::plan_changes::{self, StoredPlan, StoredState, TermsChange};
         use $crate::store::plans::{Holds, Materialize, PlanRow, StatedPlan, terms_from_rows};
-        use $crate::store::values::{JSON_ROWS_PER_STATEMENT, JsonColumn, execute_json, json_array, json_rows};
+        use $crate::store::values::{JsonColumn, execute_json, json_rows};
         let creditor: $crate::store::CreditorKey = $creditor;
         let stated: Vec<StatedPlan<'_>> = $stated;
         let today: chrono::NaiveDate = $today;
         let now: chrono::DateTime<chrono::Utc> = $now;
-        let mut stored: std::collections::HashMap<String, PlanRow> = std::collections::HashMap::new();
-        let sql = format!(
-            "{} SELECT id, reference, customer_id, mandate_id, card_id, installment_count, description, status, paused_on
-             FROM plans WHERE creditor_id = $1 AND reference IN (SELECT reference FROM v)",
-            json_rows(&$tx, 2, &[("reference", JsonColumn::Text)])
-        );
-        for chunk in stated.chunks(JSON_ROWS_PER_STATEMENT) {
-            let references: Vec<[&str; 1]> = chunk.iter().map(|s| [s.record.plan_id.as_str()]).collect();
-            let query = sqlx::query_as::<_, PlanRow>(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(creditor.0)
-                .bind(json_array(&references, "plan references")?);
-            for row in query.fetch_all(&mut *$tx).await.doing("reading plans")? {
-                stored.insert(row.1.clone(), row);
-            }
-        }
+        let mut stored: std::collections::HashMap<String, PlanRow> = $crate::store::values::named_rows!(
+            $tx,
+            PlanRow,
+            "SELECT id, reference, customer_id, mandate_id, card_id, installment_count, description, status, paused_on
+             FROM plans WHERE creditor_id = $1 AND reference IN (SELECT key FROM v)",
+            creditor,
+            stated.iter().map(|s| s.record.plan_id.as_str()),
+            "reading plans"
+        )
+        .into_iter()
+        .map(|row| (row.1.clone(), row))
+        .collect();
         let ids: Vec<i64> = stored.values().map(|r| r.0).collect();
         let mut terms_by = $crate::store::plans::terms_by_plan!($tx, ids);
         let started = $crate::store::plans::rows_by_plan!(

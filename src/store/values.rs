@@ -111,3 +111,33 @@ macro_rules! execute_json {
     }};
 }
 pub(super) use execute_json;
+
+/// The `$row`s of `$select` for the keys `$keys` (an iterator of `&str`) names: the keys go
+/// as a JSON table `v(key)` bound as `$2`, 10,000 a statement, after the creditor as `$1`.
+/// An import reads only the rows its file names, so it costs what the file holds, not what
+/// the ledger holds (a 100-row file into a million-customer ledger read the million rows).
+macro_rules! named_rows {
+    ($tx:expr, $row:ty, $select:literal, $creditor:expr, $keys:expr, $doing:literal) => {{
+        let mut keys: Vec<[&str; 1]> = $keys.map(|k: &str| [k]).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let sql = format!(
+            "{} {}",
+            $crate::store::values::json_rows(&$tx, 2, &[("key", $crate::store::values::JsonColumn::Text)]),
+            $select
+        );
+        let mut rows: Vec<$row> = Vec::new();
+        for chunk in keys.chunks($crate::store::values::JSON_ROWS_PER_STATEMENT) {
+            rows.extend(
+                sqlx::query_as::<_, $row>(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind($creditor.0)
+                    .bind($crate::store::values::json_array(chunk, "references")?)
+                    .fetch_all(&mut *$tx)
+                    .await
+                    .doing($doing)?,
+            );
+        }
+        rows
+    }};
+}
+pub(super) use named_rows;
