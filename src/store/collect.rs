@@ -2,8 +2,8 @@
 //! transaction, and marking a file written.
 //!
 //! The order of writes is what makes "never collect twice" hold: a collection is assigned to
-//! a file (and can then never be assigned to another) before a byte is written; the file is
-//! marked written, and its collections submitted, only after it is complete in the outbox.
+//! a file (and becomes `submitted`; it can then never be assigned to another) before a byte
+//! is written; the file is marked written only after it is complete in the outbox.
 
 use chrono::{DateTime, NaiveDate, Utc};
 

@@ -77,7 +77,7 @@ pub(super) fn json_rows<DB: Backend>(
 
 /// Rows per [`json_rows`] statement. One statement for a whole 100k-collection file would hold
 /// SQLite's statement journal for all the pages it changes in memory (the bundled SQLite keeps
-/// temporary files in memory): 50 MB more at the peak of a million-collection run.
+/// temporary files in memory): the million-collection run peaked at 316 MB instead of 277 MB.
 pub(super) const JSON_ROWS_PER_STATEMENT: usize = 10_000;
 
 /// `rows` as the JSON array [`json_rows`] reads (`what` names them in the error).
