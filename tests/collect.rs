@@ -155,6 +155,61 @@ async fn amendments_and_refusals(backend: Backend) {
     p.db.cleanup().await;
 }
 
+/// One collection per file (the profile's limit), so a mandate's three collections of one run
+/// go into three files; on PostgreSQL each next page is read while the previous one is being
+/// assigned, i.e. before the ledger knows the mandate was presented. The first collection is
+/// FRST and announces the new IBAN; the other two are RCUR and announce nothing.
+async fn a_mandate_split_across_files_is_first_and_amended_once(backend: Backend) {
+    let p = Project::new(backend).await;
+    p.set_bank("max_transactions_per_file = 1");
+    p.import("customers", &format!("{CUSTOMERS}A1,Anna,,Via Roma,1,00184,Roma,IT\n"));
+    p.import(
+        "mandates",
+        &format!("{MANDATES}AM1,A1,IT60X0542811101000000123456,,2025-01-01,paper\n"),
+    );
+    p.import(
+        "plans",
+        &format!("{PLANS}AP1,A1,AM1,10.00,monthly,2026-11-23,,,\nAP2,A1,AM1,20.00,monthly,2026-11-23,,,\nAP3,A1,AM1,30.00,monthly,2026-11-23,,,\n"),
+    );
+    // The same mandate, now at another bank: announced (SMNDA) on its next collection.
+    p.import(
+        "mandates",
+        &format!("{MANDATES}AM1,A1,DE89370400440532013000,,2025-01-01,paper\n"),
+    );
+    let out = p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    assert!(out.contains("collected 3"), "{out}");
+    let files = p.outbox();
+    assert_eq!(files.len(), 3, "{files:?}");
+    let mut sequences = Vec::new();
+    let mut announced = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        assert_valid_pain008(text.as_bytes(), Pain008Version::V08);
+        let sequence = text
+            .split("<SeqTp>")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_owned();
+        sequences.push(sequence);
+        announced += text.matches("<AmdmntInd>true</AmdmntInd>").count();
+        if text.contains("<AmdmntInd>true</AmdmntInd>") {
+            assert!(text.contains("SMNDA"), "{text}");
+        }
+    }
+    assert_eq!(sequences, ["FRST", "RCUR", "RCUR"], "files in the order written");
+    assert_eq!(announced, 1, "the new IBAN is announced once");
+    assert!(
+        std::fs::read_to_string(&files[0])
+            .unwrap()
+            .contains("<AmdmntInd>true</AmdmntInd>"),
+        "announced on the first collection"
+    );
+    p.db.cleanup().await;
+}
+
 /// Kills `collect` with SIGKILL at many moments, re-runs it, and checks that every due
 /// collection is in exactly one outbox file and every file is valid.
 async fn sigkill_at_any_point_never_collects_twice(backend: Backend) {
@@ -214,5 +269,6 @@ async fn sigkill_at_any_point_never_collects_twice(backend: Backend) {
 on_both_backends!(
     collects_valid_files_exactly_once,
     amendments_and_refusals,
+    a_mandate_split_across_files_is_first_and_amended_once,
     sigkill_at_any_point_never_collects_twice
 );

@@ -206,8 +206,12 @@ struct Phases {
     /// Counting what is already in files, and materialising plans (a stopped run's files
     /// count as write and mark).
     prepare: Duration,
-    /// Reading due collections.
+    /// Waiting for due collections: every page on SQLite and in a dry run, the first page on
+    /// PostgreSQL.
     read: Duration,
+    /// PostgreSQL: reading the next page while the current one is recorded and written (not
+    /// waited for: it overlaps `fail`, `assign`, `write` and `mark`).
+    read_ahead: Duration,
     /// Deciding, checking (EPC rules) and sorting.
     decide: Duration,
     /// Recording refusals.
@@ -278,14 +282,14 @@ pub async fn run(
     let page_size = usize::try_from(config.bank.max_transactions_per_file)
         .unwrap_or(usize::MAX)
         .max(1);
-    let mut cursor = None;
-    loop {
-        let page = store
-            .due_collections(creditor_key, selector.reachable(), cursor, page_size)
-            .await?;
-        Phases::lap(&mut phases.read, &mut clock);
-        let Some(last) = page.last() else { break };
-        cursor = Some((last.due_date, last.id));
+    let until = selector.reachable();
+    let read_page = |cursor| store.due_collections(creditor_key, until, cursor, page_size);
+    let mut page = read_page(None).await?;
+    Phases::lap(&mut phases.read, &mut clock);
+    while let Some(last) = page.last() {
+        let cursor = Some((last.due_date, last.id));
+        // A page shorter than the limit was the last one.
+        let more = page.len() == page_size;
         // The page is consumed row by row: each collection leaves memory once it is either
         // refused or checked into the transaction the file will hold.
         let mut items = Vec::new();
@@ -350,39 +354,47 @@ pub async fn run(
         items.iter().for_each(|(i, _)| totals.add(i));
         report.failed_count += failed.len() as u64;
         Phases::lap(&mut phases.decide, &mut clock);
-        if !dry_run {
-            store.fail_collections(&failed).await?;
-            Phases::lap(&mut phases.fail, &mut clock);
-            if !items.is_empty() {
-                items.sort_by_key(|(i, _)| (i.requested_date, i.sequence_type, i.id));
-                let assignments: Vec<&Assignment> = items.iter().map(|(a, _)| a).collect();
-                let groups = groups_of(&assignments);
-                let version = config.bank.pain_version.message_name();
-                Phases::lap(&mut phases.decide, &mut clock);
-                let file = store
-                    .assign_file(creditor_key, &tag, date, version, &assignments)
-                    .await??;
-                Phases::lap(&mut phases.assign, &mut clock);
-                tracing::info!(file = %file.file_name, transactions = file.nb_of_txs, "collections assigned to a file");
-                // Written from what was just checked and assigned: the ledger holds the same
-                // values, and is read back only to finish the file of a stopped run. (Collected
-                // in place: a million-collection run holds one page, not two copies of it.)
-                let content = FileContent {
-                    groups,
-                    transactions: items.into_iter().map(|(_, t)| t).collect(),
-                };
-                report
-                    .files
-                    .push(write_file(config, store, &creditor, &file, Some(content), &mut phases).await?);
-                clock = Instant::now();
+        let next_page = async {
+            let started = Instant::now();
+            let next = if more { read_page(cursor).await } else { Ok(Vec::new()) };
+            (next, started.elapsed())
+        };
+        page = if dry_run {
+            let (next, took) = next_page.await;
+            phases.read += took;
+            next?
+        } else {
+            let file = FileToRecord {
+                creditor_key,
+                tag: &tag,
+                business_date: date,
+                items,
+            };
+            let recording = record_page(config, store, &creditor, &failed, file, &mut phases);
+            if store.reads_beside_writes() {
+                // The next page is read while this one is recorded and written: it starts
+                // after this page's last row, so the two never share a collection, and what
+                // this page changes in rows they do share (a mandate's first presentation and
+                // amendments) the run tracks itself (the selector's FRST set, `announced`).
+                let ((next, took), recorded) = tokio::join!(next_page, recording);
+                report.files.extend(recorded?);
+                phases.read_ahead += took;
+                next?
+            } else {
+                report.files.extend(recording.await?);
+                let (next, took) = next_page.await;
+                phases.read += took;
+                next?
             }
-        }
+        };
+        clock = Instant::now();
         let room = REPORTED_FAILURES.saturating_sub(report.failed.len());
         report.failed.extend(failed.into_iter().take(room));
     }
     tracing::info!(
         prepare_s = phases.prepare.as_secs_f64(),
         read_s = phases.read.as_secs_f64(),
+        read_ahead_s = phases.read_ahead.as_secs_f64(),
         decide_s = phases.decide.as_secs_f64(),
         fail_s = phases.fail.as_secs_f64(),
         assign_s = phases.assign.as_secs_f64(),
@@ -393,6 +405,53 @@ pub async fn run(
     report.total = format_cents(totals.0.values().map(|(_, sum)| sum).sum());
     report.groups = totals.lines();
     Ok(report)
+}
+
+/// One page's checked collections, bound for one file of the run's business date.
+struct FileToRecord<'a> {
+    creditor_key: CreditorKey,
+    tag: &'a LedgerTag,
+    business_date: NaiveDate,
+    items: Vec<(Assignment, Transaction)>,
+}
+
+/// Records one page: its refusals, then (if any collection is left) its file — assigned in
+/// one transaction, written to the outbox, marked written. Returns the file written.
+async fn record_page(
+    config: &Config,
+    store: &Store,
+    creditor: &Creditor,
+    failed: &[(i64, String)],
+    file: FileToRecord<'_>,
+    phases: &mut Phases,
+) -> Result<Option<FileLine>, JobError> {
+    let mut clock = Instant::now();
+    store.fail_collections(failed).await?;
+    Phases::lap(&mut phases.fail, &mut clock);
+    let mut items = file.items;
+    if items.is_empty() {
+        return Ok(None);
+    }
+    items.sort_by_key(|(i, _)| (i.requested_date, i.sequence_type, i.id));
+    let assignments: Vec<&Assignment> = items.iter().map(|(a, _)| a).collect();
+    let groups = groups_of(&assignments);
+    let version = config.bank.pain_version.message_name();
+    Phases::lap(&mut phases.decide, &mut clock);
+    let row = store
+        .assign_file(file.creditor_key, file.tag, file.business_date, version, &assignments)
+        .await??;
+    Phases::lap(&mut phases.assign, &mut clock);
+    tracing::info!(file = %row.file_name, transactions = row.nb_of_txs, "collections assigned to a file");
+    // Written from what was just checked and assigned: the ledger holds the same values, and
+    // is read back only to finish the file of a stopped run. (Collected in place: a
+    // million-collection run holds one page, not two copies of it.)
+    let content = FileContent {
+        groups,
+        transactions: items.into_iter().map(|(_, t)| t).collect(),
+    };
+    Ok(Some(
+        write_file(config, store, creditor, &row, Some(content), phases).await?,
+    ))
 }
 
 /// What one file holds: its payment groups and, in the same order, their transactions.

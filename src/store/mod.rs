@@ -241,6 +241,14 @@ impl Store {
         }
     }
 
+    /// Whether a read can run beside a write transaction at no cost to the write. On
+    /// PostgreSQL the server reads in a process of its own (a million-collection collect
+    /// reading its next page during the assignment: 59 → 52 s); SQLite reads in this process,
+    /// on the cores the write needs (the same run: no faster, 30 MB more memory).
+    pub fn reads_beside_writes(&self) -> bool {
+        self.dialect() == Dialect::Postgres
+    }
+
     /// Waits for running queries and closes every connection (SQLite checkpoints its WAL).
     pub async fn close(&self) {
         dispatch!(self, pool => pool.close().await)
