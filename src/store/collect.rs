@@ -257,7 +257,7 @@ impl Store {
     ) -> Result<Vec<DueCollection>, StoreError> {
         let sql = format!(
             "{DUE_SELECT} WHERE c.creditor_id = $1 AND c.status = 'pending' AND c.collection_file_id IS NULL AND c.due_date <= $2
-               AND (c.due_date > $3 OR (c.due_date = $3 AND c.id > $4))
+               AND (c.due_date, c.id) > ($3, $4)
              ORDER BY c.due_date, c.id LIMIT $5"
         );
         // Before any due date the ledger can hold (and inside both databases' date ranges).
