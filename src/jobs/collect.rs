@@ -444,7 +444,8 @@ async fn record_page(
     tracing::info!(file = %row.file_name, transactions = row.nb_of_txs, "collections assigned to a file");
     // Written from what was just checked and assigned: the ledger holds the same values, and
     // is read back only to finish the file of a stopped run. (Collected in place: a
-    // million-collection run holds one page, not two copies of it.)
+    // million-collection run holds one page's transactions, not two copies of them — plus,
+    // on PostgreSQL, the next page being read.)
     let content = FileContent {
         groups,
         transactions: items.into_iter().map(|(_, t)| t).collect(),
