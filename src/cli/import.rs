@@ -9,6 +9,7 @@ use clap::Args;
 use super::{CliError, Context, parse_date};
 use crate::import::{ImportError, ImportKind, MAX_SHOWN_PROBLEMS, parse};
 use crate::store::{ImportCounts, ImportOutcome};
+use crate::telemetry::Progress;
 
 /// What to import: a kind of file and its path, or `all` and a folder.
 #[derive(Debug, Args)]
@@ -88,21 +89,28 @@ pub(super) async fn import_files(
     today: NaiveDate,
     mut applied: impl FnMut(&Path, &ImportCounts),
 ) -> Result<(), CliError> {
+    let progress = Progress::of(2 * files.len() as u64, "import", "steps (read, record)");
     let mut parsed = Vec::new();
     for (kind, path) in files {
+        progress.say(&format!("reading {}", path.display()));
         let bytes = std::fs::read(&path)
             .map_err(|e| CliError::Input(format!("import {}: cannot read {}: {e}", kind.name(), path.display())))?;
         let file = parse(kind, &bytes, today).map_err(|e| refused(kind, &path, &e))?;
         parsed.push((kind, path, file));
+        progress.add(1);
     }
     for (kind, path, file) in parsed {
+        progress.say(&format!("recording the {} of {}", kind.name(), path.display()));
         match ctx
             .store
             .import(ctx.creditor, &file.batch, file.problems, today)
             .await
             .map_err(anyhow::Error::new)?
         {
-            ImportOutcome::Applied(c) => applied(&path, &c),
+            ImportOutcome::Applied(c) => {
+                progress.add(1);
+                progress.aside(|| applied(&path, &c));
+            }
             ImportOutcome::Refused(problems) => {
                 return Err(refused(kind, &path, &ImportError::rows(problems)));
             }

@@ -28,6 +28,7 @@ use crate::sepa::pain008::{
 };
 use crate::sepa::{MessageId, PaymentInfoId};
 use crate::store::{Assignment, CreditorKey, DueCollection, FileRow, GroupTotal, LedgerTag, Store};
+use crate::telemetry::Progress;
 
 /// Totals of one (collection date, sequence type) group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -283,6 +284,15 @@ pub async fn run(
         .unwrap_or(usize::MAX)
         .max(1);
     let until = selector.reachable();
+    let progress = Progress::counting(
+        "collect",
+        if dry_run {
+            "collections checked"
+        } else {
+            "collections in files"
+        },
+    );
+    progress.say("reading due collections");
     let read_page = |cursor| store.due_collections(creditor_key, until, cursor, page_size);
     let mut page = read_page(None).await?;
     Phases::lap(&mut phases.read, &mut clock);
@@ -294,6 +304,7 @@ pub async fn run(
         // refused or checked into the transaction the file will hold.
         let mut items = Vec::new();
         let mut failed = Vec::new();
+        progress.say(&format!("checking {} due collection(s)", page.len()));
         for c in page {
             let candidate = Candidate {
                 id: c.id,
@@ -360,6 +371,8 @@ pub async fn run(
             (next, started.elapsed())
         };
         page = if dry_run {
+            progress.add(items.len() as u64);
+            progress.say("reading due collections");
             let (next, took) = next_page.await;
             phases.read += took;
             next?
@@ -370,7 +383,7 @@ pub async fn run(
                 business_date: date,
                 items,
             };
-            let recording = record_page(config, store, &creditor, &failed, file, &mut phases);
+            let recording = record_page(config, store, &creditor, &failed, file, &progress, &mut phases);
             if store.reads_beside_writes() {
                 // The next page is read while this one is recorded and written: it starts
                 // after this page's last row, so the two never share a collection, and what
@@ -423,9 +436,11 @@ async fn record_page(
     creditor: &Creditor,
     failed: &[(i64, String)],
     file: FileToRecord<'_>,
+    progress: &Progress,
     phases: &mut Phases,
 ) -> Result<Option<FileLine>, JobError> {
     let mut clock = Instant::now();
+    progress.say(&format!("recording {} refusal(s)", failed.len()));
     store.fail_collections(failed).await?;
     Phases::lap(&mut phases.fail, &mut clock);
     let mut items = file.items;
@@ -437,6 +452,7 @@ async fn record_page(
     let groups = groups_of(&assignments);
     let version = config.bank.pain_version.message_name();
     Phases::lap(&mut phases.decide, &mut clock);
+    progress.say(&format!("assigning {} collection(s) to a file", assignments.len()));
     let row = store
         .assign_file(file.creditor_key, file.tag, file.business_date, version, &assignments)
         .await??;
@@ -450,9 +466,10 @@ async fn record_page(
         groups,
         transactions: items.into_iter().map(|(_, t)| t).collect(),
     };
-    Ok(Some(
-        write_file(config, store, creditor, &row, Some(content), phases).await?,
-    ))
+    progress.say(&format!("writing {}", row.file_name));
+    let line = write_file(config, store, creditor, &row, Some(content), phases).await?;
+    progress.add(u64::try_from(line.transactions).unwrap_or_default());
+    Ok(Some(line))
 }
 
 /// What one file holds: its payment groups and, in the same order, their transactions.

@@ -25,6 +25,7 @@ use crate::sepa::reports::archive::{for_each_member, is_zip};
 use crate::sepa::reports::facts::{Fact, for_each_fact};
 use crate::sepa::reports::{Limits, Report, ReportError, open};
 use crate::store::{BankFileStart, Booked, CreditorKey, Store};
+use crate::telemetry::Progress;
 
 /// Facts booked per ledger transaction.
 const BATCH: usize = 1000;
@@ -310,10 +311,14 @@ pub async fn run(config: &Config, store: &Store, creditor: CreditorKey) -> Resul
     let mut report = IngestReport::default();
     let work = f.inbox.join(".ingesting");
     let claims = Claims::open(&work)?;
-    for (path, name) in claim_files(&claims, &f.inbox, &work)? {
+    let claimed = claim_files(&claims, &f.inbox, &work)?;
+    let progress = Progress::of(claimed.len() as u64, "ingest", "bank files");
+    for (path, name) in claimed {
+        progress.say(&name);
         let file_report = ingest_file(config, store, creditor, &path, &name).await?;
         tracing::info!(file = %name, outcome = ?file_report.outcome, "bank file handled");
         report.files.push(file_report);
+        progress.add(1);
     }
     claims.close();
     Ok(report)
