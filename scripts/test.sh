@@ -18,6 +18,7 @@ apt_install() {
 
 [ -d ../shared/sepa-samples ] || { say "../shared/sepa-samples is missing (the XSDs and bank samples)"; exit 1; }
 command -v xmllint >/dev/null || apt_install libxml2-utils
+command -v script >/dev/null || apt_install bsdutils  # a pseudo-terminal for the progress-bar test
 python3 -c 'import aiosmtpd' 2>/dev/null || pip install -q aiosmtpd
 
 if ! listening 5432; then

@@ -266,6 +266,43 @@ async fn sigkill_at_any_point_never_collects_twice(backend: Backend) {
     p.db.cleanup().await;
 }
 
+/// At a terminal (a pseudo-terminal from `script`), collect draws its progress bar on
+/// stderr; piped, the same run prints its report and nothing else.
+#[tokio::test]
+async fn a_terminal_gets_a_progress_bar_and_a_pipe_does_not() {
+    let p = Project::new(Backend::Sqlite).await;
+    seed_monthly_plans(&p, 2000);
+    let piped = p.run(&["run", "collect", "--date", "2026-11-20", "--dry-run"]);
+    assert!(piped.status.success());
+    let stderr = String::from_utf8_lossy(&piped.stderr);
+    assert!(
+        !stderr.contains("collections checked") && !stderr.contains('\u{1b}'),
+        "{stderr}"
+    );
+
+    let binary = env!("CARGO_BIN_EXE_collecte");
+    let terminal = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("'{binary}' run collect --date 2026-11-20"),
+            "/dev/null",
+        ])
+        .current_dir(p.dir.path())
+        .env("DATABASE_URL", p.db.env_url())
+        .env_remove("COLLECTE_CONFIG")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("script (util-linux) runs a command in a pseudo-terminal");
+    let screen = String::from_utf8_lossy(&terminal.stdout);
+    assert!(terminal.status.success(), "{screen}");
+    assert!(
+        screen.contains("collect: ") && screen.contains("collections in files"),
+        "{screen}"
+    );
+    assert!(screen.contains("collected 2000 collection(s)"), "{screen}");
+    p.db.cleanup().await;
+}
+
 on_both_backends!(
     collects_valid_files_exactly_once,
     amendments_and_refusals,
