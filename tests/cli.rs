@@ -312,6 +312,9 @@ async fn run_day_records_every_job(backend: Backend) {
     );
     let day = collecte(d, &db, &["run", "day", "--date", "2026-11-20"]);
     assert_eq!(day.code, 0, "{}", day.stderr);
+    for file in std::fs::read_dir(d.join("outbox")).unwrap() {
+        common::assert_valid_pain008_file(&file.unwrap().path());
+    }
     assert!(
         day.stdout.contains("ingest:") && day.stdout.contains("collect 2026-11-20: collected"),
         "{}",

@@ -64,6 +64,46 @@ pub fn assert_valid_pain008(xml: &[u8], version: collecte::sepa::pain008::Pain00
     assert_valid_xml(xml, version.message_name());
 }
 
+/// Validates a pain.008 file against the XSD of the version its namespace names.
+pub fn assert_valid_pain008_file(path: &Path) {
+    use collecte::sepa::pain008::Pain008Version;
+    let xml = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let head = String::from_utf8_lossy(&xml[..xml.len().min(400)]).into_owned();
+    let version = [Pain008Version::V02, Pain008Version::V08]
+        .into_iter()
+        .find(|v| head.contains(&format!("xsd:{}", v.message_name())))
+        .unwrap_or_else(|| panic!("{} names no pain.008 version we write: {head}", path.display()));
+    assert_valid_pain008(&xml, version);
+}
+
+/// A project's folder. When a test is done with it, every pain.008 file left in its outbox
+/// is validated against its XSD: whatever a test made collecte write, the bank would accept.
+pub struct ProjectDir(tempfile::TempDir);
+
+impl ProjectDir {
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for ProjectDir {
+    fn drop(&mut self) {
+        // A failing test has already said why; a second panic would abort the run.
+        if std::thread::panicking() {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(self.0.path().join("outbox")) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "xml") {
+                assert_valid_pain008_file(&path);
+            }
+        }
+    }
+}
+
 /// A fresh, empty ledger location (a temporary SQLite file or a new PostgreSQL database).
 pub struct TestDb {
     pub url: DatabaseUrl,
@@ -154,7 +194,7 @@ macro_rules! on_both_backends {
 /// A project folder (config, folders) on a fresh ledger, driven through the binary.
 pub struct Project {
     /// The folder holding collecte.toml and the exchange folders.
-    pub dir: tempfile::TempDir,
+    pub dir: ProjectDir,
     /// Its ledger.
     pub db: TestDb,
 }
@@ -167,7 +207,7 @@ impl Project {
     /// A project (`collecte init` run) on a given ledger.
     pub fn on(db: TestDb) -> Self {
         let project = Self {
-            dir: tempfile::tempdir().unwrap(),
+            dir: ProjectDir(tempfile::tempdir().unwrap()),
             db,
         };
         project.ok(&["init"]);
