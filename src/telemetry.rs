@@ -79,7 +79,7 @@ impl Progress {
     /// A bar of `total` `unit`s: `what` names the work.
     pub fn of(total: u64, what: &str, unit: &str) -> Self {
         Self::styled(
-            &format!("{{spinner}} {what}: [{{bar:30}}] {{pos}}/{{len}} {unit} [{{elapsed}}, {{eta}} left] {{msg}}"),
+            &format!("{{spinner}} {what}: [{{bar:30}}] {{pos}}/{{len}} {unit} [{{elapsed}}] {{msg}}"),
             Some(total),
         )
     }

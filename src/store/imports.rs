@@ -29,6 +29,20 @@ pub enum ImportBatch {
     Payments(Vec<Numbered<PaymentRecord>>),
 }
 
+impl ImportBatch {
+    /// Rows the file holds without problems (what a progress line says is being recorded).
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Self::Customers(rows) => rows.len(),
+            Self::Mandates(rows) => rows.len(),
+            Self::Cards(rows) => rows.len(),
+            Self::Plans(rows) => rows.len(),
+            Self::Invoices(rows) => rows.len(),
+            Self::Payments(rows) => rows.len(),
+        }
+    }
+}
+
 /// What an applied import changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ImportCounts {
