@@ -100,7 +100,12 @@ pub(super) async fn import_files(
         progress.add(1);
     }
     for (kind, path, file) in parsed {
-        progress.say(&format!("recording {} {} of {}", file.batch.len(), kind.name(), path.display()));
+        progress.say(&format!(
+            "recording {} {} of {}",
+            file.batch.len(),
+            kind.name(),
+            path.display()
+        ));
         match ctx
             .store
             .import(ctx.creditor, &file.batch, file.problems, today)
