@@ -207,9 +207,12 @@ struct Phases {
     /// Counting what is already in files, and materialising plans (a stopped run's files
     /// count as write and mark).
     prepare: Duration,
-    /// Waiting for due collections (what is read while the run does something else, checking
-    /// a batch or, on PostgreSQL, recording the previous page, is not counted).
+    /// Waiting for due collections: every page on SQLite and in a dry run, the first page on
+    /// PostgreSQL.
     read: Duration,
+    /// PostgreSQL: reading the next page while the current one is recorded and written (not
+    /// waited for: it overlaps `fail`, `assign`, `write` and `mark`).
+    read_ahead: Duration,
     /// Deciding, checking (EPC rules) and sorting.
     decide: Duration,
     /// Recording refusals.
@@ -290,97 +293,89 @@ pub async fn run(
         },
     );
     progress.say("reading due collections");
-    let mut page = store.due_page(creditor_key, until, None, page_size);
-    loop {
-        // The page arrives in batches and each collection leaves memory once it is either
+    let read_page = |cursor| store.due_collections(creditor_key, until, cursor, page_size);
+    let mut page = read_page(None).await?;
+    Phases::lap(&mut phases.read, &mut clock);
+    while let Some(last) = page.last() {
+        let cursor = Some((last.due_date, last.id));
+        // A page shorter than the limit was the last one.
+        let more = page.len() == page_size;
+        // The page is consumed row by row: each collection leaves memory once it is either
         // refused or checked into the transaction the file will hold.
         let mut items = Vec::new();
         let mut failed = Vec::new();
-        let mut read = 0;
-        let mut cursor = None;
-        loop {
-            Phases::lap(&mut phases.decide, &mut clock);
-            let batch = page.next_batch().await?;
-            Phases::lap(&mut phases.read, &mut clock);
-            let Some(batch) = batch else { break };
-            read += batch.len();
-            cursor = batch.last().map(|c| (c.due_date, c.id)).or(cursor);
-            progress.say(&format!("checking due collections: {read} read"));
-            for c in batch {
-                let candidate = Candidate {
-                    id: c.id,
-                    due_date: c.due_date,
-                    plan_active: c.plan_active,
-                    one_off: c.one_off,
-                    last_installment: c.last_installment,
-                    mandate: c.mandate_key,
-                    mandate_active: c.mandate_active,
-                    first_presented: c.first_presented,
-                };
-                match selector.decide(&candidate) {
-                    None => {}
-                    Some(Decision::Hold) => report.held += 1,
-                    Some(Decision::Review(reason)) => failed.push((c.id, reason)),
-                    Some(Decision::Collect {
-                        requested_date,
-                        sequence,
-                    }) => {
-                        // A mandate's amendment is announced on its first collection of the run only.
-                        let amendment = if announced.insert(c.mandate_key) {
-                            let since: Vec<&str> = scheme_changes
-                                .iter()
-                                .filter(|s| s.changed_at > c.mandate_since)
-                                .map(|s| s.old_scheme_id.as_str())
-                                .collect();
-                            let changes = changes_by_mandate.get(&c.mandate_key).map_or(&[][..], Vec::as_slice);
-                            match Iban::parse(&c.debtor_iban) {
-                                Ok(iban) => amendment_for(changes, &iban, &since),
-                                Err(_) => AmendmentFields::default(),
-                            }
-                        } else {
-                            AmendmentFields::default()
-                        };
-                        let e2e = end_to_end_id(&tag, c.id);
-                        let line = hybrid_line(&c, config.bank.address_style);
-                        let lines: Vec<&str> = line.iter().map(String::as_str).collect();
-                        match pain008::check_transaction(&raw(&c, &e2e, &amendment, &lines), &creditor, requested_date)
-                        {
-                            Err(refused) => failed.push((c.id, format!("not written to a bank file: {refused}"))),
-                            Ok(transaction) => items.push((
-                                Assignment {
-                                    id: c.id,
-                                    mandate_key: c.mandate_key,
-                                    end_to_end_id: e2e,
-                                    sequence_type: sequence.code(),
-                                    requested_date,
-                                    original_mandate_id: amendment.original_mandate_id,
-                                    original_scheme_id: amendment.original_scheme_id,
-                                    original_debtor_account: amendment.original_debtor_account,
-                                    amount_cents: c.amount_cents,
-                                },
-                                transaction,
-                            )),
+        progress.say(&format!("checking {} due collection(s)", page.len()));
+        for c in page {
+            let candidate = Candidate {
+                id: c.id,
+                due_date: c.due_date,
+                plan_active: c.plan_active,
+                one_off: c.one_off,
+                last_installment: c.last_installment,
+                mandate: c.mandate_key,
+                mandate_active: c.mandate_active,
+                first_presented: c.first_presented,
+            };
+            match selector.decide(&candidate) {
+                None => {}
+                Some(Decision::Hold) => report.held += 1,
+                Some(Decision::Review(reason)) => failed.push((c.id, reason)),
+                Some(Decision::Collect {
+                    requested_date,
+                    sequence,
+                }) => {
+                    // A mandate's amendment is announced on its first collection of the run only.
+                    let amendment = if announced.insert(c.mandate_key) {
+                        let since: Vec<&str> = scheme_changes
+                            .iter()
+                            .filter(|s| s.changed_at > c.mandate_since)
+                            .map(|s| s.old_scheme_id.as_str())
+                            .collect();
+                        let changes = changes_by_mandate.get(&c.mandate_key).map_or(&[][..], Vec::as_slice);
+                        match Iban::parse(&c.debtor_iban) {
+                            Ok(iban) => amendment_for(changes, &iban, &since),
+                            Err(_) => AmendmentFields::default(),
                         }
+                    } else {
+                        AmendmentFields::default()
+                    };
+                    let e2e = end_to_end_id(&tag, c.id);
+                    let line = hybrid_line(&c, config.bank.address_style);
+                    let lines: Vec<&str> = line.iter().map(String::as_str).collect();
+                    match pain008::check_transaction(&raw(&c, &e2e, &amendment, &lines), &creditor, requested_date) {
+                        Err(refused) => failed.push((c.id, format!("not written to a bank file: {refused}"))),
+                        Ok(transaction) => items.push((
+                            Assignment {
+                                id: c.id,
+                                mandate_key: c.mandate_key,
+                                end_to_end_id: e2e,
+                                sequence_type: sequence.code(),
+                                requested_date,
+                                original_mandate_id: amendment.original_mandate_id,
+                                original_scheme_id: amendment.original_scheme_id,
+                                original_debtor_account: amendment.original_debtor_account,
+                                amount_cents: c.amount_cents,
+                            },
+                            transaction,
+                        )),
                     }
                 }
             }
         }
-        if read == 0 {
-            break;
-        }
-        // A page shorter than the limit was the last one.
-        let more = read == page_size;
         items.iter().for_each(|(i, _)| totals.add(i));
         report.failed_count += failed.len() as u64;
         Phases::lap(&mut phases.decide, &mut clock);
-        let next_page = || store.due_page(creditor_key, until, cursor, page_size);
-        // On PostgreSQL the next page is read while this one is recorded and written: it
-        // starts after this page's last row, so the two never share a collection, and what
-        // this page changes in rows they do share (a mandate's first presentation and
-        // amendments) the run tracks itself (the selector's FRST set, `announced`).
-        let ahead = (more && !dry_run && store.reads_beside_writes()).then(next_page);
-        if dry_run {
+        let next_page = async {
+            let started = Instant::now();
+            let next = if more { read_page(cursor).await } else { Ok(Vec::new()) };
+            (next, started.elapsed())
+        };
+        page = if dry_run {
             progress.add(items.len() as u64);
+            progress.say("reading due collections");
+            let (next, took) = next_page.await;
+            phases.read += took;
+            next?
         } else {
             let file = FileToRecord {
                 creditor_key,
@@ -388,21 +383,31 @@ pub async fn run(
                 business_date: date,
                 items,
             };
-            report
-                .files
-                .extend(record_page(config, store, &creditor, &failed, file, &progress, &mut phases).await?);
-        }
+            let recording = record_page(config, store, &creditor, &failed, file, &progress, &mut phases);
+            if store.reads_beside_writes() {
+                // The next page is read while this one is recorded and written: it starts
+                // after this page's last row, so the two never share a collection, and what
+                // this page changes in rows they do share (a mandate's first presentation and
+                // amendments) the run tracks itself (the selector's FRST set, `announced`).
+                let ((next, took), recorded) = tokio::join!(next_page, recording);
+                report.files.extend(recorded?);
+                phases.read_ahead += took;
+                next?
+            } else {
+                report.files.extend(recording.await?);
+                let (next, took) = next_page.await;
+                phases.read += took;
+                next?
+            }
+        };
         clock = Instant::now();
         let room = REPORTED_FAILURES.saturating_sub(report.failed.len());
         report.failed.extend(failed.into_iter().take(room));
-        if !more {
-            break;
-        }
-        page = ahead.unwrap_or_else(next_page);
     }
     tracing::info!(
         prepare_s = phases.prepare.as_secs_f64(),
         read_s = phases.read.as_secs_f64(),
+        read_ahead_s = phases.read_ahead.as_secs_f64(),
         decide_s = phases.decide.as_secs_f64(),
         fail_s = phases.fail.as_secs_f64(),
         assign_s = phases.assign.as_secs_f64(),

@@ -125,40 +125,6 @@ const DUE_SELECT: &str = "SELECT c.id, c.due_date, c.amount_cents,
  JOIN mandates m ON m.id = c.mandate_id
  JOIN customers cu ON cu.id = c.customer_id";
 
-/// Rows a SQLite due-page batch holds.
-const DUE_BATCH: usize = 2048;
-
-/// Batches a due-page reader may run ahead of its caller.
-const BATCHES_AHEAD: usize = 4;
-
-type DueSender = tokio::sync::mpsc::Sender<Result<Vec<DueCollection>, StoreError>>;
-
-/// A page of due collections being read in the background ([`Store::due_page`]).
-#[derive(Debug)]
-pub struct DuePage {
-    batches: tokio::sync::mpsc::Receiver<Result<Vec<DueCollection>, StoreError>>,
-    reader: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl DuePage {
-    /// The next batch of the page, in order; `None` once the page is complete. A reader that
-    /// died is raised here (its panic resumed), never taken for a shorter page: a run must not
-    /// believe it reached the last due collection when it did not.
-    pub async fn next_batch(&mut self) -> Result<Option<Vec<DueCollection>>, StoreError> {
-        if let Some(batch) = self.batches.recv().await {
-            return batch.map(Some);
-        }
-        match self.reader.take() {
-            Some(reader) => match reader.await {
-                Ok(()) => Ok(None),
-                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                Err(_) => Err(StoreError::Interrupted("reading due collections")),
-            },
-            None => Ok(None),
-        }
-    }
-}
-
 /// A pending amendment of a mandate, not yet announced to the bank.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingAmendment {
@@ -280,32 +246,8 @@ impl Store {
     }
 
     /// One page of pending mandate collections in no file, due on or before `until`, by due
-    /// date then id, starting after the `(due_date, id)` cursor, read in the background from
-    /// this call on and handed over in batches ([`DuePage`]). Pages keep a million-row run in
-    /// bounded memory; on SQLite the batches also let the caller check one batch while the
-    /// next is read (on another core, at most [`BATCHES_AHEAD`] batches ahead).
-    pub fn due_page(
-        &self,
-        creditor: CreditorKey,
-        until: NaiveDate,
-        after: Option<(NaiveDate, i64)>,
-        limit: usize,
-    ) -> DuePage {
-        let (batches, receiver) = tokio::sync::mpsc::channel(BATCHES_AHEAD);
-        let store = self.clone();
-        let reader = tokio::spawn(async move {
-            if let Err(e) = store.read_due(creditor, until, after, limit, &batches).await {
-                // The page ends with the error; a caller already gone does not need it.
-                let _ = batches.send(Err(e)).await;
-            }
-        });
-        DuePage {
-            batches: receiver,
-            reader: Some(reader),
-        }
-    }
-
-    /// The whole of one page of [`Store::due_page`], for callers that want it at once.
+    /// date then id, starting after the `(due_date, id)` cursor. Pages keep a million-row run
+    /// in bounded memory.
     pub async fn due_collections(
         &self,
         creditor: CreditorKey,
@@ -313,24 +255,6 @@ impl Store {
         after: Option<(NaiveDate, i64)>,
         limit: usize,
     ) -> Result<Vec<DueCollection>, StoreError> {
-        let mut page = self.due_page(creditor, until, after, limit);
-        let mut due = Vec::new();
-        while let Some(batch) = page.next_batch().await? {
-            due.extend(batch);
-        }
-        Ok(due)
-    }
-
-    /// Reads one page into `batches`: SQLite through the bulk path, [`DUE_BATCH`] rows a
-    /// message; PostgreSQL as one message (its server reads while the caller works).
-    async fn read_due(
-        &self,
-        creditor: CreditorKey,
-        until: NaiveDate,
-        after: Option<(NaiveDate, i64)>,
-        limit: usize,
-        batches: &DueSender,
-    ) -> Result<(), StoreError> {
         let sql = format!(
             "{DUE_SELECT} WHERE c.creditor_id = $1 AND c.status = 'pending' AND c.collection_file_id IS NULL AND c.due_date <= $2
                AND (c.due_date, c.id) > ($3, $4)
@@ -343,7 +267,6 @@ impl Store {
         const DOING: &str = "reading due collections";
         match &self.pool {
             Pool::Sqlite(_, file) => {
-                let batches = batches.clone();
                 file.run(DOING, move |conn| {
                     let mut statement = conn.prepare(&sql).doing(DOING)?;
                     statement.raw_bind_parameter("$1", creditor.0).doing(DOING)?;
@@ -352,36 +275,23 @@ impl Store {
                     statement.raw_bind_parameter("$4", after_id).doing(DOING)?;
                     statement.raw_bind_parameter("$5", limit).doing(DOING)?;
                     let mut rows = statement.raw_query();
-                    let mut batch = Vec::with_capacity(DUE_BATCH);
+                    let mut due = Vec::new();
                     while let Some(row) = rows.next().doing(DOING)? {
-                        batch.push(DueCollection::from_columns(&Columns { row, doing: DOING })?);
-                        if batch.len() == DUE_BATCH {
-                            let full = std::mem::replace(&mut batch, Vec::with_capacity(DUE_BATCH));
-                            if batches.blocking_send(Ok(full)).is_err() {
-                                return Ok(()); // the caller stopped reading
-                            }
-                        }
+                        due.push(DueCollection::from_columns(&Columns { row, doing: DOING })?);
                     }
-                    if !batch.is_empty() {
-                        let _ = batches.blocking_send(Ok(batch));
-                    }
-                    Ok(())
+                    Ok(due)
                 })
                 .await
             }
-            Pool::Postgres(pool) => {
-                let due: Vec<DueCollection> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .bind(creditor.0)
-                    .bind(until)
-                    .bind(after_date)
-                    .bind(after_id)
-                    .bind(limit)
-                    .fetch_all(pool)
-                    .await
-                    .doing(DOING)?;
-                let _ = batches.send(Ok(due)).await;
-                Ok(())
-            }
+            Pool::Postgres(pool) => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(creditor.0)
+                .bind(until)
+                .bind(after_date)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+                .doing(DOING),
         }
     }
 

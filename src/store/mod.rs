@@ -24,9 +24,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-pub use collect::{
-    AssignConflict, Assignment, DueCollection, DuePage, FileRow, GroupTotal, PendingAmendment, SchemeIdChange,
-};
+pub use collect::{AssignConflict, Assignment, DueCollection, FileRow, GroupTotal, PendingAmendment, SchemeIdChange};
 pub use collections::{CollectionFilter, CollectionRow, CollectionStatus, FileState, StatusTotal, TimelineEvent};
 pub use creditor::{CreditorKey, CreditorSnapshot, LedgerTag};
 pub use imports::{ImportBatch, ImportCounts, ImportOutcome};
@@ -72,9 +70,6 @@ pub enum StoreError {
     /// The ledger holds something its own rules forbid (a bug or a hand edit).
     #[error("ledger inconsistency: {0}")]
     Corrupt(String),
-    /// A background read was stopped before its end (the process is shutting down).
-    #[error("stopped while {0}")]
-    Interrupted(&'static str),
 }
 
 /// Adds "while doing what" to driver errors.
