@@ -35,30 +35,25 @@ pub fn init(format: LogFormat, verbose: u8) {
         _ => "debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    match format {
-        LogFormat::Human if std::io::stderr().is_terminal() => {
-            // Log lines go through the bars' writer, which lifts the bars out of their way.
-            let bars =
-                IndicatifLayer::new().with_span_field_formatter(hide_indicatif_span_fields(DefaultFields::new()));
-            let lines = tracing_subscriber::fmt::layer()
-                .with_target(false)
-                .with_writer(bars.get_stderr_writer())
-                .with_filter(filter);
-            tracing_subscriber::registry()
-                .with(lines)
-                .with(bars.with_filter(IndicatifFilter::new(false)))
-                .init();
-        }
-        LogFormat::Human => tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr)
+    if format == LogFormat::Human && std::io::stderr().is_terminal() {
+        // Log lines go through the bars' writer, which lifts the bars out of their way.
+        let bars = IndicatifLayer::new().with_span_field_formatter(hide_indicatif_span_fields(DefaultFields::new()));
+        let lines = tracing_subscriber::fmt::layer()
             .with_target(false)
-            .init(),
-        LogFormat::Json => tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr)
-            .json()
-            .init(),
+            .with_writer(bars.get_stderr_writer())
+            .with_filter(filter);
+        tracing_subscriber::registry()
+            .with(lines)
+            .with(bars.with_filter(IndicatifFilter::new(false)))
+            .init();
+        return;
+    }
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.with_target(false).init(),
+        LogFormat::Json => builder.json().init(),
     }
 }
 
