@@ -367,39 +367,44 @@ pub async fn run(
         Phases::lap(&mut phases.decide, &mut clock);
         let next_page = async {
             let started = Instant::now();
-            let next = if more { read_page(cursor).await } else { Ok(Vec::new()) };
+            let next = if more {
+                progress.say("reading due collections");
+                read_page(cursor).await
+            } else {
+                Ok(Vec::new())
+            };
             (next, started.elapsed())
         };
-        page = if dry_run {
-            progress.add(items.len() as u64);
-            progress.say("reading due collections");
-            let (next, took) = next_page.await;
-            phases.read += took;
-            next?
-        } else {
+        let recording = async {
+            if dry_run {
+                progress.add(items.len() as u64);
+                return Ok(None);
+            }
             let file = FileToRecord {
                 creditor_key,
                 tag: &tag,
                 business_date: date,
                 items,
             };
-            let recording = record_page(config, store, &creditor, &failed, file, &progress, &mut phases);
-            if store.reads_beside_writes() {
-                // The next page is read while this one is recorded and written: it starts
-                // after this page's last row, so the two never share a collection, and what
-                // this page changes in rows they do share (a mandate's first presentation and
-                // amendments) the run tracks itself (the selector's FRST set, `announced`).
-                let ((next, took), recorded) = tokio::join!(next_page, recording);
-                report.files.extend(recorded?);
-                phases.read_ahead += took;
-                next?
-            } else {
-                report.files.extend(recording.await?);
-                let (next, took) = next_page.await;
-                phases.read += took;
-                next?
-            }
+            record_page(config, store, &creditor, &failed, file, &progress, &mut phases).await
         };
+        let read_ahead = !dry_run && store.reads_beside_writes();
+        let (recorded, (next, took)) = if read_ahead {
+            // The next page is read while this one is recorded and written: it starts after
+            // this page's last row, so the two never share a collection, and what this page
+            // changes in rows they do share (a mandate's first presentation and amendments)
+            // the run tracks itself (the selector's FRST set, `announced`).
+            tokio::join!(recording, next_page)
+        } else {
+            (recording.await, next_page.await)
+        };
+        report.files.extend(recorded?);
+        if read_ahead {
+            phases.read_ahead += took;
+        } else {
+            phases.read += took;
+        }
+        page = next?;
         clock = Instant::now();
         let room = REPORTED_FAILURES.saturating_sub(report.failed.len());
         report.failed.extend(failed.into_iter().take(room));
