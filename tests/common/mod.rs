@@ -84,22 +84,28 @@ impl ProjectDir {
     pub fn path(&self) -> &Path {
         self.0.path()
     }
+
+    /// The pain.008 files in the outbox (complete ones: temporary files are not `.xml`), by
+    /// name.
+    pub fn outbox(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.path().join("outbox"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "xml"))
+            .collect();
+        files.sort();
+        files
+    }
 }
 
 impl Drop for ProjectDir {
     fn drop(&mut self) {
         // A failing test has already said why; a second panic would abort the run.
-        if std::thread::panicking() {
+        if std::thread::panicking() || !self.path().join("outbox").is_dir() {
             return;
         }
-        let Ok(entries) = std::fs::read_dir(self.0.path().join("outbox")) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "xml") {
-                assert_valid_pain008_file(&path);
-            }
+        for file in self.outbox() {
+            assert_valid_pain008_file(&file);
         }
     }
 }
@@ -286,13 +292,7 @@ impl Project {
     }
 
     pub fn outbox(&self) -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("outbox"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "xml"))
-            .collect();
-        files.sort();
-        files
+        self.dir.outbox()
     }
 
     pub fn collections(&self, status: &str) -> Vec<serde_json::Value> {
