@@ -24,7 +24,8 @@ fn main() -> ExitCode {
                 collecte::cli::CliError::Runtime(inner) => eprintln!("collecte: {inner:#}"),
                 collecte::cli::CliError::Usage(msg)
                 | collecte::cli::CliError::Input(msg)
-                | collecte::cli::CliError::Partial(msg) => {
+                | collecte::cli::CliError::Partial(msg)
+                | collecte::cli::CliError::Unsafe(msg) => {
                     eprintln!("collecte: {msg}")
                 }
             }

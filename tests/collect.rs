@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use collecte::sepa::pain008::Pain008Version;
-use common::{Backend, Project, assert_valid_pain008, end_to_end_ids, seed_monthly_plans};
+use common::{Backend, Project, assert_valid_pain008, end_to_end_ids, outbox_end_to_end_ids, seed_monthly_plans};
 
 const CUSTOMERS: &str = "reference,name,email,street,building,postcode,town,country\n";
 const MANDATES: &str = "mandate_id,customer_reference,iban,bic,signed_on,channel\n";
@@ -266,6 +266,178 @@ async fn sigkill_at_any_point_never_collects_twice(backend: Backend) {
     p.db.cleanup().await;
 }
 
+/// A mandate the CRM revoked (mandates file, `status` column) and one with no collection
+/// presented for 36 months (SEPA rulebook) are not collected: their collections fail with
+/// the reason, the lapsed mandate becomes `expired`, and neither comes back to life.
+async fn revoked_and_lapsed_mandates_are_not_collected(backend: Backend) {
+    let p = Project::new(backend).await;
+    p.import(
+        "customers",
+        &format!("{CUSTOMERS}R1,Rita,,,,,,\nL1,Lars,,,,,,\nK1,Kim,,,,,,\nU1,Ute,,,,,,\n"),
+    );
+    // UM1 is as old as LM1, but the system collecte replaces collected it last month.
+    p.import(
+        "mandates",
+        "mandate_id,customer_reference,iban,bic,signed_on,channel,last_collected_on\n\
+         RM1,R1,FR1420041010050500013M02606,,2025-01-01,web,\n\
+         LM1,L1,FR1420041010050500013M02606,,2023-06-01,paper,\n\
+         KM1,K1,FR1420041010050500013M02606,,2025-01-01,web,\n\
+         UM1,U1,FR1420041010050500013M02606,,2023-06-01,paper,2026-10-23\n",
+    );
+    p.import(
+        "plans",
+        &format!(
+            "{PLANS}RP1,R1,RM1,10.00,monthly,2026-11-23,,,\nLP1,L1,LM1,20.00,monthly,2026-11-23,,,\n\
+             KP1,K1,KM1,30.00,monthly,2026-11-23,,,\nUP1,U1,UM1,40.00,monthly,2026-11-23,,,\n"
+        ),
+    );
+    p.import(
+        "mandates",
+        "mandate_id,customer_reference,iban,bic,signed_on,channel,status\nRM1,R1,FR1420041010050500013M02606,,2025-01-01,web,revoked\n",
+    );
+    let out = p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    assert!(out.contains("collected 2"), "{out}");
+    let text = std::fs::read_to_string(&p.outbox()[0]).unwrap();
+    assert!(
+        text.contains("<MndtId>KM1</MndtId>")
+            && text.contains("<MndtId>UM1</MndtId>")
+            && !text.contains("RM1")
+            && !text.contains("LM1"),
+        "{text}"
+    );
+    let sequence = |mandate: &str| {
+        p.collections("submitted")
+            .iter()
+            .find(|c| c["mandate_id"] == mandate)
+            .map(|c| c["sequence_type"].clone())
+    };
+    assert_eq!(
+        sequence("UM1"),
+        Some("RCUR".into()),
+        "its first collection was done before"
+    );
+    assert_eq!(sequence("KM1"), Some("FRST".into()));
+    let reason = |mandate: &str| -> Vec<String> {
+        p.collections("failed")
+            .iter()
+            .filter(|c| c["mandate_id"] == mandate)
+            .map(|c| c["reason"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(reason("RM1"), ["the mandate is revoked or expired: not presented"]);
+    let lapsed = reason("LM1");
+    assert!(
+        lapsed.len() == 1 && lapsed[0].contains("lapsed") && lapsed[0].contains("since 2023-06-01"),
+        "{lapsed:?}"
+    );
+    // Neither can be made active again by an import: a new mandate is needed.
+    for (mandate, customer, state) in [("RM1", "R1", "revoked"), ("LM1", "L1", "expired")] {
+        let file = p.write(
+            "again.csv",
+            &format!("mandate_id,customer_reference,iban,bic,signed_on,channel,status\n{mandate},{customer},FR1420041010050500013M02606,,2025-01-01,web,active\n"),
+        );
+        let refused = p.run(&["import", "mandates", &file, "--date", "2026-11-20"]);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(3), "{stderr}");
+        assert!(stderr.contains(&format!("mandate {mandate} is {state}")), "{stderr}");
+    }
+    // The next month: the expired mandate is now stored as such.
+    p.ok(&["run", "collect", "--date", "2026-12-22"]);
+    let lapsed = reason("LM1");
+    assert_eq!(lapsed.len(), 2, "{lapsed:?}");
+    assert!(
+        lapsed.contains(&"the mandate is revoked or expired: not presented".to_owned()),
+        "{lapsed:?}"
+    );
+    assert_eq!(
+        p.collections("submitted").len(),
+        4,
+        "KM1 and UM1 in November and December"
+    );
+    p.db.cleanup().await;
+}
+
+/// An IBAN changed and changed back before the next collection is no change for the bank:
+/// the collection goes out without an amendment instead of being refused for announcing the
+/// current IBAN as the old one.
+async fn a_change_undone_before_the_next_collection_announces_nothing(backend: Backend) {
+    let p = Project::new(backend).await;
+    p.import("customers", &format!("{CUSTOMERS}A1,Anna,,Via Roma,1,00184,Roma,IT\n"));
+    let mandate = |iban: &str| format!("{MANDATES}AM1,A1,{iban},,2025-01-01,paper\n");
+    p.import("mandates", &mandate("IT60X0542811101000000123456"));
+    p.import("plans", &format!("{PLANS}AP1,A1,AM1,10.00,monthly,2026-11-23,,,\n"));
+    p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    p.import("mandates", &mandate("DE89370400440532013000"));
+    p.import("mandates", &mandate("IT60X0542811101000000123456"));
+    let out = p.ok(&["run", "collect", "--date", "2026-12-22"]);
+    assert!(out.contains("collected 1"), "{out}");
+    assert!(p.collections("failed").is_empty(), "{:?}", p.collections("failed"));
+    let text = std::fs::read_to_string(p.outbox().last().unwrap()).unwrap();
+    assert!(!text.contains("<AmdmntInd>true</AmdmntInd>"), "{text}");
+    // A real change afterwards is announced from what the bank knows.
+    p.import("mandates", &mandate("DE89370400440532013000"));
+    p.ok(&["run", "collect", "--date", "2027-01-22"]);
+    let text = std::fs::read_to_string(p.outbox().last().unwrap()).unwrap();
+    assert!(
+        text.contains("<AmdmntInd>true</AmdmntInd>") && text.contains("SMNDA"),
+        "{text}"
+    );
+    p.db.cleanup().await;
+}
+
+/// A ledger restored from a backup taken before a collect run has no record of the files
+/// that run left in the outbox, and its collections are pending again: collecting from it
+/// would present them to the bank twice. It refuses (exit 5, dry runs too), names the files
+/// and changes nothing; once the files are out of the outbox (the bank never got them), it
+/// collects each collection once.
+async fn a_ledger_behind_its_outbox_refuses_to_collect(backend: Backend) {
+    let p = Project::new(backend).await;
+    p.set_bank("max_transactions_per_file = 4");
+    seed_monthly_plans(&p, 10);
+    p.db.backup().await;
+    p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    let written = p.outbox();
+    assert_eq!(written.len(), 3, "{written:?}");
+    let contents: Vec<Vec<u8>> = written.iter().map(|f| std::fs::read(f).unwrap()).collect();
+
+    p.db.restore().await;
+    for args in [
+        &["run", "collect", "--date", "2026-11-20"][..],
+        &["run", "collect", "--date", "2026-11-20", "--dry-run"],
+        &["run", "collect", "--date", "2026-11-23"],
+    ] {
+        let refused = p.run(args);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(5), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("3 file(s) of this ledger that the ledger has no record of")
+                && stderr.contains("restored from a backup")
+                && written
+                    .iter()
+                    .all(|f| stderr.contains(f.file_name().unwrap().to_str().unwrap())),
+            "{stderr}"
+        );
+    }
+    assert_eq!(p.outbox(), written);
+    let now: Vec<Vec<u8>> = written.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    assert!(now == contents, "the outbox files were changed");
+    assert!(p.collections("submitted").is_empty());
+
+    // The bank never received them: moved out of the outbox, the restored ledger collects
+    // each collection once (under the same names, which the bank never saw).
+    let aside = p.folder("aside");
+    std::fs::create_dir(&aside).unwrap();
+    for f in &written {
+        std::fs::rename(f, aside.join(f.file_name().unwrap())).unwrap();
+    }
+    let out = p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    assert!(out.contains("collected 10"), "{out}");
+    let seen = outbox_end_to_end_ids(&p);
+    assert_eq!(seen.len(), 10);
+    assert!(seen.values().all(|n| *n == 1), "{seen:?}");
+    p.db.cleanup().await;
+}
+
 /// At a terminal (a pseudo-terminal from `script`), collect draws its progress bar on
 /// stderr; piped, the same run prints its report and nothing else.
 #[tokio::test]
@@ -307,5 +479,8 @@ on_both_backends!(
     collects_valid_files_exactly_once,
     amendments_and_refusals,
     a_mandate_split_across_files_is_first_and_amended_once,
-    sigkill_at_any_point_never_collects_twice
+    sigkill_at_any_point_never_collects_twice,
+    a_ledger_behind_its_outbox_refuses_to_collect,
+    revoked_and_lapsed_mandates_are_not_collected,
+    a_change_undone_before_the_next_collection_announces_nothing
 );

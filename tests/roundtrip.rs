@@ -128,4 +128,63 @@ async fn collect_reply_ingest(backend: Backend) {
     p.db.cleanup().await;
 }
 
-on_both_backends!(collect_reply_ingest);
+/// The creditor identifier changed: the next collection announces the old one
+/// (`OrgnlCdtrSchmeId`). The bank rejects that collection, so it never learnt of the change:
+/// the mandate's next collection announces it again.
+async fn a_rejected_creditor_id_amendment_is_announced_again(backend: Backend) {
+    let p = Project::new(backend).await;
+    p.import(
+        "customers",
+        "reference,name,email,street,building,postcode,town,country\nA1,Anna,,Hauptstr.,1,10115,Berlin,DE\n",
+    );
+    p.import(
+        "mandates",
+        "mandate_id,customer_reference,iban,bic,signed_on,channel\nAM1,A1,DE89370400440532013000,,2025-01-01,web\n",
+    );
+    p.import(
+        "plans",
+        "plan_id,customer_reference,mandate_id,amount,frequency,start_date,count,day_of_month,description\nAP1,A1,AM1,10.00,monthly,2026-11-23,,,\n",
+    );
+    let replies = |file: &std::path::Path, decisions: &Decisions| {
+        common::drop_bank_replies(&p, file, decisions, (Pain002Version::V10, Camt054Version::V08));
+        let (code, report) = p.ingest_json();
+        assert_eq!(code, 0, "{report}");
+    };
+    let announces_old_id = |file: &std::path::Path| {
+        std::fs::read_to_string(file)
+            .unwrap()
+            .contains("<Id>FR72ZZZ123456</Id>")
+    };
+    p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    let first = p.outbox().pop().unwrap();
+    replies(&first, &Decisions::accept_all());
+
+    p.set_table("creditor", "creditor_id = \"DE98ZZZ09999999999\"");
+    p.ok(&["run", "collect", "--date", "2026-12-22"]);
+    let second = p.outbox().into_iter().find(|f| *f != first).unwrap();
+    let text = std::fs::read_to_string(&second).unwrap();
+    assert!(
+        text.contains("<OrgnlCdtrSchmeId>") && announces_old_id(&second),
+        "{text}"
+    );
+    let e2e = common::end_to_end_ids(&second).pop().unwrap();
+    replies(
+        &second,
+        &Decisions::accept_all().reject(EndToEndId::parse(&e2e).unwrap(), ReasonCode::AM04),
+    );
+    assert_eq!(p.collections("failed").len(), 1);
+
+    p.ok(&["run", "collect", "--date", "2027-01-22"]);
+    let third = p.outbox().into_iter().find(|f| *f != first && *f != second).unwrap();
+    let text = std::fs::read_to_string(&third).unwrap();
+    assert!(
+        text.contains("<OrgnlCdtrSchmeId>") && announces_old_id(&third),
+        "announced again: {text}"
+    );
+    p.db.cleanup().await;
+}
+
+on_both_backends!(
+    collect_reply_ingest,
+    a_rejected_creditor_id_amendment_is_announced_again
+);

@@ -3,7 +3,8 @@
 //! No business rule lives here. Exit codes: 0 done; 1 something failed at run time (database
 //! unreachable, disk full); 2 bad usage (unknown flag, bad argument); 3 bad input refused
 //! (invalid config, import file with bad rows, unknown collection id); 4 done, but some input
-//! was set aside (a bank file quarantined).
+//! was set aside (a bank file quarantined); 5 refused for safety (the outbox holds files the
+//! ledger has no record of).
 
 mod action_center;
 mod collections;
@@ -31,7 +32,7 @@ use crate::telemetry::LogFormat;
 #[derive(Debug, Parser)]
 #[command(name = "collecte", version, propagate_version = true)]
 #[command(
-    after_help = "Exit codes: 0 done, 1 run-time failure, 2 bad usage, 3 bad input refused, 4 done but something set aside (a bank file quarantined).\n\
+    after_help = "Exit codes: 0 done, 1 run-time failure, 2 bad usage, 3 bad input refused, 4 done but something set aside (a bank file quarantined), 5 refused for safety: the outbox holds files of this ledger it has no record of (restored from an older backup?), nothing collected.\n\
 Environment: COLLECTE_CONFIG (config file), DATABASE_URL, REDIS_URL, SMTP_URL override the config."
 )]
 pub struct Cli {
@@ -105,6 +106,9 @@ pub enum CliError {
     /// Done, but some input was set aside (exit 4).
     #[error("{0}")]
     Partial(String),
+    /// Refused for safety: the ledger and the outbox disagree; a person must look (exit 5).
+    #[error("{0}")]
+    Unsafe(String),
     /// Run-time failure (exit 1).
     #[error(transparent)]
     Runtime(#[from] anyhow::Error),
@@ -117,6 +121,7 @@ impl CliError {
             Self::Usage(_) => ExitCode::from(2),
             Self::Input(_) => ExitCode::from(3),
             Self::Partial(_) => ExitCode::from(4),
+            Self::Unsafe(_) => ExitCode::from(5),
             Self::Runtime(_) => ExitCode::from(1),
         }
     }

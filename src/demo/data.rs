@@ -272,6 +272,8 @@ impl Book {
                     &signed_on.to_string(),
                     channel,
                     "",
+                    "",
+                    "",
                 ])?;
                 self.stats.mandates += 1;
                 mandate_id

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Duration, Months, NaiveDate};
 
 use crate::sepa::calendar;
 use crate::sepa::pain008::SequenceType;
@@ -40,7 +40,14 @@ pub struct Candidate {
     pub mandate_active: bool,
     /// A first collection of the mandate was presented and not undone.
     pub first_presented: bool,
+    /// The mandate's signature date, or the collection date of its last presented
+    /// collection if later: the day its 36 months of validity count from.
+    pub mandate_in_use_since: NaiveDate,
 }
+
+/// A mandate with no collection presented for this long lapses (SEPA Core rulebook): the
+/// creditor needs a new one.
+pub const MANDATE_LAPSES_AFTER: Months = Months::new(36);
 
 /// What happens to a candidate in this run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +61,9 @@ pub enum Decision {
     },
     /// Not collected; a person must look at it (shown as failed with the reason).
     Review(String),
+    /// Not collected because its mandate lapsed (no collection presented for 36 months):
+    /// the mandate becomes `expired`, and the collection fails with the reason.
+    Lapsed(String),
     /// Left pending (its plan is paused: the resume decides).
     Hold,
 }
@@ -63,8 +73,10 @@ pub fn reachable_date(run_date: NaiveDate, lead_days: u32) -> NaiveDate {
     calendar::add_business_days(run_date, lead_days.max(1))
 }
 
-/// Decides candidates one by one, in due-date order, remembering which mandates already got
-/// their FRST in this run (a run may see a mandate's installments across several pages).
+/// Decides candidates one by one, in due-date order, remembering which mandates were presented
+/// in this run (a run may see a mandate's installments across several pages): after its FRST
+/// the next is RCUR. Only a presentation the caller confirms counts ([`Selector::presented`]):
+/// a FRST refused by the checks leaves the mandate's next collection FRST.
 #[derive(Debug, Clone)]
 pub struct Selector {
     rules: Rules,
@@ -91,11 +103,13 @@ impl Selector {
 
     /// Decides one candidate; `None` when it is not due yet. Candidates must come sorted by
     /// due date then id, so that a mandate's earliest installment is the one sent as FRST.
-    pub fn decide(&mut self, c: &Candidate) -> Option<Decision> {
+    pub fn decide(&self, c: &Candidate) -> Option<Decision> {
         if c.due_date > self.reachable {
             return None;
         }
         let rules = self.rules;
+        let requested_date = c.due_date.max(self.reachable);
+        let lapses_on = c.mandate_in_use_since.checked_add_months(MANDATE_LAPSES_AFTER);
         Some(if !c.plan_active {
             Decision::Hold
         } else if !c.mandate_active {
@@ -105,10 +119,16 @@ impl Selector {
                 "missed its due date {} by more than the {}-day catch-up window: retry or ignore it",
                 c.due_date, rules.catch_up_days
             ))
+        } else if lapses_on.is_none_or(|lapses_on| requested_date > lapses_on) {
+            Decision::Lapsed(format!(
+                "the mandate lapsed: no collection presented in the 36 months since {}, so it cannot be \
+                 collected on {requested_date}; the customer must sign a new mandate",
+                c.mandate_in_use_since
+            ))
         } else {
             let sequence = if c.one_off {
                 SequenceType::Ooff
-            } else if rules.use_frst && !c.first_presented && self.frst_in_run.insert(c.mandate) {
+            } else if rules.use_frst && !c.first_presented && !self.frst_in_run.contains(&c.mandate) {
                 SequenceType::Frst
             } else if rules.use_fnal && c.last_installment {
                 SequenceType::Fnal
@@ -116,10 +136,16 @@ impl Selector {
                 SequenceType::Rcur
             };
             Decision::Collect {
-                requested_date: c.due_date.max(self.reachable),
+                requested_date,
                 sequence,
             }
         })
+    }
+
+    /// Records that a collection of `mandate` went into a file in this run: its later
+    /// collections are no longer its first.
+    pub fn presented(&mut self, mandate: i64) {
+        self.frst_in_run.insert(mandate);
     }
 }
 
@@ -143,32 +169,51 @@ impl AmendmentFields {
     }
 }
 
+/// What a mandate and its creditor are now, to compare the unannounced changes with.
+#[derive(Debug, Clone, Copy)]
+pub struct CurrentMandate<'a> {
+    /// The debtor's IBAN.
+    pub iban: &'a crate::sepa::Iban,
+    /// The UMR.
+    pub mandate_id: &'a str,
+    /// The creditor identifier.
+    pub scheme_id: &'a str,
+}
+
 /// Decides what a mandate's next collection announces: the oldest unannounced IBAN and UMR
 /// changes, and the creditor identifier in force when the mandate was last presented if it has
 /// changed since. A new IBAN at another bank is `SMNDA` (same mandate, new debtor agent); at the
-/// same bank the old IBAN itself.
+/// same bank the old IBAN itself. A value changed and changed back before the bank heard of
+/// it (the oldest unannounced one is the current one) is no change: nothing is announced.
 pub fn amendment_for(
     mandate_changes: &[(&str, &str)],
-    current_iban: &crate::sepa::Iban,
+    current: CurrentMandate<'_>,
     scheme_changes_since_last_presented: &[&str],
 ) -> AmendmentFields {
-    let first = |kind: &str| {
+    let first = |kind: &str, now: &str| {
         mandate_changes
             .iter()
             .find(|(k, _)| *k == kind)
             .map(|(_, old)| (*old).to_owned())
+            .filter(|old| old != now)
     };
-    let original_debtor_account = first("iban").map(|old| match crate::sepa::Iban::parse(&old) {
-        Ok(old)
-            if old.bank_identifier() == current_iban.bank_identifier() && old.country() == current_iban.country() =>
-        {
-            old.as_str().to_owned()
-        }
-        _ => "SMNDA".to_owned(),
-    });
+    let current_iban = current.iban;
+    let original_debtor_account =
+        first("iban", current_iban.as_str()).map(|old| match crate::sepa::Iban::parse(&old) {
+            Ok(old)
+                if old.bank_identifier() == current_iban.bank_identifier()
+                    && old.country() == current_iban.country() =>
+            {
+                old.as_str().to_owned()
+            }
+            _ => "SMNDA".to_owned(),
+        });
     AmendmentFields {
-        original_mandate_id: first("mandate_id"),
-        original_scheme_id: scheme_changes_since_last_presented.first().map(|s| (*s).to_owned()),
+        original_mandate_id: first("mandate_id", current.mandate_id),
+        original_scheme_id: scheme_changes_since_last_presented
+            .first()
+            .filter(|old| **old != current.scheme_id)
+            .map(|s| (*s).to_owned()),
         original_debtor_account,
     }
 }
@@ -191,6 +236,7 @@ mod tests {
             mandate,
             mandate_active: true,
             first_presented: false,
+            mandate_in_use_since: d("2026-01-01"),
         }
     }
 
@@ -201,11 +247,18 @@ mod tests {
         use_fnal: false,
     };
 
+    /// Decides every candidate; each one collected is presented.
     fn decide(cands: &[Candidate], run_date: NaiveDate, rules: Rules) -> Vec<(i64, Decision)> {
         let mut selector = Selector::new(run_date, rules);
         cands
             .iter()
-            .filter_map(|c| selector.decide(c).map(|d| (c.id, d)))
+            .filter_map(|c| {
+                let decision = selector.decide(c)?;
+                if matches!(decision, Decision::Collect { .. }) {
+                    selector.presented(c.mandate);
+                }
+                Some((c.id, decision))
+            })
             .collect()
     }
 
@@ -290,22 +343,86 @@ mod tests {
     #[test]
     fn amendments_announce_the_oldest_change() {
         let new = crate::sepa::Iban::parse("DE89370400440532013000").unwrap();
-        let same_bank = "DE27370400440532013001"; // same BLZ 37040044
-        let a = amendment_for(&[("iban", "FR1420041010050500013M02606")], &new, &[]);
+        let now = CurrentMandate {
+            iban: &new,
+            mandate_id: "UMR-NOW",
+            scheme_id: "DE98ZZZ09999999999",
+        };
+        let a = amendment_for(&[("iban", "FR1420041010050500013M02606")], now, &[]);
         assert_eq!(a.original_debtor_account.as_deref(), Some("SMNDA"));
-        let check = crate::sepa::Iban::parse(same_bank);
-        if let Ok(old) = check {
-            let a = amendment_for(&[("iban", old.as_str())], &new, &[]);
-            assert_eq!(a.original_debtor_account.as_deref(), Some(old.as_str()));
-        }
+        let same_bank = "DE62370400440532013001"; // same BLZ 37040044
+        let a = amendment_for(&[("iban", same_bank)], now, &[]);
+        assert_eq!(a.original_debtor_account.as_deref(), Some(same_bank));
         let a = amendment_for(
             &[("mandate_id", "OLD-1"), ("mandate_id", "OLD-2")],
-            &new,
+            now,
             &["FR72ZZZ123456"],
         );
         assert_eq!(a.original_mandate_id.as_deref(), Some("OLD-1"));
         assert_eq!(a.original_scheme_id.as_deref(), Some("FR72ZZZ123456"));
-        assert!(amendment_for(&[], &new, &[]).is_empty());
+        assert!(amendment_for(&[], now, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_change_undone_before_the_bank_heard_of_it_is_not_announced() {
+        let iban = crate::sepa::Iban::parse("DE89370400440532013000").unwrap();
+        let now = CurrentMandate {
+            iban: &iban,
+            mandate_id: "UMR-1",
+            scheme_id: "DE98ZZZ09999999999",
+        };
+        // IBAN A → B → A, UMR 1 → 2 → 1, creditor id X → Y → X: the bank still has A, 1, X.
+        let a = amendment_for(
+            &[
+                ("iban", "DE89370400440532013000"),
+                ("mandate_id", "UMR-1"),
+                ("iban", "FR1420041010050500013M02606"),
+                ("mandate_id", "UMR-2"),
+            ],
+            now,
+            &["DE98ZZZ09999999999", "FR72ZZZ123456"],
+        );
+        assert!(a.is_empty(), "{a:?}");
+    }
+
+    #[test]
+    fn a_mandate_lapses_36_months_after_its_last_presentation() {
+        let mut old = cand(1, "2026-11-23", 10);
+        old.mandate_in_use_since = d("2023-11-22");
+        let mut just = cand(2, "2026-11-23", 11);
+        just.mandate_in_use_since = d("2023-11-23");
+        let out = decide(&[old, just], d("2026-11-20"), RULES);
+        assert!(
+            matches!(&out[0].1, Decision::Lapsed(r) if r.contains("since 2023-11-22") && r.contains("new mandate")),
+            "{out:?}"
+        );
+        assert!(matches!(out[1].1, Decision::Collect { .. }), "{out:?}");
+        // Counted to the requested date, not the due date: a late catch-up can cross it.
+        let mut late = cand(3, "2026-11-10", 12);
+        late.mandate_in_use_since = d("2023-11-15");
+        let out = decide(&[late], d("2026-11-20"), RULES);
+        assert!(matches!(out[0].1, Decision::Lapsed(_)), "{out:?}");
+    }
+
+    #[test]
+    fn a_frst_not_presented_leaves_the_next_one_frst() {
+        let mut selector = Selector::new(d("2026-11-20"), RULES);
+        let (a, b) = (cand(1, "2026-11-20", 10), cand(2, "2026-11-23", 10));
+        let frst = Decision::Collect {
+            requested_date: d("2026-11-23"),
+            sequence: SequenceType::Frst,
+        };
+        assert_eq!(selector.decide(&a), Some(frst.clone()));
+        // `a` was refused by the checks: not presented.
+        assert_eq!(selector.decide(&b), Some(frst));
+        selector.presented(b.mandate);
+        assert!(matches!(
+            selector.decide(&cand(3, "2026-11-23", 10)),
+            Some(Decision::Collect {
+                sequence: SequenceType::Rcur,
+                ..
+            })
+        ));
     }
 
     #[test]

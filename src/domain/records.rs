@@ -242,6 +242,12 @@ pub struct MandateRecord {
     /// Set when the UMR itself changed: the mandate known under this id is renamed and the
     /// change is announced to the bank (`OrgnlMndtId`).
     pub previous_mandate_id: Option<MandateId>,
+    /// A revocation, when the file has a `status` column (absent: the stored state stays).
+    pub state: Option<MandateState>,
+    /// The last collection presented under this mandate before collecte (by the system it
+    /// replaces): the mandate's 36 months of validity count from it, and its first
+    /// collection is done (RCUR follows).
+    pub last_collected_on: Option<NaiveDate>,
 }
 
 /// Last four digits of a card number.
@@ -289,6 +295,36 @@ pub enum PaymentMethodRef {
     Mandate(MandateId),
     /// A saved card of the same customer (`card:LAST4`).
     Card(Last4),
+}
+
+/// A mandate's state as the creditor's CRM tells it (`status` column of a mandates file).
+/// `expired` is not among them: collecte finds lapsed mandates itself (36 months without a
+/// presented collection), and a revoked or expired mandate never becomes active again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MandateState {
+    /// May be collected.
+    Active,
+    /// Withdrawn by the debtor (or cancelled by the creditor): never collected again.
+    Revoked,
+}
+
+impl MandateState {
+    /// Parses `active` or `revoked`.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "active" => Ok(Self::Active),
+            "revoked" => Ok(Self::Revoked),
+            _ => Err("expected active or revoked".into()),
+        }
+    }
+
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Revoked => "revoked",
+        }
+    }
 }
 
 /// A lifecycle change asked for by the import file (`status` column).

@@ -10,8 +10,8 @@ use chrono::NaiveDate;
 
 use crate::domain::email::EmailAddress;
 use crate::domain::records::{
-    CardRecord, Channel, CustomerRecord, InvoiceKind, InvoiceRecord, Last4, MandateRecord, PaymentMethodRef,
-    PaymentRecord, PlanRecord, PlanState, PostalAddress, Reference, RowProblem, parse_name,
+    CardRecord, Channel, CustomerRecord, InvoiceKind, InvoiceRecord, Last4, MandateRecord, MandateState,
+    PaymentMethodRef, PaymentRecord, PlanRecord, PlanState, PostalAddress, Reference, RowProblem, parse_name,
 };
 use crate::domain::schedule::Frequency;
 use crate::sepa::text::Remittance;
@@ -27,7 +27,7 @@ pub const MAX_SHOWN_PROBLEMS: usize = 50;
 pub enum ImportKind {
     /// reference,name,email,street,building,postcode,town,country
     Customers,
-    /// mandate_id,customer_reference,iban,bic,signed_on,channel[,previous_mandate_id]
+    /// mandate_id,customer_reference,iban,bic,signed_on,channel[,previous_mandate_id][,status][,last_collected_on]
     Mandates,
     /// customer_reference,brand,last4,exp_month,exp_year,in_wallet
     Cards,
@@ -98,7 +98,7 @@ impl ImportKind {
     /// Columns a file may add.
     pub fn optional_columns(self) -> &'static [&'static str] {
         match self {
-            Self::Mandates => &["previous_mandate_id"],
+            Self::Mandates => &["previous_mandate_id", "status", "last_collected_on"],
             Self::Plans => &["status"],
             _ => &[],
         }
@@ -253,6 +253,17 @@ fn mandate(r: &mut Row<'_>, today: NaiveDate) -> Option<MandateRecord> {
     });
     let channel = r.required("channel", Channel::parse);
     let previous = r.optional("previous_mandate_id", |v| MandateId::parse(v).map_err(|e| e.reason));
+    let state = r.optional("status", MandateState::parse);
+    let last_collected_on = r.optional("last_collected_on", |v| {
+        let d = parse_date(v)?;
+        if d > today {
+            Err(format!(
+                "is after today ({today}): a collection cannot have been presented in the future"
+            ))
+        } else {
+            Ok(d)
+        }
+    });
     Some(MandateRecord {
         mandate_id: mandate_id?,
         customer: customer?,
@@ -261,6 +272,8 @@ fn mandate(r: &mut Row<'_>, today: NaiveDate) -> Option<MandateRecord> {
         signed_on: signed_on?,
         channel: channel?,
         previous_mandate_id: previous?,
+        state: state?,
+        last_collected_on: last_collected_on?,
     })
 }
 

@@ -1,5 +1,7 @@
 //! `collect`: due installments → pain.008 files in the outbox, exactly once.
 //!
+//! 0. Refuse to start when the outbox holds a file of this ledger that the ledger has no
+//!    record of (a ledger restored from an older backup would present its collections again).
 //! 1. Finish any file a stopped run assigned but did not mark written (same MsgId, same
 //!    collections).
 //! 2. Materialise plans up to the horizon.
@@ -17,17 +19,17 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::JobError;
-use super::outbox::{remove_stale_temporaries, sha256_of, write_atomically};
+use super::outbox::{names_like, remove_stale_temporaries, sha256_of, write_atomically};
 use crate::config::Config;
-use crate::domain::collect::{AmendmentFields, Candidate, Decision, Rules, Selector, amendment_for};
+use crate::domain::collect::{AmendmentFields, Candidate, CurrentMandate, Decision, Rules, Selector, amendment_for};
 use crate::sepa::Iban;
 use crate::sepa::money::format_cents;
 use crate::sepa::pain008::{
-    self, AddressStyle, Creditor, GroupHeader, Pain008Writer, PaymentGroup, PostalAddress, Profile, RawAddress,
-    RawTransaction, SequenceType, Transaction,
+    self, AddressStyle, Creditor, GroupHeader, Pain008Version, Pain008Writer, PaymentGroup, PostalAddress, Profile,
+    RawAddress, RawTransaction, SequenceType, Transaction,
 };
 use crate::sepa::{MessageId, PaymentInfoId};
-use crate::store::{Assignment, CreditorKey, DueCollection, FileRow, GroupTotal, LedgerTag, Store};
+use crate::store::{Assignment, CreditorKey, DueCollection, FileRow, GroupTotal, LedgerTag, Store, message_id_prefix};
 use crate::telemetry::Progress;
 
 /// Totals of one (collection date, sequence type) group.
@@ -254,6 +256,8 @@ pub async fn run(
     let mut phases = Phases::default();
     let mut clock = Instant::now();
     report.already_in_files = store.collections_in_files(creditor_key, date).await?;
+    let tag = store.ledger_tag(creditor_key).await?;
+    ensure_outbox_known(config, store, creditor_key, &tag).await?;
     if !dry_run {
         let removed = remove_stale_temporaries(&config.folders.outbox)?;
         if removed > 0 {
@@ -267,7 +271,6 @@ pub async fn run(
         }
         store.refresh_plans(creditor_key, date).await?;
     }
-    let tag = store.ledger_tag(creditor_key).await?;
     Phases::lap(&mut phases.prepare, &mut clock);
     let (amendments, scheme_changes) = store.pending_amendments(creditor_key).await?;
     let mut changes_by_mandate: HashMap<i64, Vec<(&str, &str)>> = HashMap::new();
@@ -304,6 +307,7 @@ pub async fn run(
         // refused or checked into the transaction the file will hold.
         let mut items = Vec::new();
         let mut failed = Vec::new();
+        let mut lapsed = Vec::new();
         progress.say(&format!("checking {} due collection(s)", page.len()));
         for c in page {
             let candidate = Candidate {
@@ -315,17 +319,25 @@ pub async fn run(
                 mandate: c.mandate_key,
                 mandate_active: c.mandate_active,
                 first_presented: c.first_presented,
+                mandate_in_use_since: c.last_presented_on.map_or(c.signed_on, |on| on.max(c.signed_on)),
             };
             match selector.decide(&candidate) {
                 None => {}
                 Some(Decision::Hold) => report.held += 1,
                 Some(Decision::Review(reason)) => failed.push((c.id, reason)),
+                Some(Decision::Lapsed(reason)) => {
+                    failed.push((c.id, reason));
+                    lapsed.push(c.mandate_key);
+                }
                 Some(Decision::Collect {
                     requested_date,
                     sequence,
                 }) => {
-                    // A mandate's amendment is announced on its first collection of the run only.
-                    let amendment = if announced.insert(c.mandate_key) {
+                    // A mandate's amendment is announced on its first collection of the run
+                    // that goes into a file (one refused by the checks announces nothing).
+                    let amendment = if announced.contains(&c.mandate_key) {
+                        AmendmentFields::default()
+                    } else {
                         let since: Vec<&str> = scheme_changes
                             .iter()
                             .filter(|s| s.changed_at > c.mandate_since)
@@ -333,31 +345,41 @@ pub async fn run(
                             .collect();
                         let changes = changes_by_mandate.get(&c.mandate_key).map_or(&[][..], Vec::as_slice);
                         match Iban::parse(&c.debtor_iban) {
-                            Ok(iban) => amendment_for(changes, &iban, &since),
+                            Ok(iban) => amendment_for(
+                                changes,
+                                CurrentMandate {
+                                    iban: &iban,
+                                    mandate_id: &c.mandate_id,
+                                    scheme_id: creditor.id.as_str(),
+                                },
+                                &since,
+                            ),
                             Err(_) => AmendmentFields::default(),
                         }
-                    } else {
-                        AmendmentFields::default()
                     };
                     let e2e = end_to_end_id(&tag, c.id);
                     let line = hybrid_line(&c, config.bank.address_style);
                     let lines: Vec<&str> = line.iter().map(String::as_str).collect();
                     match pain008::check_transaction(&raw(&c, &e2e, &amendment, &lines), &creditor, requested_date) {
                         Err(refused) => failed.push((c.id, format!("not written to a bank file: {refused}"))),
-                        Ok(transaction) => items.push((
-                            Assignment {
-                                id: c.id,
-                                mandate_key: c.mandate_key,
-                                end_to_end_id: e2e,
-                                sequence_type: sequence.code(),
-                                requested_date,
-                                original_mandate_id: amendment.original_mandate_id,
-                                original_scheme_id: amendment.original_scheme_id,
-                                original_debtor_account: amendment.original_debtor_account,
-                                amount_cents: c.amount_cents,
-                            },
-                            transaction,
-                        )),
+                        Ok(transaction) => {
+                            announced.insert(c.mandate_key);
+                            selector.presented(c.mandate_key);
+                            items.push((
+                                Assignment {
+                                    id: c.id,
+                                    mandate_key: c.mandate_key,
+                                    end_to_end_id: e2e,
+                                    sequence_type: sequence.code(),
+                                    requested_date,
+                                    original_mandate_id: amendment.original_mandate_id,
+                                    original_scheme_id: amendment.original_scheme_id,
+                                    original_debtor_account: amendment.original_debtor_account,
+                                    amount_cents: c.amount_cents,
+                                },
+                                transaction,
+                            ));
+                        }
                     }
                 }
             }
@@ -386,7 +408,16 @@ pub async fn run(
                 business_date: date,
                 items,
             };
-            record_page(config, store, &creditor, &failed, file, &progress, &mut phases).await
+            record_page(
+                config,
+                store,
+                &creditor,
+                (&failed, &lapsed),
+                file,
+                &progress,
+                &mut phases,
+            )
+            .await
         };
         let read_ahead = !dry_run && store.reads_beside_writes();
         let (recorded, (next, took)) = if read_ahead {
@@ -433,20 +464,78 @@ struct FileToRecord<'a> {
     items: Vec<(Assignment, Transaction)>,
 }
 
-/// Records one page: its refusals, then (if any collection is left) its file — assigned in
-/// one transaction, written to the outbox, marked written. Returns the file written.
+/// The outbox holds pain.008 files of this ledger (by name: its MsgId prefix) that the
+/// ledger has no record of, or a file whose content is not what the ledger assigned to it.
+/// Either means the ledger is older than the outbox, and its collections in those files are
+/// pending again in its eyes: collecting would present them to the bank a second time.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "refusing to collect: {problem}. The ledger is older than the outbox (restored from a backup, \
+     or a database that lost its last writes), and collecting now could present the same \
+     collections to the bank twice; nothing was collected. Ask the bank which of these files it \
+     received: if it did, restore the ledger that wrote them (collecting from this one would \
+     take the money again); if it never did, move them out of {} and collect again",
+    outbox.display()
+)]
+pub struct LedgerBehindOutbox {
+    /// The outbox folder.
+    pub outbox: std::path::PathBuf,
+    /// What disagrees, naming the files.
+    pub problem: String,
+}
+
+/// Step 0: every file of this ledger in the outbox is one the ledger knows.
+async fn ensure_outbox_known(
+    config: &Config,
+    store: &Store,
+    creditor_key: CreditorKey,
+    tag: &LedgerTag,
+) -> Result<(), JobError> {
+    let outbox = &config.folders.outbox;
+    let ours = names_like(outbox, &message_id_prefix(tag), ".xml")?;
+    let Some(first) = ours.first() else {
+        return Ok(());
+    };
+    let known = store.file_names_from(creditor_key, first).await?;
+    let unknown: Vec<&String> = ours.iter().filter(|name| !known.contains(*name)).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    const SHOWN: usize = 5;
+    let mut names = unknown
+        .iter()
+        .take(SHOWN)
+        .map(|n| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if unknown.len() > SHOWN {
+        names.push_str(&format!(" and {} more", unknown.len() - SHOWN));
+    }
+    Err(LedgerBehindOutbox {
+        outbox: outbox.clone(),
+        problem: format!(
+            "the outbox holds {} file(s) of this ledger that the ledger has no record of: {names}",
+            unknown.len()
+        ),
+    }
+    .into())
+}
+
+/// Records one page: its refusals (and the mandates found lapsed), then (if any collection is
+/// left) its file — assigned in one transaction, written to the outbox, marked written.
+/// Returns the file written.
 async fn record_page(
     config: &Config,
     store: &Store,
     creditor: &Creditor,
-    failed: &[(i64, String)],
+    (failed, lapsed): (&[(i64, String)], &[i64]),
     file: FileToRecord<'_>,
     progress: &Progress,
     phases: &mut Phases,
 ) -> Result<Option<FileLine>, JobError> {
     let mut clock = Instant::now();
     progress.say(&format!("recording {} refusal(s)", failed.len()));
-    store.fail_collections(failed).await?;
+    store.fail_collections(failed, lapsed).await?;
     Phases::lap(&mut phases.fail, &mut clock);
     let mut items = file.items;
     if items.is_empty() {
@@ -504,6 +593,37 @@ fn groups_of(sorted: &[&Assignment]) -> Vec<GroupTotal> {
     groups
 }
 
+/// Checks that the complete file at `path` declares what the ledger assigned to `file`
+/// (MsgId, number of transactions, control sum) and carries what it declares.
+fn same_file_or_refuse(outbox: &std::path::Path, file: &FileRow) -> Result<(), JobError> {
+    let path = outbox.join(&file.file_name);
+    let path = path.as_path();
+    let opened = std::fs::File::open(path).map_err(super::outbox::err("cannot read", path))?;
+    let found = pain008::inspect(std::io::BufReader::new(opened))
+        .map_err(|e| JobError::Invalid(format!("{}: cannot read it back: {e}", path.display())))?;
+    if found.message_id == file.message_id
+        && i64::try_from(found.counted_nb_of_txs).ok() == Some(file.nb_of_txs)
+        && found.counted_ctrl_sum.0 == file.ctrl_sum_cents
+        && found.consistent
+    {
+        return Ok(());
+    }
+    Err(LedgerBehindOutbox {
+        outbox: outbox.to_owned(),
+        problem: format!(
+            "{} in the outbox holds MsgId {}, {} transactions, {} in all, but the ledger assigned MsgId {}, {} transactions, {} to it",
+            file.file_name,
+            found.message_id,
+            found.counted_nb_of_txs,
+            found.counted_ctrl_sum,
+            file.message_id,
+            file.nb_of_txs,
+            format_cents(file.ctrl_sum_cents)
+        ),
+    }
+    .into())
+}
+
 /// Reads back what a stopped run assigned to `file` (same groups, same values) and checks it
 /// again.
 async fn assigned_content(
@@ -549,8 +669,11 @@ async fn write_file(
     let recovered = content.is_none();
     let outbox = &config.folders.outbox;
     let path = outbox.join(&file.file_name);
-    let sha = if path.exists() {
-        // The rename happened before the stop: the file is complete.
+    let sha = if recovered && path.exists() {
+        // The move into place happened before the stop: the file is complete. It is the one
+        // assigned if it says so (a restored ledger's file row may name a file of other
+        // content).
+        same_file_or_refuse(outbox, file)?;
         sha256_of(&path)?
     } else {
         let content = match content {
@@ -565,9 +688,17 @@ async fn write_file(
             nb_of_txs: u64::try_from(file.nb_of_txs).unwrap_or_default(),
             ctrl_sum_cents: file.ctrl_sum_cents,
         };
+        // The version the file was assigned in: a profile changed since a stopped run does
+        // not change a file whose MsgId is already fixed.
+        let version = Pain008Version::from_message_name(&file.pain_version)
+            .ok_or_else(|| invalid(format!("unknown message version {:?}", file.pain_version)))?;
+        let profile = Profile {
+            version,
+            ..profile(config)
+        };
         let written = write_atomically(outbox, &file.file_name, |out| {
-            let mut writer = Pain008Writer::start(&mut *out, profile(config), creditor, &header)
-                .map_err(|e| invalid(e.to_string()))?;
+            let mut writer =
+                Pain008Writer::start(&mut *out, profile, creditor, &header).map_err(|e| invalid(e.to_string()))?;
             let mut transactions = content.transactions.iter();
             for (k, g) in content.groups.iter().enumerate() {
                 let sequence_type = SequenceType::from_code(&g.sequence_type)
@@ -600,4 +731,56 @@ async fn write_file(
         total: format_cents(file.ctrl_sum_cents),
         recovered,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file the project generated (see sepa-samples/README.md): MsgId
+    /// CLT-B6E04E-20261209-00000001, 11 transactions, 1203.90.
+    const SAMPLE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/sepa-samples/collect-pain.008.001.08-default.xml"
+    );
+
+    fn row(message_id: &str, nb_of_txs: i64, ctrl_sum_cents: i64) -> FileRow {
+        FileRow {
+            id: 1,
+            message_id: message_id.to_owned(),
+            file_name: format!("{message_id}.xml"),
+            business_date: NaiveDate::from_ymd_opt(2026, 12, 9).unwrap(),
+            pain_version: "pain.008.001.08".to_owned(),
+            nb_of_txs,
+            ctrl_sum_cents,
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_found_file_is_finished_only_if_it_is_the_one_assigned() {
+        let outbox = tempfile::tempdir().unwrap();
+        let name = "CLT-B6E04E-20261209-00000001";
+        std::fs::copy(SAMPLE, outbox.path().join(format!("{name}.xml"))).unwrap();
+        same_file_or_refuse(outbox.path(), &row(name, 11, 120_390)).unwrap();
+        for other in [row(name, 11, 120_391), row(name, 12, 120_390)] {
+            let refused = same_file_or_refuse(outbox.path(), &other).unwrap_err();
+            let message = refused.to_string();
+            assert!(matches!(refused, JobError::Disagree(_)), "{message}");
+            assert!(
+                message.contains("holds MsgId CLT-B6E04E-20261209-00000001, 11 transactions, 1203.90 in all")
+                    && message.contains(&format!(
+                        "{} transactions, {}",
+                        other.nb_of_txs,
+                        format_cents(other.ctrl_sum_cents)
+                    ))
+                    && message.contains("nothing was collected"),
+                "{message}"
+            );
+        }
+        // A same-named file of another run (another MsgId) is not this file either.
+        std::fs::copy(SAMPLE, outbox.path().join("CLT-B6E04E-20261209-00000002.xml")).unwrap();
+        let refused = same_file_or_refuse(outbox.path(), &row("CLT-B6E04E-20261209-00000002", 11, 120_390));
+        assert!(matches!(refused, Err(JobError::Disagree(_))), "{refused:?}");
+    }
 }

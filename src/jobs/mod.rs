@@ -22,4 +22,8 @@ pub enum JobError {
     /// The configured creditor or a stored collection cannot be written as pain.008.
     #[error("{0}")]
     Invalid(String),
+    /// The ledger and the outbox disagree in a way that could collect twice; a person must
+    /// look before anything more is collected.
+    #[error(transparent)]
+    Disagree(#[from] collect::LedgerBehindOutbox),
 }

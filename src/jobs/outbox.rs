@@ -1,5 +1,5 @@
 //! Writing a file so that it appears complete or not at all: temporary name in the same
-//! folder, fsync, rename, fsync of the folder.
+//! folder, fsync, move into place (never over another file), fsync of the folder.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
@@ -82,6 +82,45 @@ pub fn remove_stale_temporaries(dir: &Path) -> Result<usize, OutboxError> {
     Ok(removed)
 }
 
+/// Gives the complete file `temp` its final name, unless a file of that name is already
+/// there: a bank file in the outbox is never replaced (a ledger restored from an older backup
+/// would otherwise reuse a name the bank may already hold). A hard link is the atomic
+/// "create if absent"; a folder that cannot hold hard links (some network shares) gets a
+/// check before an ordinary rename, which is enough because a ledger serialises its collect
+/// runs and names carry the ledger's tag.
+fn place_new(temp: &Path, path: &Path) -> io::Result<()> {
+    match fs::hard_link(temp, path) {
+        Ok(()) => fs::remove_file(temp),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(already_there()),
+        Err(_) if path.symlink_metadata().is_ok() => Err(already_there()),
+        Err(_) => fs::rename(temp, path),
+    }
+}
+
+fn already_there() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "a file of that name is already there and is never replaced",
+    )
+}
+
+/// The names in `dir` that start with `prefix` and end with `suffix`, sorted: the files one
+/// ledger wrote into a folder it may share with others.
+pub fn names_like(dir: &Path, prefix: &str, suffix: &str) -> Result<Vec<String>, OutboxError> {
+    let mut names = Vec::new();
+    for entry in fs::read_dir(dir).map_err(err("cannot list", dir))? {
+        let entry = entry.map_err(err("cannot list", dir))?;
+        if let Some(name) = entry.file_name().to_str()
+            && name.starts_with(prefix)
+            && name.ends_with(suffix)
+        {
+            names.push(name.to_owned());
+        }
+    }
+    names.sort_unstable();
+    Ok(names)
+}
+
 /// Writes `dir/name` atomically with `fill`, returning its SHA-256. `fill` gets a buffered,
 /// hashing writer; if it fails, the temporary file is removed and nothing appears.
 pub fn write_atomically<E>(
@@ -109,7 +148,11 @@ pub fn write_atomically<E>(
     })?;
     file.sync_all().map_err(err("cannot sync", &temp_path))?;
     drop(file);
-    fs::rename(&temp_path, &final_path).map_err(err("cannot rename into place", &final_path))?;
+    let placed = place_new(&temp_path, &final_path);
+    if placed.is_err() {
+        let _ = fs::remove_file(&temp_path);
+    }
+    placed.map_err(err("cannot move into place", &final_path))?;
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(err("cannot sync folder", dir))?;
@@ -142,5 +185,38 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("a.xml")]);
+    }
+
+    #[test]
+    fn never_replaces_a_file_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.xml"), b"sent").unwrap();
+        let refused = write_atomically::<()>(dir.path(), "a.xml", |w| {
+            w.write_all(b"other").unwrap();
+            Ok(())
+        })
+        .unwrap_err();
+        assert_eq!(refused.source.kind(), io::ErrorKind::AlreadyExists, "{refused}");
+        assert!(refused.to_string().contains("a.xml"), "{refused}");
+        assert_eq!(fs::read(dir.path().join("a.xml")).unwrap(), b"sent");
+        assert_eq!(names_like(dir.path(), "", "").unwrap(), ["a.xml"]);
+    }
+
+    #[test]
+    fn lists_one_ledgers_names_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "CLT-b-2.xml",
+            "CLT-a-1.xml",
+            "CLT-b-1.xml",
+            "CLT-b-1.xml.reason.txt",
+            ".CLT-b-3.xml.9.tmp",
+        ] {
+            fs::write(dir.path().join(name), b"").unwrap();
+        }
+        assert_eq!(
+            names_like(dir.path(), "CLT-b-", ".xml").unwrap(),
+            ["CLT-b-1.xml", "CLT-b-2.xml"]
+        );
     }
 }

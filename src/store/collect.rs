@@ -5,6 +5,8 @@
 //! a file (and becomes `submitted`; it can then never be assigned to another) before a byte
 //! is written; the file is marked written only after it is complete in the outbox.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::plans::{Holds, Materialize};
@@ -70,6 +72,9 @@ pub struct DueCollection {
     pub original_scheme_id: Option<String>,
     /// Set once assigned: amendment, previous IBAN or `SMNDA`.
     pub original_debtor_account: Option<String>,
+    /// The collection date of the mandate's last presented collection (a failed one
+    /// counts): with the signature date, where its 36 months of validity count from.
+    pub last_presented_on: Option<NaiveDate>,
 }
 
 impl DueCollection {
@@ -103,6 +108,7 @@ impl DueCollection {
             original_mandate_id: c.opt_text(24)?,
             original_scheme_id: c.opt_text(25)?,
             original_debtor_account: c.opt_text(26)?,
+            last_presented_on: c.opt_date(27)?,
         })
     }
 }
@@ -119,7 +125,8 @@ const DUE_SELECT: &str = "SELECT c.id, c.due_date, c.amount_cents,
         cu.name AS debtor_name, m.iban AS debtor_iban, m.bic AS debtor_bic,
         cu.street, cu.building, cu.postcode, cu.town, cu.country,
         c.end_to_end_id, c.sequence_type, c.requested_date,
-        c.original_mandate_id, c.original_scheme_id, c.original_debtor_account
+        c.original_mandate_id, c.original_scheme_id, c.original_debtor_account,
+        m.last_presented_on
  FROM collections c
  JOIN plans p ON p.id = c.plan_id
  JOIN mandates m ON m.id = c.mandate_id
@@ -212,6 +219,12 @@ pub struct AssignConflict {
     pub taken: u64,
     /// Collections the file was to hold.
     pub of: usize,
+}
+
+/// What every MsgId (and file name) of a ledger starts with: `CLT-<tag>-`, then the business
+/// date and the file id. Files in a shared outbox are told apart by it.
+pub fn message_id_prefix(tag: &LedgerTag) -> String {
+    format!("CLT-{tag}-")
 }
 
 impl Store {
@@ -364,7 +377,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await
             .doing("creating a collection file")?;
-            let message_id = format!("CLT-{tag}-{}-{id:08}", business_date.format("%Y%m%d"));
+            let message_id = format!("{}{}-{id:08}", message_id_prefix(tag), business_date.format("%Y%m%d"));
             sqlx::query("UPDATE collection_files SET message_id = $1, file_name = $2 WHERE id = $3")
                 .bind(&message_id)
                 .bind(format!("{message_id}.xml"))
@@ -454,6 +467,20 @@ impl Store {
         })
     }
 
+    /// The names of this creditor's files from `first` on (in name order, which is date
+    /// order): what the ledger knows of the files an outbox holds.
+    pub async fn file_names_from(&self, creditor: CreditorKey, first: &str) -> Result<HashSet<String>, StoreError> {
+        let names: Vec<String> = dispatch!(self, pool => sqlx::query_scalar(
+            "SELECT file_name FROM collection_files WHERE creditor_id = $1 AND file_name >= $2",
+        )
+        .bind(creditor.0)
+        .bind(first)
+        .fetch_all(pool)
+        .await
+        .doing("reading the names of collection files"))?;
+        Ok(names.into_iter().collect())
+    }
+
     /// Files assigned but not yet marked written (a run stopped between the two).
     pub async fn unwritten_files(&self, creditor: CreditorKey) -> Result<Vec<FileRow>, StoreError> {
         dispatch!(self, pool => sqlx::query_as(
@@ -513,9 +540,14 @@ impl Store {
     }
 
     /// Marks pending collections failed with a reason a person understands (e.g. refused by
-    /// the EPC checks, or missed beyond the catch-up window).
-    pub async fn fail_collections(&self, failures: &[(i64, String)]) -> Result<(), StoreError> {
-        if failures.is_empty() {
+    /// the EPC checks, or missed beyond the catch-up window), and the mandates found lapsed
+    /// (36 months without a presentation) `expired`, in one transaction.
+    pub async fn fail_collections(
+        &self,
+        failures: &[(i64, String)],
+        lapsed_mandates: &[i64],
+    ) -> Result<(), StoreError> {
+        if failures.is_empty() && lapsed_mandates.is_empty() {
             return Ok(());
         }
         let now = Utc::now();
@@ -537,6 +569,12 @@ impl Store {
             );
             execute_json!(tx, record.as_str(), [now], failures, "failed collections", "recording failures");
             execute_json!(tx, fail.as_str(), [now], failures, "failed collections", "marking collections failed");
+            let expire = format!(
+                "{} UPDATE mandates SET status = 'expired', updated_at = $1 FROM v
+                 WHERE mandates.id = v.id AND mandates.status = 'active'",
+                json_rows(&tx, 2, &[("id", JsonColumn::Int)])
+            );
+            execute_json!(tx, expire.as_str(), [now], lapsed_mandates, map |id| [*id], "lapsed mandates", "marking mandates expired");
             tx.commit().await.doing("committing failures")?;
             Ok(())
         })

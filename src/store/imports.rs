@@ -8,8 +8,8 @@ use super::plans::{StatedPlan, import_plans};
 use super::values::{JsonColumn, execute_json, json_rows, named_rows};
 use super::{BeginWrite, CreditorKey, Doing, Store, StoreError, dispatch};
 use crate::domain::records::{
-    CardRecord, CustomerRecord, InvoiceRecord, MandateRecord, Numbered, PaymentMethodRef, PaymentRecord, PlanRecord,
-    RowProblem,
+    CardRecord, CustomerRecord, InvoiceRecord, MandateRecord, MandateState, Numbered, PaymentMethodRef, PaymentRecord,
+    PlanRecord, RowProblem,
 };
 
 /// One parsed import file.
@@ -144,7 +144,7 @@ type CustomerRow = (
     Option<String>,
     Option<String>,
 );
-type MandateRow = (i64, String, i64, String, Option<String>, NaiveDate, String);
+type MandateRow = (i64, String, i64, String, Option<String>, NaiveDate, String, String);
 type LedgerRow = (i64, i64, String, NaiveDate, i64, Option<String>, i64);
 
 /// One ledger entry as an import file states it.
@@ -313,7 +313,7 @@ impl Store {
                     let mut existing: HashMap<String, MandateRow> = named_rows!(
                         tx,
                         MandateRow,
-                        "SELECT id, reference, customer_id, iban, bic, signed_on, channel FROM mandates
+                        "SELECT id, reference, customer_id, iban, bic, signed_on, channel, status FROM mandates
                          WHERE creditor_id = $1 AND reference IN (SELECT key FROM v)",
                         creditor,
                         rows.iter().flat_map(|r| std::iter::once(r.record.mandate_id.as_str()).chain(r.record.previous_mandate_id.as_ref().map(|p| p.as_str()))),
@@ -345,24 +345,31 @@ impl Store {
                             .bind(old.0).bind(prev.as_str()).bind(reference).bind(now)
                             .execute(&mut *tx).await.doing("recording a mandate id amendment")?;
                             counts.amendments += 1;
-                            existing.insert(reference.to_owned(), (old.0, reference.to_owned(), old.2, old.3, old.4, old.5, old.6));
+                            existing.insert(reference.to_owned(), (old.0, reference.to_owned(), old.2, old.3, old.4, old.5, old.6, old.7));
                         }
                         let bic = m.bic.as_ref().map(|b| b.as_str().to_owned());
                         match existing.get(reference) {
                             Some(old) if old.2 != customer_id => {
                                 problems.push(problem(*line, "customer_reference", m.customer.as_str(), format!("mandate {reference} belongs to another customer; a mandate cannot change hands")));
                             }
+                            Some(old) if old.7 != MandateState::Active.as_str() && m.state == Some(MandateState::Active) => {
+                                problems.push(problem(*line, "status", "active", format!("mandate {reference} is {}: it is never collected again; the customer must sign a new mandate (a new mandate_id)", old.7)));
+                            }
                             Some(old) => {
                                 if old.3 != m.iban.as_str() {
                                     new_ibans.push((old.0, old.3.clone(), m.iban.as_str()));
                                 }
-                                if (old.3.as_str(), &old.4, old.5, old.6.as_str()) == (m.iban.as_str(), &bic, m.signed_on, m.channel.as_str()) {
+                                let status: &str = match m.state {
+                                    Some(state) => state.as_str(),
+                                    None => &old.7,
+                                };
+                                if (old.3.as_str(), &old.4, old.5, old.6.as_str(), old.7.as_str()) == (m.iban.as_str(), &bic, m.signed_on, m.channel.as_str(), status) {
                                     counts.unchanged += 1;
                                     continue;
                                 }
-                                changed.push((old.0, m.iban.as_str(), bic, m.signed_on, m.channel.as_str()));
+                                changed.push((old.0, m.iban.as_str(), bic, m.signed_on, m.channel.as_str(), status.to_owned()));
                             }
-                            None => fresh.push((reference, customer_id, m.iban.as_str(), bic, m.signed_on, m.channel.as_str())),
+                            None => fresh.push((reference, customer_id, m.iban.as_str(), bic, m.signed_on, m.channel.as_str(), m.state.unwrap_or(MandateState::Active).as_str())),
                         }
                     }
                     let sql = format!(
@@ -377,21 +384,35 @@ impl Store {
                         ("bic", JsonColumn::Text),
                         ("signed_on", JsonColumn::Date),
                         ("channel", JsonColumn::Text),
+                        ("status", JsonColumn::Text),
                     ];
                     let sql = format!(
-                        "{} UPDATE mandates SET iban = v.iban, bic = v.bic, signed_on = v.signed_on, channel = v.channel, updated_at = $1
+                        "{} UPDATE mandates SET iban = v.iban, bic = v.bic, signed_on = v.signed_on, channel = v.channel, status = v.status, updated_at = $1
                          FROM v WHERE mandates.id = v.id",
                         json_rows(&tx, 2, &[[("id", JsonColumn::Int)].as_slice(), &account].concat())
                     );
                     execute_json!(tx, sql.as_str(), [now], changed, "changed mandates", "updating mandates");
                     counts.updated += changed.len() as u64;
                     let sql = format!(
-                        "{} INSERT INTO mandates (creditor_id, reference, customer_id, iban, bic, signed_on, channel, created_at, updated_at)
-                         SELECT $1, v.reference, v.customer_id, v.iban, v.bic, v.signed_on, v.channel, $2, $2 FROM v",
+                        "{} INSERT INTO mandates (creditor_id, reference, customer_id, iban, bic, signed_on, channel, status, created_at, updated_at)
+                         SELECT $1, v.reference, v.customer_id, v.iban, v.bic, v.signed_on, v.channel, v.status, $2, $2 FROM v",
                         json_rows(&tx, 3, &[[("reference", JsonColumn::Text), ("customer_id", JsonColumn::Int)].as_slice(), &account].concat())
                     );
                     execute_json!(tx, sql.as_str(), [creditor.0, now], fresh, "new mandates", "inserting mandates");
                     counts.inserted += fresh.len() as u64;
+                    // Collections presented by the system collecte replaces: the latest counts.
+                    let collected: Vec<(&str, NaiveDate)> = rows
+                        .iter()
+                        .filter_map(|r| Some((r.record.mandate_id.as_str(), r.record.last_collected_on?)))
+                        .collect();
+                    let sql = format!(
+                        "{} UPDATE mandates SET first_presented = TRUE, updated_at = $2,
+                           last_presented_on = CASE WHEN mandates.last_presented_on IS NULL OR mandates.last_presented_on < v.collected_on
+                                               THEN v.collected_on ELSE mandates.last_presented_on END
+                         FROM v WHERE mandates.creditor_id = $1 AND mandates.reference = v.reference",
+                        json_rows(&tx, 3, &[("reference", JsonColumn::Text), ("collected_on", JsonColumn::Date)])
+                    );
+                    execute_json!(tx, sql.as_str(), [creditor.0, now], collected, "earlier collections", "recording earlier collections");
                 }
                 ImportBatch::Cards(rows) => {
                     let customers = customer_ids!(tx, creditor, rows.iter().map(|r| r.record.customer.as_str()));

@@ -632,6 +632,23 @@ impl Store {
                 }
                 query.push(")");
                 query.build().execute(&mut *tx).await.doing("re-arming amendments")?;
+                // A creditor-id change is announced to a mandate presented before it; the
+                // bank did not take this presentation, so the mandate counts as last
+                // presented when the identifier it announced came into force (or before any
+                // change, if it was the first).
+                let mut query = sqlx::QueryBuilder::new(
+                    "UPDATE mandates SET last_presented_at = (SELECT MAX(s.changed_at) FROM creditor_scheme_id_changes s
+                       WHERE s.creditor_id = c.creditor_id AND s.new_scheme_id = c.original_scheme_id), updated_at = ",
+                );
+                query.push_bind(now).push(
+                    " FROM collections c WHERE c.mandate_id = mandates.id AND c.original_scheme_id IS NOT NULL AND c.id IN (",
+                );
+                let mut list = query.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                query.push(")");
+                query.build().execute(&mut *tx).await.doing("re-arming creditor-id amendments")?;
             }
             for chunk in effects.events.chunks(ROWS_PER_STATEMENT) {
                 let mut query = sqlx::QueryBuilder::new("INSERT INTO collection_events (collection_id, occurred_at, kind, detail, bank_file_id) ");

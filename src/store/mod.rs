@@ -24,7 +24,9 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-pub use collect::{AssignConflict, Assignment, DueCollection, FileRow, GroupTotal, PendingAmendment, SchemeIdChange};
+pub use collect::{
+    AssignConflict, Assignment, DueCollection, FileRow, GroupTotal, PendingAmendment, SchemeIdChange, message_id_prefix,
+};
 pub use collections::{CollectionFilter, CollectionRow, CollectionStatus, FileState, StatusTotal, TimelineEvent};
 pub use creditor::{CreditorKey, CreditorSnapshot, LedgerTag};
 pub use imports::{ImportBatch, ImportCounts, ImportOutcome};

@@ -97,9 +97,9 @@ impl Shared {
         .await
         .map(|output| output.summary())
         .map_err(|e| {
-            // Bad configuration or data does not heal by waiting; a ledger, disk or
-            // conflict error may.
-            let permanent = matches!(e, JobError::Invalid(_));
+            // Bad configuration or data, or a ledger behind its outbox, does not heal by
+            // waiting; a ledger, disk or conflict error may.
+            let permanent = matches!(e, JobError::Invalid(_) | JobError::Disagree(_));
             (e.to_string(), permanent)
         })
     }

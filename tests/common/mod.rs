@@ -135,14 +135,8 @@ impl TestDb {
                     COUNTER.fetch_add(1, Ordering::SeqCst),
                     chrono::Utc::now().timestamp_micros() % 1_000_000
                 );
+                admin_sql(&format!("CREATE DATABASE {name}")).await;
                 let admin = postgres_admin_url();
-                let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
-                    panic!("PostgreSQL is required for the tests and is not reachable at {admin}: {e}")
-                });
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create test database");
                 let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
                 Self {
                     url: DatabaseUrl::Postgres(format!("{base}/{name}")),
@@ -170,6 +164,47 @@ impl TestDb {
         }
     }
 
+    /// Takes a copy of the ledger as it is now (no process may be using it), the way an
+    /// operator's backup would.
+    pub async fn backup(&self) {
+        match (&self.url, &self.pg_name) {
+            (DatabaseUrl::Sqlite(path), _) => {
+                for suffix in ["", "-wal"] {
+                    let from = PathBuf::from(format!("{}{suffix}", path.display()));
+                    if from.exists() {
+                        std::fs::copy(&from, format!("{}.backup{suffix}", path.display())).expect("copy the ledger");
+                    }
+                }
+            }
+            (DatabaseUrl::Postgres(_), Some(name)) => {
+                admin_sql(&format!("CREATE DATABASE {name}_backup TEMPLATE {name}")).await;
+            }
+            (DatabaseUrl::Postgres(_), None) => panic!("only a test's own database can be backed up"),
+        }
+    }
+
+    /// Puts the copy [`TestDb::backup`] took in the ledger's place (the copy is used up).
+    pub async fn restore(&self) {
+        match (&self.url, &self.pg_name) {
+            (DatabaseUrl::Sqlite(path), _) => {
+                for suffix in ["-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+                for suffix in ["", "-wal"] {
+                    let from = format!("{}.backup{suffix}", path.display());
+                    if Path::new(&from).exists() {
+                        std::fs::rename(&from, format!("{}{suffix}", path.display())).expect("restore the ledger");
+                    }
+                }
+            }
+            (DatabaseUrl::Postgres(_), Some(name)) => {
+                admin_sql(&format!("DROP DATABASE {name} WITH (FORCE)")).await;
+                admin_sql(&format!("ALTER DATABASE {name}_backup RENAME TO {name}")).await;
+            }
+            (DatabaseUrl::Postgres(_), None) => panic!("only a test's own database can be restored"),
+        }
+    }
+
     /// Drops the PostgreSQL database (SQLite files go with the temp dir).
     pub async fn cleanup(self) {
         if let Some(name) = &self.pg_name
@@ -179,6 +214,18 @@ impl TestDb {
             let _ = sqlx::query(drop).execute(&mut conn).await;
         }
     }
+}
+
+/// Runs one statement as PostgreSQL's administrator (databases are made and dropped there).
+async fn admin_sql(statement: &str) {
+    let admin = postgres_admin_url();
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL is required for the tests and is not reachable at {admin}: {e}"));
+    sqlx::query(sqlx::AssertSqlSafe(statement.to_owned()))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{statement}: {e}"));
 }
 
 /// Declares each listed async test fn `name(Backend)` once per backend:

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use super::model::{
     Amendment, Creditor, OriginalDebtorAccount, PostalAddress, ShortAddressText, TownName, Transaction,
 };
+use crate::sepa::calendar;
 use crate::sepa::money::{MAX_CENTS, format_cents};
 use crate::sepa::text::{AddressText, Name, Remittance};
 use crate::sepa::{Bic, CountryCode, CreditorId, EndToEndId, Iban, MandateId, Money, ParseError};
@@ -45,6 +46,11 @@ pub enum TransactionProblem {
     /// Banks reject an amendment whose "original" value is the current one.
     #[error("amendment gives the current debtor IBAN {0} as the original one")]
     UnchangedDebtorIban(String),
+    /// SEPA collects only on TARGET2 business days; banks reject any other date.
+    #[error(
+        "collection date {0} is not a TARGET2 business day (a weekend, 1 January, Easter Friday or Monday, 1 May, 25 or 26 December)"
+    )]
+    CollectionDateNotBusinessDay(NaiveDate),
 }
 
 /// Every problem of `tx` collected by `creditor_id` on `collection_date`, first one first.
@@ -314,6 +320,11 @@ pub fn check_transaction(
     reasons
         .0
         .extend(problems(&tx, &creditor.id, collection_date).map(|p| p.to_string()));
+    if !calendar::is_business_day(collection_date) {
+        reasons
+            .0
+            .push(TransactionProblem::CollectionDateNotBusinessDay(collection_date).to_string());
+    }
     if reasons.0.is_empty() {
         Ok(tx)
     } else {
@@ -359,6 +370,15 @@ mod tests {
     #[test]
     fn a_good_collection_becomes_a_transaction() {
         let tx = check_transaction(&raw(), &creditor(), date("2026-11-23")).unwrap();
+        for closed in ["2026-11-21", "2026-12-25", "2027-03-29"] {
+            let e = check_transaction(&raw(), &creditor(), date(closed)).unwrap_err();
+            assert_eq!(
+                e.reasons,
+                [format!(
+                    "collection date {closed} is not a TARGET2 business day (a weekend, 1 January, Easter Friday or Monday, 1 May, 25 or 26 December)"
+                )]
+            );
+        }
         assert_eq!(tx.debtor_name.as_str(), "Zoe Unal");
         assert_eq!(tx.debtor_bic, None);
         assert_eq!(tx.amount.cents(), 1234);

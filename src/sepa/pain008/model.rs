@@ -39,6 +39,12 @@ impl Pain008Version {
             Self::V08 => "pain.008.001.08",
         }
     }
+
+    /// The version a message name ([`Pain008Version::message_name`]) stands for, as a
+    /// ledger records it.
+    pub fn from_message_name(name: &str) -> Option<Self> {
+        [Self::V02, Self::V08].into_iter().find(|v| v.message_name() == name)
+    }
 }
 
 /// Where a collection stands in the life of its mandate (`SeqTp`): debtor banks check it.
