@@ -385,6 +385,54 @@ async fn a_change_undone_before_the_next_collection_announces_nothing(backend: B
     p.db.cleanup().await;
 }
 
+/// A dry run tells what the run will do — counts and totals per collection date and
+/// sequence type, and what would fail and why — records nothing, and the real run then does
+/// exactly that.
+async fn a_dry_run_foretells_the_run(backend: Backend) {
+    let p = Project::new(backend).await;
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
+    p.ok(&["import", "all", demo.to_str().unwrap(), "--date", "2026-11-20"]);
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["run", "collect", "--date", "2026-12-08", "--format", "json"];
+        args.extend_from_slice(extra);
+        serde_json::from_str(&p.ok(&args)).unwrap()
+    };
+    let dry = run(&["--dry-run"]);
+    assert_eq!(
+        dry["groups"],
+        serde_json::json!([
+            {"collection_date": "2026-12-09", "sequence_type": "FRST", "count": 5, "total": "666.40"},
+            {"collection_date": "2026-12-09", "sequence_type": "RCUR", "count": 4, "total": "112.50"},
+        ]),
+        "{dry:#}"
+    );
+    assert_eq!(dry["total"], "778.90");
+    assert_eq!(dry["failed_count"], 2, "{dry:#}");
+    assert!(
+        dry["failed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f[1].as_str().unwrap().contains("catch-up window")),
+        "{dry:#}"
+    );
+    let table = p.ok(&["run", "collect", "--date", "2026-12-08", "--dry-run"]);
+    assert!(
+        table.contains("would collect 9 collection(s), 778.90 EUR")
+            && table.contains("2026-12-09 RCUR        4 x            112.50 EUR"),
+        "{table}"
+    );
+    assert!(p.outbox().is_empty());
+    assert!(p.collections("failed").is_empty() && p.collections("submitted").is_empty());
+
+    let done = run(&[]);
+    assert_eq!(done["groups"], dry["groups"]);
+    assert_eq!(done["failed"], dry["failed"]);
+    assert_eq!(p.collections("submitted").len(), 9);
+    assert_eq!(p.collections("failed").len(), 2);
+    p.db.cleanup().await;
+}
+
 /// A ledger restored from a backup taken before a collect run has no record of the files
 /// that run left in the outbox, and its collections are pending again: collecting from it
 /// would present them to the bank twice. It refuses (exit 5, dry runs too), names the files
@@ -482,5 +530,6 @@ on_both_backends!(
     sigkill_at_any_point_never_collects_twice,
     a_ledger_behind_its_outbox_refuses_to_collect,
     revoked_and_lapsed_mandates_are_not_collected,
-    a_change_undone_before_the_next_collection_announces_nothing
+    a_change_undone_before_the_next_collection_announces_nothing,
+    a_dry_run_foretells_the_run
 );
