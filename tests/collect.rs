@@ -385,6 +385,58 @@ async fn a_change_undone_before_the_next_collection_announces_nothing(backend: B
     p.db.cleanup().await;
 }
 
+/// Every switch of the bank profile reaches the file the collect job writes (not only the
+/// writer's own tests): FNAL for a plan's last installment with RCUR-only, B2B, batch booking
+/// off, no control sum in the group header, hybrid addresses — in both versions, each file
+/// valid against its XSD.
+async fn every_profile_switch_reaches_the_file(backend: Backend) {
+    let p = Project::new(backend).await;
+    p.import(
+        "customers",
+        &format!(
+            "{CUSTOMERS}B1,Bau GmbH,,Hauptstrasse,12,10115,Berlin,DE\nB2,Bureau SARL,,Rue de Rivoli,5,75001,Paris,FR\n"
+        ),
+    );
+    p.import(
+        "mandates",
+        &format!("{MANDATES}BM1,B1,DE89370400440532013000,,2025-01-01,paper\nBM2,B2,FR1420041010050500013M02606,,2025-01-01,paper\n"),
+    );
+    p.import(
+        "plans",
+        &format!("{PLANS}BP1,B1,BM1,10.00,monthly,2026-11-23,1,,\nBP2,B2,BM2,20.00,monthly,2026-11-23,,,\n"),
+    );
+    p.set_bank(
+        "use_frst = false\nuse_fnal = true\nbatch_booking = false\ngroup_ctrl_sum = false\naddress_style = \"hybrid\"\nlocal_instrument = \"B2B\"",
+    );
+    let header = |text: &str| text.split("</GrpHdr>").next().unwrap().to_owned();
+    for (date, version, sequences) in [
+        ("2026-11-20", Pain008Version::V08, &["FNAL", "RCUR"][..]),
+        ("2026-12-22", Pain008Version::V02, &["RCUR"]),
+    ] {
+        if version == Pain008Version::V02 {
+            p.set_bank("pain_version = \"pain.008.001.02\"");
+        }
+        p.ok(&["run", "collect", "--date", date]);
+        let text = std::fs::read_to_string(p.outbox().last().unwrap()).unwrap();
+        assert_valid_pain008(text.as_bytes(), version);
+        for sequence in sequences {
+            assert!(
+                text.contains(&format!("<SeqTp>{sequence}</SeqTp>")),
+                "{sequence}: {text}"
+            );
+        }
+        assert!(!text.contains("<SeqTp>FRST</SeqTp>"), "{text}");
+        assert!(text.contains("<Cd>B2B</Cd>"), "{text}");
+        assert!(text.contains("<BtchBookg>false</BtchBookg>"), "{text}");
+        assert!(!header(&text).contains("<CtrlSum>"), "{}", header(&text));
+        assert!(
+            text.contains("<AdrLine>") && text.contains("<TwnNm>Paris</TwnNm>"),
+            "{text}"
+        );
+    }
+    p.db.cleanup().await;
+}
+
 /// A dry run tells what the run will do — counts and totals per collection date and
 /// sequence type, and what would fail and why — records nothing, and the real run then does
 /// exactly that.
@@ -531,5 +583,6 @@ on_both_backends!(
     a_ledger_behind_its_outbox_refuses_to_collect,
     revoked_and_lapsed_mandates_are_not_collected,
     a_change_undone_before_the_next_collection_announces_nothing,
-    a_dry_run_foretells_the_run
+    a_dry_run_foretells_the_run,
+    every_profile_switch_reaches_the_file
 );
