@@ -58,10 +58,17 @@ pub fn sha256_of(path: &Path) -> Result<String, OutboxError> {
     Ok(hex(&hasher.finalize()))
 }
 
-/// Removes temporary files left by writers that died (their process id no longer runs), so
-/// that nothing half-written lingers beside the bank's files.
+/// The temporary name of `name` while this process writes it: `.{name}.{host}.{pid}.tmp`.
+fn temporary_name(name: &str) -> String {
+    format!(".{name}.{}.{}.tmp", super::runner::host_name(), std::process::id())
+}
+
+/// Removes temporary files left by writers of this host that died (their process id no
+/// longer runs), so that nothing half-written lingers beside the bank's files. Another
+/// host's (a shared folder, a container) are left alone: its process ids mean nothing here.
 pub fn remove_stale_temporaries(dir: &Path) -> Result<usize, OutboxError> {
     let mut removed = 0;
+    let host = format!(".{}", super::runner::host_name());
     for entry in fs::read_dir(dir).map_err(err("cannot list", dir))? {
         let entry = entry.map_err(err("cannot list", dir))?;
         let name = entry.file_name();
@@ -70,6 +77,7 @@ pub fn remove_stale_temporaries(dir: &Path) -> Result<usize, OutboxError> {
             .strip_prefix('.')
             .and_then(|n| n.strip_suffix(".tmp"))
             .and_then(|n| n.rsplit_once('.'))
+            .filter(|(written_by, _)| written_by.ends_with(&host))
             .and_then(|(_, pid)| pid.parse::<u32>().ok())
         else {
             continue;
@@ -86,8 +94,9 @@ pub fn remove_stale_temporaries(dir: &Path) -> Result<usize, OutboxError> {
 /// there: a bank file in the outbox is never replaced (a ledger restored from an older backup
 /// would otherwise reuse a name the bank may already hold). A hard link is the atomic
 /// "create if absent"; a folder that cannot hold hard links (some network shares) gets a
-/// check before an ordinary rename, which is enough because a ledger serialises its collect
-/// runs and names carry the ledger's tag.
+/// check before an ordinary rename. The two steps guard a name that is new: file ids are
+/// unique in a ledger and names carry its tag, so only two runs finishing the same stopped
+/// file at once could meet there, and they write the same content.
 fn place_new(temp: &Path, path: &Path) -> io::Result<()> {
     match fs::hard_link(temp, path) {
         Ok(()) => fs::remove_file(temp),
@@ -129,7 +138,7 @@ pub fn write_atomically<E>(
     fill: impl FnOnce(&mut Hashing<BufWriter<File>>) -> Result<(), E>,
 ) -> Result<Result<String, E>, OutboxError> {
     let final_path = dir.join(name);
-    let temp_path = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let temp_path = dir.join(temporary_name(name));
     let file = File::create(&temp_path).map_err(err("cannot create", &temp_path))?;
     let mut out = Hashing {
         inner: BufWriter::with_capacity(1 << 20, file),
@@ -200,6 +209,28 @@ mod tests {
         assert!(refused.to_string().contains("a.xml"), "{refused}");
         assert_eq!(fs::read(dir.path().join("a.xml")).unwrap(), b"sent");
         assert_eq!(names_like(dir.path(), "", "").unwrap(), ["a.xml"]);
+    }
+
+    #[test]
+    fn removes_the_temporaries_of_dead_writers_of_this_host_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = crate::jobs::runner::host_name();
+        let dead = u32::MAX - 1; // no such process
+        let names = [
+            format!(".a.xml.{host}.{dead}.tmp"),
+            format!(".b.xml.{host}.{}.tmp", std::process::id()),
+            format!(".c.xml.another-host.{dead}.tmp"),
+            "c.xml".to_owned(),
+        ];
+        for name in &names {
+            fs::write(dir.path().join(name), b"").unwrap();
+        }
+        assert_eq!(remove_stale_temporaries(dir.path()).unwrap(), 1);
+        let mut left = names_like(dir.path(), "", "").unwrap();
+        left.sort();
+        let mut expected = names[1..].to_vec();
+        expected.sort();
+        assert_eq!(left, expected);
     }
 
     #[test]

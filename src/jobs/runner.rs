@@ -71,13 +71,17 @@ impl JobOutput {
 
 /// This process's worker name, unique across machines and restarts: host and process id.
 pub fn worker_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+    format!("{}-{}", host_name(), std::process::id())
+}
+
+/// The machine's (or container's) host name: process ids are only meaningful on it.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty())
         .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".to_owned());
-    format!("{host}-{}", std::process::id())
+        .unwrap_or_else(|| "localhost".to_owned())
 }
 
 /// How a job is run: by hand, as a dry run, or for a worker's job request.
