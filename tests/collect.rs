@@ -482,6 +482,21 @@ async fn a_dry_run_foretells_the_run(backend: Backend) {
     assert_eq!(done["failed"], dry["failed"]);
     assert_eq!(p.collections("submitted").len(), 9);
     assert_eq!(p.collections("failed").len(), 2);
+
+    // Months ahead, past the horizon the import materialised (60 days): the dry run sees the
+    // installments due then, as the run will.
+    let ahead = p.ok(&["run", "collect", "--date", "2027-04-22", "--dry-run"]);
+    let run = p.ok(&["run", "collect", "--date", "2027-04-22"]);
+    let count = |text: &str, verb: &str| -> u64 {
+        let at = text.find(verb).unwrap_or_else(|| panic!("{verb}: {text}")) + verb.len();
+        text[at..].split_whitespace().next().unwrap().parse().unwrap()
+    };
+    assert!(count(&ahead, "would collect ") > 0, "{ahead}");
+    assert_eq!(
+        count(&ahead, "would collect "),
+        count(&run, "collected "),
+        "{ahead}\n{run}"
+    );
     p.db.cleanup().await;
 }
 

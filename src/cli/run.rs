@@ -40,7 +40,9 @@ pub struct JobArgs {
     /// Business date to run for [default: today in the schedule's time zone].
     #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
     pub date: Option<NaiveDate>,
-    /// Show what would be done (counts and totals) without writing anything.
+    /// Show what would be done (counts and totals per collection date and sequence type, what
+    /// would fail and why) without writing a file or changing a collection. The plans'
+    /// installments up to that date are materialised first, as the real run does.
     #[arg(long)]
     pub dry_run: bool,
     /// table (a summary for people) or json.

@@ -269,8 +269,11 @@ pub async fn run(
                 .push(write_file(config, store, &creditor, &file, None, &mut phases).await?);
             clock = Instant::now();
         }
-        store.refresh_plans(creditor_key, date).await?;
     }
+    // Dry runs too: a dry run for a date past the plans' materialised horizon (a first run
+    // months after the import, a look ahead) would otherwise miss the installments due then.
+    // This adds pending installments the real run adds anyway; no file, no collection's state.
+    store.refresh_plans(creditor_key, date).await?;
     Phases::lap(&mut phases.prepare, &mut clock);
     let (amendments, scheme_changes) = store.pending_amendments(creditor_key).await?;
     let mut changes_by_mandate: HashMap<i64, Vec<(&str, &str)>> = HashMap::new();
