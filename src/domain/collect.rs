@@ -340,14 +340,19 @@ mod tests {
         assert_eq!(seqs, vec![SequenceType::Rcur, SequenceType::Rcur, SequenceType::Fnal]);
     }
 
+    /// A mandate now at `iban` under `umr`, of creditor DE98ZZZ09999999999.
+    fn now<'a>(iban: &'a crate::sepa::Iban, umr: &'a str) -> CurrentMandate<'a> {
+        CurrentMandate {
+            iban,
+            mandate_id: umr,
+            scheme_id: "DE98ZZZ09999999999",
+        }
+    }
+
     #[test]
     fn amendments_announce_the_oldest_change() {
         let new = crate::sepa::Iban::parse("DE89370400440532013000").unwrap();
-        let now = CurrentMandate {
-            iban: &new,
-            mandate_id: "UMR-NOW",
-            scheme_id: "DE98ZZZ09999999999",
-        };
+        let now = now(&new, "UMR-NOW");
         let a = amendment_for(&[("iban", "FR1420041010050500013M02606")], now, &[]);
         assert_eq!(a.original_debtor_account.as_deref(), Some("SMNDA"));
         let same_bank = "DE62370400440532013001"; // same BLZ 37040044
@@ -366,11 +371,7 @@ mod tests {
     #[test]
     fn a_change_undone_before_the_bank_heard_of_it_is_not_announced() {
         let iban = crate::sepa::Iban::parse("DE89370400440532013000").unwrap();
-        let now = CurrentMandate {
-            iban: &iban,
-            mandate_id: "UMR-1",
-            scheme_id: "DE98ZZZ09999999999",
-        };
+        let now = now(&iban, "UMR-1");
         // IBAN A → B → A, UMR 1 → 2 → 1, creditor id X → Y → X: the bank still has A, 1, X.
         let a = amendment_for(
             &[

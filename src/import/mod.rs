@@ -241,29 +241,17 @@ fn mandate(r: &mut Row<'_>, today: NaiveDate) -> Option<MandateRecord> {
         }
     });
     let bic = r.optional("bic", |v| Bic::parse(v).map_err(|e| e.reason));
-    let signed_on = r.required("signed_on", |v| {
-        let d = parse_date(v)?;
-        if d > today {
-            Err(format!(
-                "is after today ({today}): a mandate cannot be signed in the future"
-            ))
-        } else {
-            Ok(d)
-        }
-    });
+    let signed_on = r.required(
+        "signed_on",
+        not_after(today, "a mandate cannot be signed in the future"),
+    );
     let channel = r.required("channel", Channel::parse);
     let previous = r.optional("previous_mandate_id", |v| MandateId::parse(v).map_err(|e| e.reason));
     let state = r.optional("status", MandateState::parse);
-    let last_collected_on = r.optional("last_collected_on", |v| {
-        let d = parse_date(v)?;
-        if d > today {
-            Err(format!(
-                "is after today ({today}): a collection cannot have been presented in the future"
-            ))
-        } else {
-            Ok(d)
-        }
-    });
+    let last_collected_on = r.optional(
+        "last_collected_on",
+        not_after(today, "a collection cannot have been presented in the future"),
+    );
     Some(MandateRecord {
         mandate_id: mandate_id?,
         customer: customer?,
@@ -275,6 +263,18 @@ fn mandate(r: &mut Row<'_>, today: NaiveDate) -> Option<MandateRecord> {
         state: state?,
         last_collected_on: last_collected_on?,
     })
+}
+
+/// A date column that cannot lie after `today`, saying `why` when it does.
+fn not_after(today: NaiveDate, why: &'static str) -> impl FnOnce(&str) -> Result<NaiveDate, String> {
+    move |v| {
+        let d = parse_date(v)?;
+        if d > today {
+            Err(format!("is after today ({today}): {why}"))
+        } else {
+            Ok(d)
+        }
+    }
 }
 
 fn card(r: &mut Row<'_>) -> Option<CardRecord> {
