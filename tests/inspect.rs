@@ -122,3 +122,59 @@ fn the_project_samples_are_valid_and_consistent() {
     }
     assert!(seen >= 3, "sepa-samples/ holds {seen} pain.008 files");
 }
+
+/// `inspect --format json` reports each group's id, sequence type, date, counts and totals as
+/// the file states them (cross-checked here by reading the XML crudely), and a file whose
+/// amounts were changed after it was written is told inconsistent, group and header.
+#[test]
+fn inspect_reports_groups_and_catches_a_changed_amount() {
+    let sample =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sepa-samples/collect-pain.008.001.08-default.xml");
+    let xml = std::fs::read_to_string(&sample).unwrap();
+    let element = |text: &str, name: &str| -> String {
+        let open = format!("<{name}>");
+        let at = text.find(&open).unwrap_or_else(|| panic!("no {name}")) + open.len();
+        text[at..].split('<').next().unwrap().to_owned()
+    };
+    let (code, stdout, _) = inspect(&[sample.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0);
+    let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary["message"], "pain.008.001.08");
+    assert_eq!(summary["message_id"], element(&xml, "MsgId"));
+    assert_eq!(summary["declared_nb_of_txs"].to_string(), element(&xml, "NbOfTxs"));
+    assert_eq!(summary["declared_ctrl_sum"], element(&xml, "CtrlSum"));
+    let groups: Vec<&str> = xml.split("<PmtInf>").skip(1).collect();
+    assert_eq!(summary["groups"].as_array().unwrap().len(), groups.len());
+    for (group, found) in groups.iter().zip(summary["groups"].as_array().unwrap()) {
+        let amounts: Vec<i64> = group
+            .split("<InstdAmt Ccy=\"EUR\">")
+            .skip(1)
+            .map(|a| a.split('<').next().unwrap().replace('.', "").parse().unwrap())
+            .collect();
+        assert_eq!(found["payment_info_id"], element(group, "PmtInfId"));
+        assert_eq!(found["sequence_type"], element(group, "SeqTp"));
+        assert_eq!(found["requested_collection_date"], element(group, "ReqdColltnDt"));
+        assert_eq!(found["counted_nb_of_txs"], amounts.len());
+        let sum: i64 = amounts.iter().sum();
+        assert_eq!(found["counted_ctrl_sum"], format!("{}.{:02}", sum / 100, sum % 100));
+        assert_eq!(found["declared_ctrl_sum"], element(group, "CtrlSum"));
+        assert_eq!(found["consistent"], true);
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let changed = dir.path().join("changed.xml");
+    let first = element(groups[0], "InstdAmt Ccy=\"EUR\"");
+    let tampered = xml.replacen(
+        &format!("<InstdAmt Ccy=\"EUR\">{first}</InstdAmt>"),
+        "<InstdAmt Ccy=\"EUR\">9999.99</InstdAmt>",
+        1,
+    );
+    std::fs::write(&changed, tampered).unwrap();
+    let (code, stdout, _) = inspect(&[changed.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "inspect reports, it does not refuse");
+    let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary["consistent"], false);
+    assert_eq!(summary["groups"][0]["consistent"], false);
+    assert_eq!(summary["groups"][1]["consistent"], true);
+    assert_ne!(summary["counted_ctrl_sum"], summary["declared_ctrl_sum"]);
+}
