@@ -437,6 +437,64 @@ async fn every_profile_switch_reaches_the_file(backend: Backend) {
     p.db.cleanup().await;
 }
 
+/// A paused plan's collections wait (held, still pending) and a card plan's never go into a
+/// pain.008; the rest of the run goes on.
+async fn paused_and_card_plans_stay_out_of_the_file(backend: Backend) {
+    let p = Project::new(backend).await;
+    p.import(
+        "customers",
+        &format!("{CUSTOMERS}P1,Paula,,,,,,\nC1,Carl,,,,,,\nK1,Kim,,,,,,\n"),
+    );
+    p.import(
+        "mandates",
+        &format!("{MANDATES}PM1,P1,FR1420041010050500013M02606,,2025-01-01,web\nKM1,K1,FR1420041010050500013M02606,,2025-01-01,web\n"),
+    );
+    p.import(
+        "cards",
+        "customer_reference,brand,last4,exp_month,exp_year,in_wallet\nC1,visa,4242,12,2028,true\n",
+    );
+    p.import(
+        "plans",
+        &format!(
+            "{PLANS}PP1,P1,PM1,10.00,monthly,2026-11-23,,,\nCP1,C1,card:4242,20.00,monthly,2026-11-23,,,\n\
+             KP1,K1,KM1,30.00,monthly,2026-11-23,,,\n"
+        ),
+    );
+    // Paused after its installments were planned: they wait.
+    p.import(
+        "plans",
+        "plan_id,customer_reference,mandate_id,amount,frequency,start_date,count,day_of_month,description,status\n\
+         PP1,P1,PM1,10.00,monthly,2026-11-23,,,,paused\n",
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&p.ok(&["run", "collect", "--date", "2026-11-20", "--format", "json"])).unwrap();
+    assert_eq!(report["total"], "30.00", "{report:#}");
+    assert_eq!(report["failed_count"], 0, "{report:#}");
+    assert_eq!(report["held"], 1, "{report:#}");
+    let text = std::fs::read_to_string(&p.outbox()[0]).unwrap();
+    assert!(
+        text.contains("<MndtId>KM1</MndtId>") && !text.contains("PM1") && !text.contains("20.00"),
+        "{text}"
+    );
+    let submitted = p.collections("submitted");
+    assert_eq!(submitted.len(), 1, "{submitted:?}");
+    assert_eq!(submitted[0]["mandate_id"], "KM1");
+    assert!(
+        p.collections("failed").is_empty(),
+        "held and card collections are not failures"
+    );
+    let pending = p.collections("pending");
+    for plan in ["PP1", "CP1"] {
+        assert!(
+            pending
+                .iter()
+                .any(|c| c["plan_id"] == plan && c["due_date"] == "2026-11-23"),
+            "{plan}: {pending:?}"
+        );
+    }
+    p.db.cleanup().await;
+}
+
 /// A dry run tells what the run will do — counts and totals per collection date and
 /// sequence type, and what would fail and why — records nothing, and the real run then does
 /// exactly that.
@@ -599,5 +657,6 @@ on_both_backends!(
     revoked_and_lapsed_mandates_are_not_collected,
     a_change_undone_before_the_next_collection_announces_nothing,
     a_dry_run_foretells_the_run,
-    every_profile_switch_reaches_the_file
+    every_profile_switch_reaches_the_file,
+    paused_and_card_plans_stay_out_of_the_file
 );
