@@ -330,17 +330,29 @@ async fn revoked_and_lapsed_mandates_are_not_collected(backend: Backend) {
         lapsed.len() == 1 && lapsed[0].contains("lapsed") && lapsed[0].contains("since 2023-06-01"),
         "{lapsed:?}"
     );
-    // Neither can be made active again by an import: a new mandate is needed.
-    for (mandate, customer, state) in [("RM1", "R1", "revoked"), ("LM1", "L1", "expired")] {
-        let file = p.write(
+    let mandates = |rows: &str| {
+        p.write(
             "again.csv",
-            &format!("mandate_id,customer_reference,iban,bic,signed_on,channel,status\n{mandate},{customer},FR1420041010050500013M02606,,2025-01-01,web,active\n"),
-        );
-        let refused = p.run(&["import", "mandates", &file, "--date", "2026-11-20"]);
-        let stderr = String::from_utf8_lossy(&refused.stderr);
-        assert_eq!(refused.status.code(), Some(3), "{stderr}");
-        assert!(stderr.contains(&format!("mandate {mandate} is {state}")), "{stderr}");
-    }
+            &format!("mandate_id,customer_reference,iban,bic,signed_on,channel,status,last_collected_on\n{rows}"),
+        )
+    };
+    // A revoked mandate cannot be made active again by an import: a new mandate is needed.
+    let file = mandates("RM1,R1,FR1420041010050500013M02606,,2025-01-01,web,active,\n");
+    let refused = p.run(&["import", "mandates", &file, "--date", "2026-11-20"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("mandate RM1 is revoked"), "{stderr}");
+    let file = mandates("LM1,L1,FR1420041010050500013M02606,,2023-06-01,paper,,2023-01-15\n");
+    let refused = p.run(&["import", "mandates", &file, "--date", "2026-11-20"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("is before the mandate was signed (2023-06-01)"),
+        "{stderr}"
+    );
+    // The CRM does not know of the lapse and still says `active`: taken, and still expired.
+    let file = mandates("LM1,L1,FR1420041010050500013M02606,,2023-06-01,paper,active,\n");
+    p.ok(&["import", "mandates", &file, "--date", "2026-11-20"]);
     // The next month: the expired mandate is now stored as such.
     p.ok(&["run", "collect", "--date", "2026-12-22"]);
     let lapsed = reason("LM1");
@@ -354,6 +366,17 @@ async fn revoked_and_lapsed_mandates_are_not_collected(backend: Backend) {
         4,
         "KM1 and UM1 in November and December"
     );
+    // Told of a collection the replaced system presented in October, it is in force again.
+    let file = mandates("LM1,L1,FR1420041010050500013M02606,,2023-06-01,paper,active,2026-10-15\n");
+    p.ok(&["import", "mandates", &file, "--date", "2026-12-22"]);
+    p.ok(&["run", "collect", "--date", "2027-01-22"]);
+    let january: Vec<_> = p
+        .collections("submitted")
+        .into_iter()
+        .filter(|c| c["mandate_id"] == "LM1")
+        .collect();
+    assert_eq!(january.len(), 1, "{january:?}");
+    assert_eq!(january[0]["sequence_type"], "RCUR");
     p.db.cleanup().await;
 }
 

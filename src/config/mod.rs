@@ -517,12 +517,18 @@ fn bank_profile(src: &Source<'_>, raw: raw::RawBank) -> Result<BankProfile, Conf
             src,
             "bank.max_transactions_per_file",
             raw.max_transactions_per_file,
-            100_000,
-            1..=u32::MAX,
-            "a number of transactions",
+            MAX_TRANSACTIONS_PER_FILE,
+            1..=MAX_TRANSACTIONS_PER_FILE,
+            "a number of transactions (collecte holds a file in memory while it writes it)",
         )?,
     })
 }
+
+/// The most transactions collecte puts in one file, and the default. Collect checks and holds
+/// a file's transactions in memory until the file is assigned and written: 100,000 keep a
+/// million-collection run at about 250 MB; 250,000 took it to 418 MB and one 1,000,000-file
+/// to 1.3 GB (BENCHMARKS.md).
+pub const MAX_TRANSACTIONS_PER_FILE: u32 = 100_000;
 
 fn creditor(src: &Source<'_>, raw: raw::RawCreditor, bank: &BankProfile) -> Result<Creditor, ConfigError> {
     let bic = optional_sepa(src, "creditor.bic", raw.bic, "a BIC", Bic::parse)?;

@@ -490,7 +490,11 @@ fn bad_values_give_one_line_naming_key_and_value() {
         ),
         (
             append("\n[bank]\nmax_transactions_per_file = 0\n"),
-            "collecte.toml:16:29: bank.max_transactions_per_file = 0: expected a number of transactions from 1 to 4294967295",
+            "collecte.toml:16:29: bank.max_transactions_per_file = 0: expected a number of transactions (collecte holds a file in memory while it writes it) from 1 to 100000",
+        ),
+        (
+            append("\n[bank]\nmax_transactions_per_file = 1000000\n"),
+            "collecte.toml:16:29: bank.max_transactions_per_file = 1000000: expected a number of transactions (collecte holds a file in memory while it writes it) from 1 to 100000",
         ),
         (
             replace("bic = \"AGRIFRPP\"\n", ""),

@@ -261,7 +261,17 @@ fn mandate(r: &mut Row<'_>, today: NaiveDate) -> Option<MandateRecord> {
         channel: channel?,
         previous_mandate_id: previous?,
         state: state?,
-        last_collected_on: last_collected_on?,
+        last_collected_on: match (last_collected_on?, signed_on) {
+            (Some(on), Some(signed)) if on < signed => {
+                r.problem(
+                    "last_collected_on",
+                    &on.to_string(),
+                    format!("is before the mandate was signed ({signed})"),
+                );
+                return None;
+            }
+            (on, _) => on,
+        },
     })
 }
 

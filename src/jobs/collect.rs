@@ -602,8 +602,19 @@ fn same_file_or_refuse(outbox: &std::path::Path, file: &FileRow) -> Result<(), J
     let path = outbox.join(&file.file_name);
     let path = path.as_path();
     let opened = std::fs::File::open(path).map_err(super::outbox::err("cannot read", path))?;
-    let found = pain008::inspect(std::io::BufReader::new(opened))
-        .map_err(|e| JobError::Invalid(format!("{}: cannot read it back: {e}", path.display())))?;
+    let refuse = |problem: String| -> JobError {
+        LedgerBehindOutbox {
+            outbox: outbox.to_owned(),
+            problem,
+        }
+        .into()
+    };
+    let found = pain008::inspect(std::io::BufReader::new(opened)).map_err(|e| {
+        refuse(format!(
+            "{} in the outbox is not a pain.008 this ledger could have written ({e}), but the ledger assigned collections to it",
+            file.file_name
+        ))
+    })?;
     if found.message_id == file.message_id
         && i64::try_from(found.counted_nb_of_txs).ok() == Some(file.nb_of_txs)
         && found.counted_ctrl_sum.0 == file.ctrl_sum_cents
@@ -611,20 +622,16 @@ fn same_file_or_refuse(outbox: &std::path::Path, file: &FileRow) -> Result<(), J
     {
         return Ok(());
     }
-    Err(LedgerBehindOutbox {
-        outbox: outbox.to_owned(),
-        problem: format!(
-            "{} in the outbox holds MsgId {}, {} transactions, {} in all, but the ledger assigned MsgId {}, {} transactions, {} to it",
-            file.file_name,
-            found.message_id,
-            found.counted_nb_of_txs,
-            found.counted_ctrl_sum,
-            file.message_id,
-            file.nb_of_txs,
-            format_cents(file.ctrl_sum_cents)
-        ),
-    }
-    .into())
+    Err(refuse(format!(
+        "{} in the outbox holds MsgId {}, {} transactions, {} in all, but the ledger assigned MsgId {}, {} transactions, {} to it",
+        file.file_name,
+        found.message_id,
+        found.counted_nb_of_txs,
+        found.counted_ctrl_sum,
+        file.message_id,
+        file.nb_of_txs,
+        format_cents(file.ctrl_sum_cents)
+    )))
 }
 
 /// Reads back what a stopped run assigned to `file` (same groups, same values) and checks it
@@ -722,8 +729,27 @@ async fn write_file(
             }
             let out = writer.finish().map_err(|e| invalid(e.to_string()))?;
             out.flush().map_err(|e| invalid(format!("cannot write: {e}")))
-        })?;
-        written?
+        });
+        match written {
+            // A stopped run's file: another run finished it meanwhile; taken if it is the one.
+            Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists && recovered => {
+                same_file_or_refuse(outbox, file)?;
+                sha256_of(&path)?
+            }
+            // A new file's name was free when the run started (step 0): someone else, or a
+            // ledger with the same forgotten history, put a file there since.
+            Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(LedgerBehindOutbox {
+                    outbox: outbox.clone(),
+                    problem: format!(
+                        "{} appeared in the outbox while this run was writing the file of that name",
+                        file.file_name
+                    ),
+                }
+                .into());
+            }
+            written => written??,
+        }
     };
     Phases::lap(&mut phases.write, &mut clock);
     store.mark_written(file, &sha).await?;

@@ -1,5 +1,5 @@
 //! Writing a file so that it appears complete or not at all: temporary name in the same
-//! folder, fsync, move into place (never over another file), fsync of the folder.
+//! folder, fsync, rename into place (never over another file), fsync of the folder.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
@@ -92,18 +92,59 @@ pub fn remove_stale_temporaries(dir: &Path) -> Result<usize, OutboxError> {
 
 /// Gives the complete file `temp` its final name, unless a file of that name is already
 /// there: a bank file in the outbox is never replaced (a ledger restored from an older backup
-/// would otherwise reuse a name the bank may already hold). A hard link is the atomic
-/// "create if absent"; a folder that cannot hold hard links (some network shares) gets a
-/// check before an ordinary rename. The two steps guard a name that is new: file ids are
-/// unique in a ledger and names carry its tag, so only two runs finishing the same stopped
-/// file at once could meet there, and they write the same content.
+/// would otherwise reuse a name the bank may already hold). A rename that refuses to replace
+/// (Linux `renameat2` with `RENAME_NOREPLACE`) keeps what transfer agents watch for (a file
+/// moved into the folder); a file system without it (some network shares) gets a check
+/// before an ordinary rename. The two steps guard a name that is new: file ids are unique in
+/// a ledger and names carry its tag, so only two runs finishing the same stopped file at once
+/// could meet there, and they write the same content.
 fn place_new(temp: &Path, path: &Path) -> io::Result<()> {
-    match fs::hard_link(temp, path) {
-        Ok(()) => fs::remove_file(temp),
+    match rename_noreplace(temp, path) {
+        Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(already_there()),
-        Err(_) if path.symlink_metadata().is_ok() => Err(already_there()),
-        Err(_) => fs::rename(temp, path),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {
+            if path.symlink_metadata().is_ok() {
+                Err(already_there())
+            } else {
+                fs::rename(temp, path)
+            }
+        }
+        Err(e) => Err(e),
     }
+}
+
+/// `rename(from, to)` that fails with `AlreadyExists` rather than replace `to`.
+#[cfg(target_os = "linux")]
+fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "the path holds a NUL byte"))
+    };
+    let (from, to) = (c_path(from)?, c_path(to)?);
+    // SAFETY: both pointers are NUL-terminated strings that outlive the call; with
+    // AT_FDCWD the paths are taken as `rename` takes them.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Elsewhere: "not supported", so [`place_new`] checks, then renames.
+#[cfg(not(target_os = "linux"))]
+fn rename_noreplace(_from: &Path, _to: &Path) -> io::Result<()> {
+    Err(io::Error::from_raw_os_error(libc::ENOSYS))
 }
 
 fn already_there() -> io::Error {

@@ -449,7 +449,9 @@ impl Store {
                 }
             }
             let sql = format!(
-                "{} UPDATE mandates SET first_presented = (first_presented OR v.frst), last_presented_on = v.presented_on,
+                "{} UPDATE mandates SET first_presented = (first_presented OR v.frst),
+                   last_presented_on = CASE WHEN mandates.last_presented_on IS NULL OR mandates.last_presented_on < v.presented_on
+                                       THEN v.presented_on ELSE mandates.last_presented_on END,
                    last_presented_at = $1, updated_at = $1
                  FROM v WHERE mandates.id = v.id",
                 json_rows(&tx, 2, &[("id", JsonColumn::Int), ("frst", JsonColumn::Bool), ("presented_on", JsonColumn::Date)])

@@ -7,6 +7,7 @@ use chrono::{NaiveDate, Utc};
 use super::plans::{StatedPlan, import_plans};
 use super::values::{JsonColumn, execute_json, json_rows, named_rows};
 use super::{BeginWrite, CreditorKey, Doing, Store, StoreError, dispatch};
+use crate::domain::collect::MANDATE_LAPSES_AFTER;
 use crate::domain::records::{
     CardRecord, CustomerRecord, InvoiceRecord, MandateRecord, MandateState, Numbered, PaymentMethodRef, PaymentRecord,
     PlanRecord, RowProblem,
@@ -352,16 +353,26 @@ impl Store {
                             Some(old) if old.2 != customer_id => {
                                 problems.push(problem(*line, "customer_reference", m.customer.as_str(), format!("mandate {reference} belongs to another customer; a mandate cannot change hands")));
                             }
-                            Some(old) if old.7 != MandateState::Active.as_str() && m.state == Some(MandateState::Active) => {
-                                problems.push(problem(*line, "status", "active", format!("mandate {reference} is {}: it is never collected again; the customer must sign a new mandate (a new mandate_id)", old.7)));
+                            Some(old) if old.7 == MandateState::Revoked.as_str() && m.state == Some(MandateState::Active) => {
+                                problems.push(problem(*line, "status", "active", format!("mandate {reference} is revoked: it is never collected again; the customer must sign a new mandate (a new mandate_id)")));
                             }
                             Some(old) => {
                                 if old.3 != m.iban.as_str() {
                                     new_ibans.push((old.0, old.3.clone(), m.iban.as_str()));
                                 }
+                                // collecte, not the CRM, finds a mandate lapsed: the CRM's `active` leaves
+                                // it `expired`, unless the row tells of a collection (by the system
+                                // collecte replaced) that keeps it in force.
+                                let in_force = m
+                                    .last_collected_on
+                                    .and_then(|on| on.checked_add_months(MANDATE_LAPSES_AFTER))
+                                    .is_some_and(|lapses_on| lapses_on >= today);
                                 let status: &str = match m.state {
-                                    Some(state) => state.as_str(),
-                                    None => &old.7,
+                                    Some(MandateState::Revoked) => MandateState::Revoked.as_str(),
+                                    Some(MandateState::Active) if old.7 == MandateState::Active.as_str() || in_force => {
+                                        MandateState::Active.as_str()
+                                    }
+                                    _ => &old.7,
                                 };
                                 if (old.3.as_str(), &old.4, old.5, old.6.as_str(), old.7.as_str()) == (m.iban.as_str(), &bic, m.signed_on, m.channel.as_str(), status) {
                                     counts.unchanged += 1;

@@ -635,13 +635,17 @@ impl Store {
                 // A creditor-id change is announced to a mandate presented before it; the
                 // bank did not take this presentation, so the mandate counts as last
                 // presented when the identifier it announced came into force (or before any
-                // change, if it was the first).
+                // change, if it was the first) — unless a later file already presented the
+                // mandate and was not undone: that one told the bank.
                 let mut query = sqlx::QueryBuilder::new(
                     "UPDATE mandates SET last_presented_at = (SELECT MAX(s.changed_at) FROM creditor_scheme_id_changes s
                        WHERE s.creditor_id = c.creditor_id AND s.new_scheme_id = c.original_scheme_id), updated_at = ",
                 );
                 query.push_bind(now).push(
-                    " FROM collections c WHERE c.mandate_id = mandates.id AND c.original_scheme_id IS NOT NULL AND c.id IN (",
+                    " FROM collections c WHERE c.mandate_id = mandates.id AND c.original_scheme_id IS NOT NULL
+                       AND NOT EXISTS (SELECT 1 FROM collections later WHERE later.mandate_id = c.mandate_id
+                         AND later.collection_file_id > c.collection_file_id AND later.status IN ('submitted', 'settled'))
+                       AND c.id IN (",
                 );
                 let mut list = query.separated(", ");
                 for id in chunk {
