@@ -128,10 +128,11 @@ async fn collect_reply_ingest(backend: Backend) {
     p.db.cleanup().await;
 }
 
-/// The creditor identifier changed: the next collection announces the old one
-/// (`OrgnlCdtrSchmeId`). The bank rejects that collection, so it never learnt of the change:
-/// the mandate's next collection announces it again.
-async fn a_rejected_creditor_id_amendment_is_announced_again(backend: Backend) {
+/// The creditor identifier and the debtor's bank changed: the next collection announces both
+/// (`OrgnlCdtrSchmeId`, `OrgnlDbtrAcct` SMNDA). The bank rejects that collection, so it never
+/// learnt of the changes: the mandate's next collection announces them again; once that one
+/// is accepted, the one after announces nothing.
+async fn rejected_amendments_are_announced_again(backend: Backend) {
     let p = Project::new(backend).await;
     p.import(
         "customers",
@@ -160,11 +161,15 @@ async fn a_rejected_creditor_id_amendment_is_announced_again(backend: Backend) {
     replies(&first, &Decisions::accept_all());
 
     p.set_table("creditor", "creditor_id = \"DE98ZZZ09999999999\"");
+    p.import(
+        "mandates",
+        "mandate_id,customer_reference,iban,bic,signed_on,channel\nAM1,A1,FR1420041010050500013M02606,,2025-01-01,web\n",
+    );
     p.ok(&["run", "collect", "--date", "2026-12-22"]);
     let second = p.outbox().into_iter().find(|f| *f != first).unwrap();
     let text = std::fs::read_to_string(&second).unwrap();
     assert!(
-        text.contains("<OrgnlCdtrSchmeId>") && announces_old_id(&second),
+        text.contains("<OrgnlCdtrSchmeId>") && announces_old_id(&second) && text.contains("SMNDA"),
         "{text}"
     );
     let e2e = common::end_to_end_ids(&second).pop().unwrap();
@@ -178,13 +183,23 @@ async fn a_rejected_creditor_id_amendment_is_announced_again(backend: Backend) {
     let third = p.outbox().into_iter().find(|f| *f != first && *f != second).unwrap();
     let text = std::fs::read_to_string(&third).unwrap();
     assert!(
-        text.contains("<OrgnlCdtrSchmeId>") && announces_old_id(&third),
+        text.contains("<OrgnlCdtrSchmeId>") && announces_old_id(&third) && text.contains("SMNDA"),
         "announced again: {text}"
+    );
+
+    replies(&third, &Decisions::accept_all());
+    p.ok(&["run", "collect", "--date", "2027-02-22"]);
+    let fourth = p
+        .outbox()
+        .into_iter()
+        .find(|f| ![&first, &second, &third].contains(&f))
+        .unwrap();
+    let text = std::fs::read_to_string(&fourth).unwrap();
+    assert!(
+        !text.contains("<AmdmntInd>true</AmdmntInd>"),
+        "accepted once, announced once: {text}"
     );
     p.db.cleanup().await;
 }
 
-on_both_backends!(
-    collect_reply_ingest,
-    a_rejected_creditor_id_amendment_is_announced_again
-);
+on_both_backends!(collect_reply_ingest, rejected_amendments_are_announced_again);
