@@ -150,7 +150,7 @@ async fn amendments_and_refusals(backend: Backend) {
     assert!(text.contains("SMNDA"), "{text}");
     // Announced once: the month after carries no amendment.
     p.ok(&["run", "collect", "--date", "2027-01-22"]);
-    let text = std::fs::read_to_string(p.outbox().last().unwrap()).unwrap();
+    let text = p.last_file_text();
     assert!(!text.contains("AmdmntInd>true"), "{text}");
     p.db.cleanup().await;
 }
@@ -297,7 +297,7 @@ async fn revoked_and_lapsed_mandates_are_not_collected(backend: Backend) {
     );
     let out = p.ok(&["run", "collect", "--date", "2026-11-20"]);
     assert!(out.contains("collected 2"), "{out}");
-    let text = std::fs::read_to_string(&p.outbox()[0]).unwrap();
+    let text = p.last_file_text();
     assert!(
         text.contains("<MndtId>KM1</MndtId>")
             && text.contains("<MndtId>UM1</MndtId>")
@@ -395,12 +395,12 @@ async fn a_change_undone_before_the_next_collection_announces_nothing(backend: B
     let out = p.ok(&["run", "collect", "--date", "2026-12-22"]);
     assert!(out.contains("collected 1"), "{out}");
     assert!(p.collections("failed").is_empty(), "{:?}", p.collections("failed"));
-    let text = std::fs::read_to_string(p.outbox().last().unwrap()).unwrap();
+    let text = p.last_file_text();
     assert!(!text.contains("<AmdmntInd>true</AmdmntInd>"), "{text}");
     // A real change afterwards is announced from what the bank knows.
     p.import("mandates", &mandate("DE89370400440532013000"));
     p.ok(&["run", "collect", "--date", "2027-01-22"]);
-    let text = std::fs::read_to_string(p.outbox().last().unwrap()).unwrap();
+    let text = p.last_file_text();
     assert!(
         text.contains("<AmdmntInd>true</AmdmntInd>") && text.contains("SMNDA"),
         "{text}"
@@ -440,7 +440,7 @@ async fn every_profile_switch_reaches_the_file(backend: Backend) {
             p.set_bank("pain_version = \"pain.008.001.02\"");
         }
         p.ok(&["run", "collect", "--date", date]);
-        let text = std::fs::read_to_string(p.outbox().last().unwrap()).unwrap();
+        let text = p.last_file_text();
         assert_valid_pain008(text.as_bytes(), version);
         for sequence in sequences {
             assert!(
@@ -494,7 +494,7 @@ async fn paused_and_card_plans_stay_out_of_the_file(backend: Backend) {
     assert_eq!(report["total"], "30.00", "{report:#}");
     assert_eq!(report["failed_count"], 0, "{report:#}");
     assert_eq!(report["held"], 1, "{report:#}");
-    let text = std::fs::read_to_string(&p.outbox()[0]).unwrap();
+    let text = p.last_file_text();
     assert!(
         text.contains("<MndtId>KM1</MndtId>") && !text.contains("PM1") && !text.contains("20.00"),
         "{text}"

@@ -342,6 +342,12 @@ impl Project {
         self.dir.outbox()
     }
 
+    /// The text of the last file in the outbox (names sort by business date and file id).
+    pub fn last_file_text(&self) -> String {
+        let last = self.outbox().pop().expect("a file in the outbox");
+        std::fs::read_to_string(last).unwrap()
+    }
+
     pub fn collections(&self, status: &str) -> Vec<serde_json::Value> {
         self.list_collections(&["--status", status])
     }
