@@ -299,7 +299,8 @@ pub enum PaymentMethodRef {
 
 /// A mandate's state as the creditor's CRM tells it (`status` column of a mandates file).
 /// `expired` is not among them: collecte finds lapsed mandates itself (36 months without a
-/// presented collection), and a revoked or expired mandate never becomes active again.
+/// presented collection). A revoked mandate never becomes active again; an expired one only
+/// when its row tells of a collection (`last_collected_on`) that keeps it in force.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MandateState {
     /// May be collected.
