@@ -48,8 +48,10 @@ pub fn init(format: LogFormat, verbose: u8) {
             .init();
         return;
     }
+    // Not a terminal (a pipe, a log file, a service manager): no colour escape codes.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(false)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Human => builder.with_target(false).init(),

@@ -275,14 +275,22 @@ async fn revoked_and_lapsed_mandates_are_not_collected(backend: Backend) {
         "customers",
         &format!("{CUSTOMERS}R1,Rita,,,,,,\nL1,Lars,,,,,,\nK1,Kim,,,,,,\nU1,Ute,,,,,,\n"),
     );
-    // UM1 is as old as LM1, but the system collecte replaces collected it last month.
-    p.import(
-        "mandates",
+    // UM1 is as old as LM1, but the system collecte replaces collected it last month. The
+    // import warns about LM1, the one the next collect will find lapsed.
+    let file = p.write(
+        "mandates-in.csv",
         "mandate_id,customer_reference,iban,bic,signed_on,channel,last_collected_on\n\
          RM1,R1,FR1420041010050500013M02606,,2025-01-01,web,\n\
          LM1,L1,FR1420041010050500013M02606,,2023-06-01,paper,\n\
          KM1,K1,FR1420041010050500013M02606,,2025-01-01,web,\n\
          UM1,U1,FR1420041010050500013M02606,,2023-06-01,paper,2026-10-23\n",
+    );
+    let imported = p.run(&["import", "mandates", &file, "--date", "2026-11-20"]);
+    let stderr = String::from_utf8_lossy(&imported.stderr);
+    assert!(imported.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("mandates=1") && stderr.contains("collect will find them lapsed") && !stderr.contains('\u{1b}'),
+        "{stderr}"
     );
     p.import(
         "plans",

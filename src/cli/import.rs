@@ -74,6 +74,14 @@ pub async fn run(explicit_config: Option<&Path>, args: ImportArgs) -> Result<(),
             c.amendments,
             c.collections_changed
         );
+        if c.lapsed_on_arrival > 0 {
+            tracing::warn!(
+                file = %path.display(),
+                mandates = c.lapsed_on_arrival,
+                "new mandates signed more than 36 months ago, with no last_collected_on: collect will find them lapsed \
+                 and fail their collections; give last_collected_on if the system you replace collected them"
+            );
+        }
     })
     .await?;
     ctx.store.close().await;

@@ -57,6 +57,10 @@ pub struct ImportCounts {
     pub amendments: u64,
     /// Collections created, re-priced, rescheduled, removed or cancelled by plan changes.
     pub collections_changed: u64,
+    /// New mandates signed more than 36 months before the import date and with no
+    /// `last_collected_on`: the next collect will find them lapsed. Usually a migration that
+    /// left out when the replaced system last collected them.
+    pub lapsed_on_arrival: u64,
 }
 
 impl ImportCounts {
@@ -380,7 +384,12 @@ impl Store {
                                 }
                                 changed.push((old.0, m.iban.as_str(), bic, m.signed_on, m.channel.as_str(), status.to_owned()));
                             }
-                            None => fresh.push((reference, customer_id, m.iban.as_str(), bic, m.signed_on, m.channel.as_str(), m.state.unwrap_or(MandateState::Active).as_str())),
+                            None => {
+                                let lapsed = m.last_collected_on.is_none()
+                                    && m.signed_on.checked_add_months(MANDATE_LAPSES_AFTER).is_some_and(|lapses_on| lapses_on < today);
+                                counts.lapsed_on_arrival += u64::from(lapsed);
+                                fresh.push((reference, customer_id, m.iban.as_str(), bic, m.signed_on, m.channel.as_str(), m.state.unwrap_or(MandateState::Active).as_str()));
+                            }
                         }
                     }
                     let sql = format!(
