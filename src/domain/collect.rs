@@ -82,7 +82,7 @@ pub struct Selector {
     rules: Rules,
     reachable: NaiveDate,
     oldest_caught_up: NaiveDate,
-    frst_in_run: HashSet<i64>,
+    presented_in_run: HashSet<i64>,
 }
 
 impl Selector {
@@ -92,7 +92,7 @@ impl Selector {
             rules,
             reachable: reachable_date(run_date, rules.lead_days),
             oldest_caught_up: run_date - Duration::days(i64::from(rules.catch_up_days)),
-            frst_in_run: HashSet::new(),
+            presented_in_run: HashSet::new(),
         }
     }
 
@@ -128,7 +128,7 @@ impl Selector {
         } else {
             let sequence = if c.one_off {
                 SequenceType::Ooff
-            } else if rules.use_frst && !c.first_presented && !self.frst_in_run.contains(&c.mandate) {
+            } else if rules.use_frst && !c.first_presented && !self.was_presented(c.mandate) {
                 SequenceType::Frst
             } else if rules.use_fnal && c.last_installment {
                 SequenceType::Fnal
@@ -143,9 +143,14 @@ impl Selector {
     }
 
     /// Records that a collection of `mandate` went into a file in this run: its later
-    /// collections are no longer its first.
+    /// collections are no longer its first, and announce no amendment.
     pub fn presented(&mut self, mandate: i64) {
-        self.frst_in_run.insert(mandate);
+        self.presented_in_run.insert(mandate);
+    }
+
+    /// Whether a collection of `mandate` already went into a file in this run.
+    pub fn was_presented(&self, mandate: i64) -> bool {
+        self.presented_in_run.contains(&mandate)
     }
 }
 

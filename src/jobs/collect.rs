@@ -11,7 +11,7 @@
 //!    atomically, mark written. A crash anywhere leaves each collection in at most one file,
 //!    and the next run completes what was assigned.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -284,7 +284,6 @@ pub async fn run(
             .push((a.kind.as_str(), a.old_value.as_str()));
     }
     let mut selector = Selector::new(date, rules(config));
-    let mut announced: HashSet<i64> = HashSet::new();
     let mut totals = GroupTotals::default();
     let page_size = usize::try_from(config.bank.max_transactions_per_file)
         .unwrap_or(usize::MAX)
@@ -338,7 +337,7 @@ pub async fn run(
                 }) => {
                     // A mandate's amendment is announced on its first collection of the run
                     // that goes into a file (one refused by the checks announces nothing).
-                    let amendment = if announced.contains(&c.mandate_key) {
+                    let amendment = if selector.was_presented(c.mandate_key) {
                         AmendmentFields::default()
                     } else {
                         let since: Vec<&str> = scheme_changes
@@ -366,7 +365,6 @@ pub async fn run(
                     match pain008::check_transaction(&raw(&c, &e2e, &amendment, &lines), &creditor, requested_date) {
                         Err(refused) => failed.push((c.id, format!("not written to a bank file: {refused}"))),
                         Ok(transaction) => {
-                            announced.insert(c.mandate_key);
                             selector.presented(c.mandate_key);
                             items.push((
                                 Assignment {
@@ -427,7 +425,7 @@ pub async fn run(
             // The next page is read while this one is recorded and written: it starts after
             // this page's last row, so the two never share a collection, and what this page
             // changes in rows they do share (a mandate's first presentation and amendments)
-            // the run tracks itself (the selector's FRST set, `announced`).
+            // the run tracks itself (the selector's set of mandates presented in the run).
             tokio::join!(recording, next_page)
         } else {
             (recording.await, next_page.await)
