@@ -485,6 +485,15 @@ pub struct LedgerBehindOutbox {
     pub problem: String,
 }
 
+/// The run stops: `problem` in `outbox`.
+fn behind(outbox: &std::path::Path, problem: String) -> JobError {
+    LedgerBehindOutbox {
+        outbox: outbox.to_owned(),
+        problem,
+    }
+    .into()
+}
+
 /// Step 0: every file of this ledger in the outbox is one the ledger knows.
 async fn ensure_outbox_known(
     config: &Config,
@@ -512,14 +521,13 @@ async fn ensure_outbox_known(
     if unknown.len() > SHOWN {
         names.push_str(&format!(" and {} more", unknown.len() - SHOWN));
     }
-    Err(LedgerBehindOutbox {
-        outbox: outbox.clone(),
-        problem: format!(
+    Err(behind(
+        outbox,
+        format!(
             "the outbox holds {} file(s) of this ledger that the ledger has no record of: {names}",
             unknown.len()
         ),
-    }
-    .into())
+    ))
 }
 
 /// Records one page: its refusals (and the mandates found lapsed), then (if any collection is
@@ -594,42 +602,41 @@ fn groups_of(sorted: &[&Assignment]) -> Vec<GroupTotal> {
     groups
 }
 
-/// Checks that the complete file at `path` declares what the ledger assigned to `file`
-/// (MsgId, number of transactions, control sum) and carries what it declares.
-fn same_file_or_refuse(outbox: &std::path::Path, file: &FileRow) -> Result<(), JobError> {
+/// Takes the complete file a stopped run's `file` names, found in the outbox, returning its
+/// SHA-256 — if it declares what the ledger assigned to `file` (MsgId, number of
+/// transactions, control sum) and carries what it declares.
+fn take_found_file(outbox: &std::path::Path, file: &FileRow) -> Result<String, JobError> {
     let path = outbox.join(&file.file_name);
-    let path = path.as_path();
-    let opened = std::fs::File::open(path).map_err(super::outbox::err("cannot read", path))?;
-    let refuse = |problem: String| -> JobError {
-        LedgerBehindOutbox {
-            outbox: outbox.to_owned(),
-            problem,
-        }
-        .into()
-    };
+    let opened = std::fs::File::open(&path).map_err(super::outbox::err("cannot read", &path))?;
     let found = pain008::inspect(std::io::BufReader::new(opened)).map_err(|e| {
-        refuse(format!(
-            "{} in the outbox is not a pain.008 this ledger could have written ({e}), but the ledger assigned collections to it",
-            file.file_name
-        ))
+        behind(
+            outbox,
+            format!(
+                "{} in the outbox is not a pain.008 this ledger could have written ({e}), but the ledger assigned collections to it",
+                file.file_name
+            ),
+        )
     })?;
     if found.message_id == file.message_id
         && i64::try_from(found.counted_nb_of_txs).ok() == Some(file.nb_of_txs)
         && found.counted_ctrl_sum.0 == file.ctrl_sum_cents
         && found.consistent
     {
-        return Ok(());
+        return Ok(sha256_of(&path)?);
     }
-    Err(refuse(format!(
-        "{} in the outbox holds MsgId {}, {} transactions, {} in all, but the ledger assigned MsgId {}, {} transactions, {} to it",
-        file.file_name,
-        found.message_id,
-        found.counted_nb_of_txs,
-        found.counted_ctrl_sum,
-        file.message_id,
-        file.nb_of_txs,
-        format_cents(file.ctrl_sum_cents)
-    )))
+    Err(behind(
+        outbox,
+        format!(
+            "{} in the outbox holds MsgId {}, {} transactions, {} in all, but the ledger assigned MsgId {}, {} transactions, {} to it",
+            file.file_name,
+            found.message_id,
+            found.counted_nb_of_txs,
+            found.counted_ctrl_sum,
+            file.message_id,
+            file.nb_of_txs,
+            format_cents(file.ctrl_sum_cents)
+        ),
+    ))
 }
 
 /// Reads back what a stopped run assigned to `file` (same groups, same values) and checks it
@@ -678,11 +685,10 @@ async fn write_file(
     let outbox = &config.folders.outbox;
     let path = outbox.join(&file.file_name);
     let sha = if recovered && path.exists() {
-        // The move into place happened before the stop: the file is complete. It is the one
+        // The rename into place happened before the stop: the file is complete. It is the one
         // assigned if it says so (a restored ledger's file row may name a file of other
         // content).
-        same_file_or_refuse(outbox, file)?;
-        sha256_of(&path)?
+        take_found_file(outbox, file)?
     } else {
         let content = match content {
             Some(content) => content,
@@ -731,20 +737,18 @@ async fn write_file(
         match written {
             // A stopped run's file: another run finished it meanwhile; taken if it is the one.
             Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists && recovered => {
-                same_file_or_refuse(outbox, file)?;
-                sha256_of(&path)?
+                take_found_file(outbox, file)?
             }
             // A new file's name was free when the run started (step 0): someone else, or a
             // ledger with the same forgotten history, put a file there since.
             Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists => {
-                return Err(LedgerBehindOutbox {
-                    outbox: outbox.clone(),
-                    problem: format!(
+                return Err(behind(
+                    outbox,
+                    format!(
                         "{} appeared in the outbox while this run was writing the file of that name",
                         file.file_name
                     ),
-                }
-                .into());
+                ));
             }
             written => written??,
         }
@@ -789,9 +793,10 @@ mod tests {
         let outbox = tempfile::tempdir().unwrap();
         let name = "CLT-B6E04E-20261209-00000001";
         std::fs::copy(SAMPLE, outbox.path().join(format!("{name}.xml"))).unwrap();
-        same_file_or_refuse(outbox.path(), &row(name, 11, 120_390)).unwrap();
+        let sha = take_found_file(outbox.path(), &row(name, 11, 120_390)).unwrap();
+        assert_eq!(sha, sha256_of(&outbox.path().join(format!("{name}.xml"))).unwrap());
         for other in [row(name, 11, 120_391), row(name, 12, 120_390)] {
-            let refused = same_file_or_refuse(outbox.path(), &other).unwrap_err();
+            let refused = take_found_file(outbox.path(), &other).unwrap_err();
             let message = refused.to_string();
             assert!(matches!(refused, JobError::Disagree(_)), "{message}");
             assert!(
@@ -807,7 +812,7 @@ mod tests {
         }
         // A same-named file of another run (another MsgId) is not this file either.
         std::fs::copy(SAMPLE, outbox.path().join("CLT-B6E04E-20261209-00000002.xml")).unwrap();
-        let refused = same_file_or_refuse(outbox.path(), &row("CLT-B6E04E-20261209-00000002", 11, 120_390));
+        let refused = take_found_file(outbox.path(), &row("CLT-B6E04E-20261209-00000002", 11, 120_390));
         assert!(matches!(refused, Err(JobError::Disagree(_))), "{refused:?}");
     }
 }
