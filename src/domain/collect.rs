@@ -47,7 +47,15 @@ pub struct Candidate {
 
 /// A mandate with no collection presented for this long lapses (SEPA Core rulebook): the
 /// creditor needs a new one.
-pub const MANDATE_LAPSES_AFTER: Months = Months::new(36);
+const MANDATE_LAPSES_AFTER: Months = Months::new(36);
+
+/// Whether a mandate in use since `in_use_since` (signed, or last presented) may still be
+/// collected on `date`: the one statement of the 36-month lapse, for collect and imports.
+pub fn mandate_in_force(in_use_since: NaiveDate, date: NaiveDate) -> bool {
+    in_use_since
+        .checked_add_months(MANDATE_LAPSES_AFTER)
+        .is_some_and(|lapses_on| date <= lapses_on)
+}
 
 /// What happens to a candidate in this run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,7 +117,6 @@ impl Selector {
         }
         let rules = self.rules;
         let requested_date = c.due_date.max(self.reachable);
-        let lapses_on = c.mandate_in_use_since.checked_add_months(MANDATE_LAPSES_AFTER);
         Some(if !c.plan_active {
             Decision::Hold
         } else if !c.mandate_active {
@@ -119,7 +126,7 @@ impl Selector {
                 "missed its due date {} by more than the {}-day catch-up window: retry or ignore it",
                 c.due_date, rules.catch_up_days
             ))
-        } else if lapses_on.is_none_or(|lapses_on| requested_date > lapses_on) {
+        } else if !mandate_in_force(c.mandate_in_use_since, requested_date) {
             Decision::Lapsed(format!(
                 "the mandate lapsed: no collection presented in the 36 months since {}, so it cannot be \
                  collected on {requested_date}; the customer must sign a new mandate",

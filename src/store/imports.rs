@@ -7,7 +7,7 @@ use chrono::{NaiveDate, Utc};
 use super::plans::{StatedPlan, import_plans};
 use super::values::{JsonColumn, execute_json, json_rows, named_rows};
 use super::{BeginWrite, CreditorKey, Doing, Store, StoreError, dispatch};
-use crate::domain::collect::MANDATE_LAPSES_AFTER;
+use crate::domain::collect::mandate_in_force;
 use crate::domain::records::{
     CardRecord, CustomerRecord, InvoiceRecord, MandateRecord, MandateState, Numbered, PaymentMethodRef, PaymentRecord,
     PlanRecord, RowProblem,
@@ -367,10 +367,7 @@ impl Store {
                                 // collecte, not the CRM, finds a mandate lapsed: the CRM's `active` leaves
                                 // it `expired`, unless the row tells of a collection (by the system
                                 // collecte replaced) that keeps it in force.
-                                let in_force = m
-                                    .last_collected_on
-                                    .and_then(|on| on.checked_add_months(MANDATE_LAPSES_AFTER))
-                                    .is_some_and(|lapses_on| lapses_on >= today);
+                                let in_force = m.last_collected_on.is_some_and(|on| mandate_in_force(on, today));
                                 let status: &str = match m.state {
                                     Some(MandateState::Revoked) => MandateState::Revoked.as_str(),
                                     Some(MandateState::Active) if old.7 == MandateState::Active.as_str() || in_force => {
@@ -385,8 +382,7 @@ impl Store {
                                 changed.push((old.0, m.iban.as_str(), bic, m.signed_on, m.channel.as_str(), status.to_owned()));
                             }
                             None => {
-                                let lapsed = m.last_collected_on.is_none()
-                                    && m.signed_on.checked_add_months(MANDATE_LAPSES_AFTER).is_some_and(|lapses_on| lapses_on < today);
+                                let lapsed = m.last_collected_on.is_none() && !mandate_in_force(m.signed_on, today);
                                 counts.lapsed_on_arrival += u64::from(lapsed);
                                 fresh.push((reference, customer_id, m.iban.as_str(), bic, m.signed_on, m.channel.as_str(), m.state.unwrap_or(MandateState::Active).as_str()));
                             }
