@@ -84,6 +84,7 @@ async fn init_import_list_and_show(backend: Backend) {
         "plan_id",
         "customer_reference",
         "mandate_id",
+        "debtor_iban",
         "due_date",
         "amount",
         "currency",

@@ -266,6 +266,177 @@ async fn sigkill_at_any_point_never_collects_twice(backend: Backend) {
     p.db.cleanup().await;
 }
 
+/// Collect runs started together (a worker's and an operator's, say) collect once: the
+/// first takes the creditor's run lock, the others wait for it and then find nothing new.
+/// Every run succeeds and each due collection is in exactly one file.
+async fn concurrent_runs_collect_once(backend: Backend) {
+    let p = Project::new(backend).await;
+    p.set_bank("max_transactions_per_file = 500");
+    let n = 4000;
+    seed_monthly_plans(&p, n);
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            p.command(&["run", "collect", "--date", "2026-11-20", "--format", "json"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut counts = Vec::new();
+    let mut waited = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        if stderr.contains("another run of this job is under way; waiting for it to end") {
+            waited += 1;
+        }
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let count: u64 = report["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["count"].as_u64().unwrap())
+            .sum();
+        counts.push(count);
+    }
+    counts.sort_unstable();
+    assert_eq!(counts, [0, 0, 0, n as u64], "one run collects everything");
+    assert!(waited >= 1, "the runs did not overlap");
+    let seen = outbox_end_to_end_ids(&p);
+    assert_eq!(seen.len(), n);
+    assert!(seen.values().all(|times| *times == 1), "collected twice");
+    p.db.cleanup().await;
+}
+
+/// A run that finds another run of its job holding the lock longer than it may wait gives
+/// up having done nothing, names the holder, and exits 1; it starts as soon as the holder
+/// ends within the wait.
+async fn a_run_waits_for_the_lock_then_gives_up(backend: Backend) {
+    let p = Project::new(backend).await;
+    seed_monthly_plans(&p, 3);
+    let pending = p.collections("pending").len();
+    let store = collecte::store::Store::open(&p.db.url).await.unwrap();
+    let creditor = collecte::store::CreditorKey(1);
+    let lock = store
+        .try_lock_run("collect", creditor, "ops-laptop-4242")
+        .await
+        .unwrap()
+        .expect("no one holds the lock");
+    assert!(
+        store
+            .try_lock_run("collect", creditor, "other")
+            .await
+            .unwrap()
+            .is_none(),
+        "the lock is exclusive"
+    );
+    let ingest = store.try_lock_run("ingest", creditor, "other").await.unwrap();
+    assert!(ingest.is_some(), "another job's lock is apart");
+    drop(ingest);
+
+    p.set_table("queue", "wait_for_other_run_seconds = 1");
+    let out = p.run(&["run", "collect", "--date", "2026-11-20"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("another collect run for this creditor (held by ops-laptop-4242 since ")
+            && stderr.contains("this run did nothing"),
+        "{stderr}"
+    );
+    assert!(p.outbox().is_empty());
+    assert_eq!(p.collections("pending").len(), pending, "nothing done");
+
+    p.set_table("queue", "wait_for_other_run_seconds = 60");
+    let waiting = p
+        .command(&["run", "collect", "--date", "2026-11-20"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(p.outbox().is_empty(), "the run waits while the lock is held");
+    drop(lock);
+    let out = waiting.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("collected 3 collection(s)"));
+    store.close().await;
+    p.db.cleanup().await;
+}
+
+/// A run stopped after assigning a file and before writing it leaves the file to the next
+/// run, which finishes it with what was assigned: the debtor account and mandate id of the
+/// assignment, not a new IBAN the CRM sent in between (the file's amendment fields were
+/// decided against the old one; the new IBAN goes, announced, with the next collection).
+/// Listings keep showing the account each collection was taken from.
+async fn a_stopped_runs_file_keeps_the_account_it_was_assigned(backend: Backend) {
+    const OLD: &str = "FR1420041010050500013M02606";
+    const NEW: &str = "DE89370400440532013000";
+    let p = Project::new(backend).await;
+    seed_monthly_plans(&p, 2);
+    let store = collecte::store::Store::open(&p.db.url).await.unwrap();
+    let creditor = collecte::store::CreditorKey(1);
+    let tag = store.ledger_tag(creditor).await.unwrap();
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let due = store
+        .due_collections(creditor, day("2026-11-23"), None, 10)
+        .await
+        .unwrap();
+    let k0 = due.iter().find(|c| c.mandate_id == "KM0").unwrap();
+    let assignment = collecte::store::Assignment {
+        id: k0.id,
+        mandate_key: k0.mandate_key,
+        end_to_end_id: collecte::jobs::collect::end_to_end_id(&tag, k0.id),
+        sequence_type: "FRST",
+        requested_date: k0.due_date,
+        original_mandate_id: None,
+        original_scheme_id: None,
+        original_debtor_account: None,
+        amount_cents: k0.amount_cents,
+        debtor_iban: k0.debtor_iban.clone(),
+        debtor_bic: k0.debtor_bic.clone(),
+        mandate_id: k0.mandate_id.clone(),
+    };
+    let stopped = store
+        .assign_file(creditor, &tag, day("2026-11-20"), "pain.008.001.08", &[&assignment])
+        .await
+        .unwrap()
+        .unwrap();
+    store.close().await;
+    p.import(
+        "mandates",
+        &format!("{MANDATES}KM0,K0,{NEW},,2026-01-01,web\nKM1,K1,{OLD},,2026-01-01,web\n"),
+    );
+
+    let out = p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    assert!(out.contains("collected 1 collection(s)"), "{out}");
+    let finished = std::fs::read_to_string(p.folder("outbox").join(&stopped.file_name)).unwrap();
+    assert!(
+        finished.contains(&format!("<IBAN>{OLD}</IBAN>"))
+            && !finished.contains(NEW)
+            && !finished.contains("<AmdmntInd>true</AmdmntInd>"),
+        "{finished}"
+    );
+    let account = |status: &str| -> Vec<String> {
+        p.list_collections(&["--status", status, "--customer", "K0"])
+            .iter()
+            .map(|c| c["debtor_iban"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(account("submitted"), [OLD]);
+    assert!(account("pending").iter().all(|iban| iban == NEW));
+
+    p.ok(&["run", "collect", "--date", "2026-12-22"]);
+    let next = p.last_file_text();
+    assert!(
+        next.contains(&format!("<IBAN>{NEW}</IBAN>")) && next.contains("<AmdmntInd>true</AmdmntInd>"),
+        "{next}"
+    );
+    assert_eq!(account("submitted"), [OLD, NEW]);
+    p.db.cleanup().await;
+}
+
 /// A mandate the CRM revoked (mandates file, `status` column) and one with no collection
 /// presented for 36 months (SEPA rulebook) are not collected: their collections fail with
 /// the reason, the lapsed mandate becomes `expired`, and neither comes back to life.
@@ -538,6 +709,7 @@ async fn a_dry_run_foretells_the_run(backend: Backend) {
         args.extend_from_slice(extra);
         serde_json::from_str(&p.ok(&args)).unwrap()
     };
+    let pending_before = p.collections("pending").len();
     let dry = run(&["--dry-run"]);
     assert_eq!(
         dry["groups"],
@@ -565,6 +737,11 @@ async fn a_dry_run_foretells_the_run(backend: Backend) {
     );
     assert!(p.outbox().is_empty());
     assert!(p.collections("failed").is_empty() && p.collections("submitted").is_empty());
+    assert_eq!(
+        p.collections("pending").len(),
+        pending_before,
+        "a dry run writes nothing"
+    );
 
     let done = run(&[]);
     assert_eq!(done["groups"], dry["groups"]);
@@ -573,8 +750,10 @@ async fn a_dry_run_foretells_the_run(backend: Backend) {
     assert_eq!(p.collections("failed").len(), 2);
 
     // Months ahead, past the horizon the import materialised (60 days): the dry run sees the
-    // installments due then, as the run will.
+    // installments due then, as the run will, and leaves them unwritten.
+    let pending = p.collections("pending").len();
     let ahead = p.ok(&["run", "collect", "--date", "2027-04-22", "--dry-run"]);
+    assert_eq!(p.collections("pending").len(), pending, "a dry run writes nothing");
     let run = p.ok(&["run", "collect", "--date", "2027-04-22"]);
     let count = |text: &str, verb: &str| -> u64 {
         let at = text.find(verb).unwrap_or_else(|| panic!("{verb}: {text}")) + verb.len();
@@ -684,6 +863,9 @@ on_both_backends!(
     amendments_and_refusals,
     a_mandate_split_across_files_is_first_and_amended_once,
     sigkill_at_any_point_never_collects_twice,
+    concurrent_runs_collect_once,
+    a_stopped_runs_file_keeps_the_account_it_was_assigned,
+    a_run_waits_for_the_lock_then_gives_up,
     a_ledger_behind_its_outbox_refuses_to_collect,
     revoked_and_lapsed_mandates_are_not_collected,
     a_change_undone_before_the_next_collection_announces_nothing,

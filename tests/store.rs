@@ -368,6 +368,9 @@ async fn filters_and_timeline(backend: Backend) {
         original_scheme_id: None,
         original_debtor_account: Some("SMNDA".into()),
         amount_cents: due.amount_cents,
+        debtor_iban: due.debtor_iban.clone(),
+        debtor_bic: due.debtor_bic.clone(),
+        mandate_id: due.mandate_id.clone(),
     };
     let file = store
         .assign_file(creditor, &tag, d(TODAY), "pain.008.001.08", &[&assignment])
@@ -429,6 +432,9 @@ async fn older_ledgers_are_brought_in_line(backend: Backend) {
         original_scheme_id: None,
         original_debtor_account: None,
         amount_cents: due[i].amount_cents,
+        debtor_iban: due[i].debtor_iban.clone(),
+        debtor_bic: due[i].debtor_bic.clone(),
+        mandate_id: due[i].mandate_id.clone(),
     };
     let (written, unfinished) = (assign(0), assign(1));
     let file = store

@@ -55,6 +55,7 @@ impl Tabular for CollectionRow {
         "plan_id",
         "customer_reference",
         "mandate_id",
+        "debtor_iban",
         "due_date",
         "amount",
         "currency",
@@ -72,6 +73,7 @@ impl Tabular for CollectionRow {
             self.plan_id.clone(),
             self.customer_reference.clone(),
             self.mandate_id.clone().unwrap_or_default(),
+            self.debtor_iban.clone().unwrap_or_default(),
             self.due_date.to_string(),
             self.amount.to_string(),
             self.currency.clone(),
@@ -159,6 +161,9 @@ pub async fn show(explicit_config: Option<&Path>, args: ShowArgs) -> Result<(), 
             );
             if let Some(m) = &c.mandate_id {
                 s.push_str(&format!(", mandate {m}"));
+            }
+            if let Some(iban) = &c.debtor_iban {
+                s.push_str(&format!(", account {iban}"));
             }
             if let Some(e2e) = &c.end_to_end_id {
                 s.push_str(&format!(", end-to-end id {e2e}"));

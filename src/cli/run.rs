@@ -22,7 +22,8 @@ pub enum Job {
     /// TARGET2 business days by default) go into one file per run (split at the profile's
     /// maximum); missed ones within the catch-up window are collected at that date, older ones
     /// are marked failed for review. Files appear complete or not at all; a second run for the
-    /// same date writes nothing new.
+    /// same date writes nothing new. A run started while another collect run is under way
+    /// waits for it (queue.wait_for_other_run_seconds, default 600), then finds its work done.
     Collect(JobArgs),
     /// Empty the bank drop folder: every pain.002, camt.053/054 (XML or zip) becomes
     /// settlements and R-transactions exactly once, then moves to processed/; a file that
@@ -41,8 +42,8 @@ pub struct JobArgs {
     #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
     pub date: Option<NaiveDate>,
     /// Show what would be done (counts and totals per collection date and sequence type, what
-    /// would fail and why) without writing a file or changing a collection. The plans'
-    /// installments up to that date are materialised first, as the real run does.
+    /// would fail and why) without writing anything: no file, no collection. The plans'
+    /// installments up to that date are counted as the real run will materialise them.
     #[arg(long)]
     pub dry_run: bool,
     /// table (a summary for people) or json.

@@ -240,6 +240,10 @@ pub struct QueueSettings {
     /// The inbox is scanned this often besides file-system notifications (5..=3600,
     /// default 60), for network folders that send none.
     pub inbox_scan_seconds: u32,
+    /// A run of a job (by hand or by a worker) waits this long for another run of the same
+    /// job for the same creditor to end, then gives up having done nothing (0..=86400,
+    /// default 600; 0 gives up at once).
+    pub wait_for_other_run_seconds: u32,
 }
 
 /// Which failed collections are re-presented, how many times and when.
@@ -819,6 +823,14 @@ fn queue_settings(src: &Source<'_>, raw: &raw::RawQueue) -> Result<QueueSettings
             raw.inbox_scan_seconds,
             60,
             5..=3600,
+            "a number of seconds",
+        )?,
+        wait_for_other_run_seconds: integer(
+            src,
+            "queue.wait_for_other_run_seconds",
+            raw.wait_for_other_run_seconds,
+            600,
+            0..=86_400,
             "a number of seconds",
         )?,
     })

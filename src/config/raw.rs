@@ -92,6 +92,7 @@ pub(super) struct RawQueue {
     pub lease_seconds: Option<i64>,
     pub shutdown_timeout_seconds: Option<i64>,
     pub inbox_scan_seconds: Option<i64>,
+    pub wait_for_other_run_seconds: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -29,7 +29,9 @@ use crate::sepa::pain008::{
     RawAddress, RawTransaction, SequenceType, Transaction,
 };
 use crate::sepa::{MessageId, PaymentInfoId};
-use crate::store::{Assignment, CreditorKey, DueCollection, FileRow, GroupTotal, LedgerTag, Store, message_id_prefix};
+use crate::store::{
+    Assignment, CreditorKey, DryRunView, DueCollection, FileRow, GroupTotal, LedgerTag, Store, message_id_prefix,
+};
 use crate::telemetry::Progress;
 
 /// Totals of one (collection date, sequence type) group.
@@ -270,10 +272,18 @@ pub async fn run(
             clock = Instant::now();
         }
     }
-    // Dry runs too: a dry run for a date past the plans' materialised horizon (a first run
-    // months after the import, a look ahead) would otherwise miss the installments due then.
-    // This adds pending installments the real run adds anyway; no file, no collection's state.
-    store.refresh_plans(creditor_key, date).await?;
+    // Dry runs too, but uncommitted: a dry run for a date past the plans' materialised
+    // horizon (a first run months after the import, a look ahead) would otherwise miss the
+    // installments due then.
+    let mut due = if dry_run {
+        store
+            .dry_run_view(creditor_key, date)
+            .await?
+            .map_or(Due::Ledger(store), Due::DryRun)
+    } else {
+        store.refresh_plans(creditor_key, date).await?;
+        Due::Ledger(store)
+    };
     Phases::lap(&mut phases.prepare, &mut clock);
     let (amendments, scheme_changes) = store.pending_amendments(creditor_key).await?;
     let mut changes_by_mandate: HashMap<i64, Vec<(&str, &str)>> = HashMap::new();
@@ -298,8 +308,7 @@ pub async fn run(
         },
     );
     progress.say("reading due collections");
-    let read_page = |cursor| store.due_collections(creditor_key, until, cursor, page_size);
-    let mut page = read_page(None).await?;
+    let mut page = due.page(creditor_key, until, None, page_size).await?;
     Phases::lap(&mut phases.read, &mut clock);
     while let Some(last) = page.last() {
         let cursor = Some((last.due_date, last.id));
@@ -377,6 +386,9 @@ pub async fn run(
                                     original_scheme_id: amendment.original_scheme_id,
                                     original_debtor_account: amendment.original_debtor_account,
                                     amount_cents: c.amount_cents,
+                                    debtor_iban: c.debtor_iban,
+                                    debtor_bic: c.debtor_bic,
+                                    mandate_id: c.mandate_id,
                                 },
                                 transaction,
                             ));
@@ -392,7 +404,7 @@ pub async fn run(
             let started = Instant::now();
             let next = if more {
                 progress.say("reading due collections");
-                read_page(cursor).await
+                due.page(creditor_key, until, cursor, page_size).await
             } else {
                 Ok(Vec::new())
             };
@@ -441,6 +453,9 @@ pub async fn run(
         let room = REPORTED_FAILURES.saturating_sub(report.failed.len());
         report.failed.extend(failed.into_iter().take(room));
     }
+    if let Due::DryRun(view) = due {
+        view.discard().await?;
+    }
     tracing::info!(
         prepare_s = phases.prepare.as_secs_f64(),
         read_s = phases.read.as_secs_f64(),
@@ -455,6 +470,27 @@ pub async fn run(
     report.total = format_cents(totals.0.values().map(|(_, sum)| sum).sum());
     report.groups = totals.lines();
     Ok(report)
+}
+
+/// Where a run reads its due collections: the ledger, or a dry run's uncommitted view of it.
+enum Due<'a> {
+    Ledger(&'a Store),
+    DryRun(DryRunView),
+}
+
+impl Due<'_> {
+    async fn page(
+        &mut self,
+        creditor: CreditorKey,
+        until: NaiveDate,
+        after: Option<(NaiveDate, i64)>,
+        limit: usize,
+    ) -> Result<Vec<DueCollection>, crate::store::StoreError> {
+        match self {
+            Due::Ledger(store) => store.due_collections(creditor, until, after, limit).await,
+            Due::DryRun(view) => view.due_collections(creditor, until, after, limit).await,
+        }
+    }
 }
 
 /// One page's checked collections, bound for one file of the run's business date.

@@ -22,6 +22,10 @@ pub enum JobError {
     /// The configured creditor or a stored collection cannot be written as pain.008.
     #[error("{0}")]
     Invalid(String),
+    /// Another run of the same job held the creditor's run lock for longer than the run
+    /// would wait; nothing was done.
+    #[error("{0}")]
+    Busy(String),
     /// The ledger and the outbox disagree in a way that could collect twice; a person must
     /// look before anything more is collected.
     #[error(transparent)]

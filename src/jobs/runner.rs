@@ -1,6 +1,8 @@
 //! Runs a job the same way whoever asks (`run JOB`, `run day`, later the worker): records the
 //! run in the ledger with a one-line summary, or its error.
 
+use std::time::{Duration, Instant};
+
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -8,7 +10,7 @@ use super::collect::CollectReport;
 use super::ingest::IngestReport;
 use super::{JobError, collect, ingest};
 use crate::config::{Config, Job};
-use crate::store::{CreditorKey, Store};
+use crate::store::{CreditorKey, LockHolder, RunLock, Store};
 
 /// The jobs built so far, in the order a day runs them (ingest before collect, so that the
 /// day's rejects are known before the next presentations).
@@ -105,6 +107,9 @@ pub async fn run(
     mode: RunMode,
 ) -> Result<JobOutput, JobError> {
     let dry_run = mode == RunMode::DryRun;
+    // Held until the run is recorded as ended; dry runs too, so that what they foretell is
+    // not a state another run is half-way through changing.
+    let _lock = wait_for_run_lock(config, store, creditor, job).await?;
     let request = match mode {
         RunMode::Request(id) => Some(id),
         RunMode::Manual | RunMode::DryRun => None,
@@ -131,4 +136,58 @@ pub async fn run(
             .await?;
     }
     output
+}
+
+/// How often a run waiting for another run of its job tries the lock again.
+const LOCK_POLL: Duration = Duration::from_millis(200);
+
+/// Takes the run lock of `job` for `creditor`, waiting for another run of the job to end, at
+/// most `queue.wait_for_other_run_seconds`; then gives up having done nothing.
+async fn wait_for_run_lock(
+    config: &Config,
+    store: &Store,
+    creditor: CreditorKey,
+    job: Job,
+) -> Result<RunLock, JobError> {
+    let wait = Duration::from_secs(u64::from(config.queue.wait_for_other_run_seconds));
+    let started = Instant::now();
+    let mut waiting = false;
+    loop {
+        if let Some(lock) = store.try_lock_run(job.as_str(), creditor, &worker_name()).await? {
+            if waiting {
+                tracing::info!(job = job.as_str(), "the other run ended; this one starts");
+            }
+            return Ok(lock);
+        }
+        let holder = describe_holder(store.run_lock_holder(job.as_str(), creditor).await?);
+        let waited = started.elapsed();
+        if waited >= wait {
+            return Err(JobError::Busy(format!(
+                "another {job} run for this creditor ({holder}) is still under way after {} s of waiting \
+                 (queue.wait_for_other_run_seconds); this run did nothing: run it again once that one has ended",
+                waited.as_secs()
+            )));
+        }
+        if !waiting {
+            tracing::warn!(
+                job = job.as_str(),
+                holder = %holder,
+                wait_s = wait.as_secs(),
+                "another run of this job is under way; waiting for it to end"
+            );
+            waiting = true;
+        }
+        tokio::time::sleep(LOCK_POLL.min(wait - waited)).await;
+    }
+}
+
+fn describe_holder(holder: Option<LockHolder>) -> String {
+    match holder {
+        Some(LockHolder {
+            worker,
+            since: Some(since),
+        }) => format!("held by {worker} since {}", since.format("%Y-%m-%d %H:%M:%S UTC")),
+        Some(LockHolder { worker, since: None }) => format!("held by {worker}"),
+        None => "its holder could not be seen".to_owned(),
+    }
 }

@@ -34,7 +34,7 @@ pub struct DueCollection {
     pub description: Option<String>,
     /// Mandate row id.
     pub mandate_key: i64,
-    /// UMR.
+    /// UMR: the one its file presented once assigned, the mandate's until then.
     pub mandate_id: String,
     /// Mandate status is active.
     pub mandate_active: bool,
@@ -46,9 +46,9 @@ pub struct DueCollection {
     pub mandate_since: DateTime<Utc>,
     /// Debtor name.
     pub debtor_name: String,
-    /// Debtor IBAN.
+    /// Debtor IBAN: the one its file presented once assigned, the mandate's until then.
     pub debtor_iban: String,
-    /// Debtor BIC.
+    /// Debtor BIC, likewise.
     pub debtor_bic: Option<String>,
     /// Address parts.
     pub street: Option<String>,
@@ -120,9 +120,11 @@ const DUE_SELECT: &str = "SELECT c.id, c.due_date, c.amount_cents,
         COALESCE((SELECT t.frequency FROM plan_terms t WHERE t.plan_id = p.id ORDER BY t.effective_from DESC LIMIT 1) = 'once', FALSE) AS one_off,
         COALESCE(p.installment_count = c.installment, FALSE) AS last_installment,
         p.description,
-        m.id AS mandate_key, m.reference AS mandate_id, m.status = 'active' AS mandate_active, m.first_presented,
+        m.id AS mandate_key, COALESCE(c.presented_mandate_id, m.reference) AS mandate_id,
+        m.status = 'active' AS mandate_active, m.first_presented,
         m.signed_on, COALESCE(m.last_presented_at, m.created_at) AS mandate_since,
-        cu.name AS debtor_name, m.iban AS debtor_iban, m.bic AS debtor_bic,
+        cu.name AS debtor_name, COALESCE(c.presented_iban, m.iban) AS debtor_iban,
+        CASE WHEN c.presented_iban IS NULL THEN m.bic ELSE c.presented_bic END AS debtor_bic,
         cu.street, cu.building, cu.postcode, cu.town, cu.country,
         c.end_to_end_id, c.sequence_type, c.requested_date,
         c.original_mandate_id, c.original_scheme_id, c.original_debtor_account,
@@ -131,6 +133,106 @@ const DUE_SELECT: &str = "SELECT c.id, c.due_date, c.amount_cents,
  JOIN plans p ON p.id = c.plan_id
  JOIN mandates m ON m.id = c.mandate_id
  JOIN customers cu ON cu.id = c.customer_id";
+
+const DOING_DUE: &str = "reading due collections";
+
+/// One page of due collections: `$1` creditor, `$2` due on or before, `$3`/`$4` the
+/// `(due_date, id)` cursor, `$5` the page size.
+fn due_page_sql() -> String {
+    format!(
+        "{DUE_SELECT} WHERE c.creditor_id = $1 AND c.status = 'pending' AND c.collection_file_id IS NULL AND c.due_date <= $2
+           AND (c.due_date, c.id) > ($3, $4)
+         ORDER BY c.due_date, c.id LIMIT $5"
+    )
+}
+
+/// The cursor and limit of a page as bound values: no cursor starts before any due date the
+/// ledger can hold (and inside both databases' date ranges).
+fn page_bounds(after: Option<(NaiveDate, i64)>, limit: usize) -> (NaiveDate, i64, i64) {
+    let floor = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default();
+    let (after_date, after_id) = after.unwrap_or((floor, 0));
+    (after_date, after_id, i64::try_from(limit).unwrap_or(i64::MAX))
+}
+
+/// Fetches one page of due collections through sqlx from `$executor` (a pool or a
+/// transaction's connection).
+macro_rules! fetch_due_page {
+    ($executor:expr, $creditor:expr, $until:expr, $after:expr, $limit:expr) => {{
+        let (after_date, after_id, limit) = page_bounds($after, $limit);
+        sqlx::query_as(sqlx::AssertSqlSafe(due_page_sql()))
+            .bind($creditor.0)
+            .bind($until)
+            .bind(after_date)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all($executor)
+            .await
+            .doing(DOING_DUE)
+    }};
+}
+
+/// The plan refresh inside the caller's transaction `$tx`; evaluates to the number of
+/// collections changed.
+macro_rules! refresh_plans_in {
+    ($tx:ident, $creditor:expr, $today:expr) => {{
+        let creditor: CreditorKey = $creditor;
+        let today: NaiveDate = $today;
+        let plans: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
+            "SELECT id, reference, installment_count FROM plans
+             WHERE creditor_id = $1 AND status = 'active' AND (next_due IS NULL OR next_due <= $2) ORDER BY id",
+        )
+        .bind(creditor.0)
+        .bind(today + chrono::Duration::days(crate::domain::installments::HORIZON_DAYS))
+        .fetch_all(&mut *$tx)
+        .await
+        .doing("reading active plans")?;
+        let plans: Vec<Materialize> = plans
+            .into_iter()
+            .map(|(id, reference, count)| Materialize {
+                reference,
+                count: count.and_then(|c| u32::try_from(c).ok()),
+                lifecycle: Lifecycle::Active { skipped: None },
+                holds: Holds::Stored(id),
+            })
+            .collect();
+        super::plans::materialize_plans!($tx, creditor.0, plans, today, Utc::now())
+    }};
+}
+
+/// A dry run's uncommitted view of the ledger ([`Store::dry_run_view`]).
+#[derive(Debug)]
+pub struct DryRunView(ViewTx);
+
+#[derive(Debug)]
+enum ViewTx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl DryRunView {
+    /// [`Store::due_collections`], as the view sees them.
+    pub async fn due_collections(
+        &mut self,
+        creditor: CreditorKey,
+        until: NaiveDate,
+        after: Option<(NaiveDate, i64)>,
+        limit: usize,
+    ) -> Result<Vec<DueCollection>, StoreError> {
+        match &mut self.0 {
+            ViewTx::Sqlite(tx) => fetch_due_page!(&mut **tx, creditor, until, after, limit),
+            ViewTx::Postgres(tx) => fetch_due_page!(&mut **tx, creditor, until, after, limit),
+        }
+    }
+
+    /// Ends the view, undoing what it materialised.
+    pub async fn discard(self) -> Result<(), StoreError> {
+        const DOING: &str = "ending a dry run's view of the ledger";
+        match self.0 {
+            ViewTx::Sqlite(tx) => tx.rollback().await.doing(DOING),
+            ViewTx::Postgres(tx) => tx.rollback().await.doing(DOING),
+        }
+    }
+}
 
 /// A pending amendment of a mandate, not yet announced to the bank.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,6 +275,12 @@ pub struct Assignment {
     pub original_debtor_account: Option<String>,
     /// Amount in cents (for the file's control sum).
     pub amount_cents: i64,
+    /// The debtor IBAN the file presents (kept: a stopped run's file is finished with it).
+    pub debtor_iban: String,
+    /// The debtor BIC the file presents, if any.
+    pub debtor_bic: Option<String>,
+    /// The UMR the file presents.
+    pub mandate_id: String,
 }
 
 /// A collection file row.
@@ -231,31 +339,39 @@ impl Store {
     /// Materialises the installments that came within the horizon after `today`: only plans
     /// whose watermark (`next_due`) is reached are read.
     pub async fn refresh_plans(&self, creditor: CreditorKey, today: NaiveDate) -> Result<u64, StoreError> {
-        let now = Utc::now();
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await.doing("starting the plan refresh")?;
-            let plans: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
-                "SELECT id, reference, installment_count FROM plans
-                 WHERE creditor_id = $1 AND status = 'active' AND (next_due IS NULL OR next_due <= $2) ORDER BY id",
-            )
-            .bind(creditor.0)
-            .bind(today + chrono::Duration::days(crate::domain::installments::HORIZON_DAYS))
-            .fetch_all(&mut *tx)
-            .await
-            .doing("reading active plans")?;
-            let plans: Vec<Materialize> = plans
-                .into_iter()
-                .map(|(id, reference, count)| Materialize {
-                    reference,
-                    count: count.and_then(|c| u32::try_from(c).ok()),
-                    lifecycle: Lifecycle::Active { skipped: None },
-                    holds: Holds::Stored(id),
-                })
-                .collect();
-            let changed = super::plans::materialize_plans!(tx, creditor.0, plans, today, now);
+            let changed = refresh_plans_in!(tx, creditor, today);
             tx.commit().await.doing("committing the plan refresh")?;
             Ok(changed)
         })
+    }
+
+    /// What a dry run for `today` reads: the ledger with the plans' installments materialised
+    /// as the real run would, in a transaction that is never committed, so that the dry run
+    /// sees the collections the run will see and writes nothing. `None` when materialising
+    /// changes nothing (the dry run then reads the ledger itself, on the fast path).
+    ///
+    /// On SQLite the view holds the database's write lock until it is discarded: other
+    /// writers wait (up to the busy timeout) for the dry run.
+    pub async fn dry_run_view(
+        &self,
+        creditor: CreditorKey,
+        today: NaiveDate,
+    ) -> Result<Option<DryRunView>, StoreError> {
+        const DOING: &str = "starting a dry run's plan refresh";
+        let view = match &self.pool {
+            Pool::Sqlite(pool, _) => {
+                let mut tx = pool.begin_write().await.doing(DOING)?;
+                (refresh_plans_in!(tx, creditor, today) > 0).then_some(ViewTx::Sqlite(tx))
+            }
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin_write().await.doing(DOING)?;
+                (refresh_plans_in!(tx, creditor, today) > 0).then_some(ViewTx::Postgres(tx))
+            }
+        };
+        // A transaction dropped here (nothing materialised) rolls back.
+        Ok(view.map(DryRunView))
     }
 
     /// One page of pending mandate collections in no file, due on or before `until`, by due
@@ -268,18 +384,11 @@ impl Store {
         after: Option<(NaiveDate, i64)>,
         limit: usize,
     ) -> Result<Vec<DueCollection>, StoreError> {
-        let sql = format!(
-            "{DUE_SELECT} WHERE c.creditor_id = $1 AND c.status = 'pending' AND c.collection_file_id IS NULL AND c.due_date <= $2
-               AND (c.due_date, c.id) > ($3, $4)
-             ORDER BY c.due_date, c.id LIMIT $5"
-        );
-        // Before any due date the ledger can hold (and inside both databases' date ranges).
-        let floor = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default();
-        let (after_date, after_id) = after.unwrap_or((floor, 0));
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        const DOING: &str = "reading due collections";
         match &self.pool {
             Pool::Sqlite(_, file) => {
+                let sql = due_page_sql();
+                let (after_date, after_id, limit) = page_bounds(after, limit);
+                const DOING: &str = DOING_DUE;
                 file.run(DOING, move |conn| {
                     let mut statement = conn.prepare(&sql).doing(DOING)?;
                     statement.raw_bind_parameter("$1", creditor.0).doing(DOING)?;
@@ -296,15 +405,7 @@ impl Store {
                 })
                 .await
             }
-            Pool::Postgres(pool) => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(creditor.0)
-                .bind(until)
-                .bind(after_date)
-                .bind(after_id)
-                .bind(limit)
-                .fetch_all(pool)
-                .await
-                .doing(DOING),
+            Pool::Postgres(pool) => fetch_due_page!(pool, creditor, until, after, limit),
         }
     }
 
@@ -394,7 +495,8 @@ impl Store {
                 "{} UPDATE collections SET collection_file_id = $1, status = 'submitted', updated_at = $2,
                    end_to_end_id = v.e2e, sequence_type = v.sequence_type, requested_date = v.requested_date,
                    original_mandate_id = v.original_mandate_id, original_scheme_id = v.original_scheme_id,
-                   original_debtor_account = v.original_debtor_account
+                   original_debtor_account = v.original_debtor_account,
+                   presented_iban = v.iban, presented_bic = v.bic, presented_mandate_id = v.umr
                  FROM v
                  WHERE collections.id = v.id AND collections.status = 'pending' AND collections.collection_file_id IS NULL",
                 json_rows(&tx, 3, &[
@@ -405,6 +507,9 @@ impl Store {
                     ("original_mandate_id", JsonColumn::Text),
                     ("original_scheme_id", JsonColumn::Text),
                     ("original_debtor_account", JsonColumn::Text),
+                    ("iban", JsonColumn::Text),
+                    ("bic", JsonColumn::Text),
+                    ("umr", JsonColumn::Text),
                 ])
             );
             let assigned = execute_json!(tx, sql.as_str(), [id, now], items, map |i| {
@@ -416,6 +521,9 @@ impl Store {
                     &i.original_mandate_id,
                     &i.original_scheme_id,
                     &i.original_debtor_account,
+                    &i.debtor_iban,
+                    &i.debtor_bic,
+                    &i.mandate_id,
                 )
             }, "a file's collections", "assigning collections to a file");
             if assigned != items.len() as u64 {

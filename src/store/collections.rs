@@ -96,8 +96,13 @@ pub struct CollectionRow {
     pub customer_reference: String,
     /// The customer's name.
     pub customer_name: String,
-    /// The mandate's UMR (null for card plans).
+    /// The mandate's UMR as its file presented it, or the mandate's current one while in no
+    /// file (null for card plans).
     pub mandate_id: Option<String>,
+    /// The account debited: the IBAN its file presented, or the mandate's current one while
+    /// in no file (null for card plans). A customer's later change of account leaves a past
+    /// collection's IBAN as it was.
+    pub debtor_iban: Option<String>,
     /// Due date.
     pub due_date: NaiveDate,
     /// Amount, as a decimal string.
@@ -183,6 +188,7 @@ struct Row {
     customer: String,
     customer_name: String,
     mandate: Option<String>,
+    debtor_iban: Option<String>,
     due_date: NaiveDate,
     amount_cents: i64,
     currency: String,
@@ -231,7 +237,8 @@ fn file_event(c: &CollectionRow, at: DateTime<Utc>, requested_date: Option<Naive
 }
 
 const SELECT: &str =
-    "SELECT c.id, p.reference AS plan, cu.reference AS customer, cu.name AS customer_name, m.reference AS mandate,
+    "SELECT c.id, p.reference AS plan, cu.reference AS customer, cu.name AS customer_name,
+        COALESCE(c.presented_mandate_id, m.reference) AS mandate, COALESCE(c.presented_iban, m.iban) AS debtor_iban,
         c.due_date, c.amount_cents, c.currency, c.status, c.attempt, c.installment, c.end_to_end_id,
         c.sequence_type, c.failure_reason,
         (SELECT r.reason_code FROM r_transactions r WHERE r.collection_id = c.id ORDER BY r.id DESC LIMIT 1) AS reason_code,
@@ -257,6 +264,7 @@ fn to_row(r: Row) -> Result<CollectionRow, StoreError> {
         customer_reference: r.customer,
         customer_name: r.customer_name,
         mandate_id: r.mandate,
+        debtor_iban: r.debtor_iban,
         due_date: r.due_date,
         amount: Money::from_cents(r.amount_cents)
             .map_err(|e| StoreError::Corrupt(format!("collection {}: {e}", r.id)))?,

@@ -13,6 +13,7 @@ mod ingest;
 mod job_requests;
 mod job_runs;
 mod plans;
+mod run_lock;
 mod sqlite_bulk;
 mod values;
 
@@ -25,7 +26,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use collect::{
-    AssignConflict, Assignment, DueCollection, FileRow, GroupTotal, PendingAmendment, SchemeIdChange, message_id_prefix,
+    AssignConflict, Assignment, DryRunView, DueCollection, FileRow, GroupTotal, PendingAmendment, SchemeIdChange,
+    message_id_prefix,
 };
 pub use collections::{CollectionFilter, CollectionRow, CollectionStatus, FileState, StatusTotal, TimelineEvent};
 pub use creditor::{CreditorKey, CreditorSnapshot, LedgerTag};
@@ -33,6 +35,7 @@ pub use imports::{ImportBatch, ImportCounts, ImportOutcome};
 pub use ingest::{BankFileKey, BankFileStart, Booked, UnmatchedRow};
 pub use job_requests::{Enqueued, JobRequestRow, NewRequest, RequestEnd, RequestOrigin};
 pub use job_runs::{JobRunKey, JobRunRow};
+pub use run_lock::{LockHolder, RunLock};
 
 /// What went wrong talking to the ledger, with the operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +71,14 @@ pub enum StoreError {
         doing: &'static str,
         /// Driver error.
         source: rusqlite::Error,
+    },
+    /// A run lock's file beside an SQLite ledger could not be opened or locked.
+    #[error("cannot take the run lock {path}: {source}")]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
     },
     /// The ledger holds something its own rules forbid (a bug or a hand edit).
     #[error("ledger inconsistency: {0}")]

@@ -26,6 +26,11 @@ impl SqliteFile {
         Self(Arc::new(path.to_owned()))
     }
 
+    /// The database file.
+    pub(super) fn path(&self) -> &Path {
+        &self.0
+    }
+
     /// Runs `work` on a blocking thread with its own connection (the same settings as the
     /// pool's: foreign keys, `synchronous=FULL`, busy timeout; WAL is a property of the file).
     pub(super) async fn run<T, F>(&self, doing: &'static str, work: F) -> Result<T, StoreError>

@@ -1,0 +1,202 @@
+//! One run of a job per creditor at a time, across processes and machines.
+//!
+//! Two collect runs for one creditor cannot put a collection in two files without it (the
+//! assignment refuses collections another run took), but the second run then stops half-way
+//! with a conflict and must be started again. With the lock it waits for the first and then
+//! finds the work done, which is what an operator re-running a job by hand while the worker
+//! runs it expects.
+//!
+//! The lock goes away with its holder, whatever kills it: on SQLite it is an `flock` on a file
+//! beside the database (the operating system drops it with the process); on PostgreSQL a
+//! session advisory lock on a connection of its own (the server drops it with the session).
+//! The holder's name and start are readable by whoever waits, so the wait can say for whom.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use sqlx::Postgres;
+use sqlx::pool::PoolConnection;
+
+use super::{CreditorKey, Doing, Pool, Store, StoreError};
+
+/// A held run lock; dropping it releases it.
+#[derive(Debug)]
+pub struct RunLock {
+    held: Option<Held>,
+}
+
+#[derive(Debug)]
+enum Held {
+    /// The lock file, `flock`ed.
+    File(File),
+    /// The connection whose session holds the advisory lock.
+    Session(PoolConnection<Postgres>),
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        match self.held.take() {
+            // Closing the file would release it too; unlocking first says what is meant (an
+            // error leaves the lock to the close).
+            Some(Held::File(file)) => drop(file.unlock()),
+            // A connection that holds the advisory lock must never go back to the pool (its
+            // next user would hold the lock too): it is closed instead.
+            Some(Held::Session(conn)) => drop(conn.detach()),
+            None => {}
+        }
+    }
+}
+
+/// Who holds a run lock, as far as it can be told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockHolder {
+    /// The holder's worker name (host and process id).
+    pub worker: String,
+    /// When it took the lock.
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// The advisory-lock key space of a job: a stable 32-bit hash of its name (FNV-1a), so that
+/// each job's locks are apart from each other and from other applications' keys.
+fn key_space(job: &str) -> i32 {
+    let hash = format!("collecte:{job}")
+        .bytes()
+        .fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    i32::from_ne_bytes(hash.to_ne_bytes())
+}
+
+/// The creditor's part of an advisory-lock key.
+fn key_of(creditor: CreditorKey) -> Result<i32, StoreError> {
+    i32::try_from(creditor.0)
+        .map_err(|_| StoreError::Corrupt(format!("creditor row id {} is beyond a lock key's range", creditor.0)))
+}
+
+/// What the holder writes into its lock file, and what `application_name` says on
+/// PostgreSQL: `collecte <job> <start> <worker>` (the worker last: PostgreSQL cuts the name
+/// at 63 bytes).
+fn holder_label(job: &str, worker: &str) -> String {
+    let since = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    format!("collecte {job} {since} {worker}")
+}
+
+fn parse_label(label: &str) -> Option<LockHolder> {
+    let mut words = label.split_whitespace().skip(2);
+    let since = words
+        .next()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc));
+    let worker = words.next()?.to_owned();
+    Some(LockHolder { worker, since })
+}
+
+impl Store {
+    /// The lock file of `job` for `creditor` beside an SQLite ledger.
+    fn lock_path(&self, job: &str, creditor: CreditorKey) -> Option<PathBuf> {
+        match &self.pool {
+            Pool::Sqlite(_, file) => {
+                let mut name = file.path().as_os_str().to_owned();
+                name.push(format!(".{job}-{}.lock", creditor.0));
+                Some(PathBuf::from(name))
+            }
+            Pool::Postgres(_) => None,
+        }
+    }
+
+    /// Takes the run lock of `job` for `creditor` if no one holds it; `None` when another run
+    /// does. `worker` names this process to whoever waits.
+    pub async fn try_lock_run(
+        &self,
+        job: &str,
+        creditor: CreditorKey,
+        worker: &str,
+    ) -> Result<Option<RunLock>, StoreError> {
+        match &self.pool {
+            Pool::Sqlite(..) => {
+                let path = self.lock_path(job, creditor).unwrap_or_default();
+                let lock_error = |source| StoreError::Lock {
+                    path: path.clone(),
+                    source,
+                };
+                let mut file = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(&path)
+                    .map_err(lock_error)?;
+                match file.try_lock() {
+                    Ok(()) => {}
+                    Err(TryLockError::WouldBlock) => return Ok(None),
+                    Err(TryLockError::Error(e)) => return Err(lock_error(e)),
+                }
+                file.set_len(0).map_err(lock_error)?;
+                file.rewind().map_err(lock_error)?;
+                writeln!(file, "{}", holder_label(job, worker)).map_err(lock_error)?;
+                Ok(Some(RunLock {
+                    held: Some(Held::File(file)),
+                }))
+            }
+            Pool::Postgres(pool) => {
+                const DOING: &str = "taking a run lock";
+                let mut conn = pool.acquire().await.doing(DOING)?;
+                let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
+                    .bind(key_space(job))
+                    .bind(key_of(creditor)?)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .doing(DOING)?;
+                if !taken {
+                    return Ok(None);
+                }
+                let mut lock = RunLock {
+                    held: Some(Held::Session(conn)),
+                };
+                if let Some(Held::Session(conn)) = lock.held.as_mut() {
+                    // The waiters' way to tell who holds it (`set_config`: a bound value).
+                    sqlx::query("SELECT set_config('application_name', $1, false)")
+                        .bind(holder_label(job, worker))
+                        .execute(&mut **conn)
+                        .await
+                        .doing(DOING)?;
+                }
+                Ok(Some(lock))
+            }
+        }
+    }
+
+    /// Who holds the run lock of `job` for `creditor`, if anyone can be seen holding it.
+    pub async fn run_lock_holder(&self, job: &str, creditor: CreditorKey) -> Result<Option<LockHolder>, StoreError> {
+        match &self.pool {
+            Pool::Sqlite(..) => {
+                let Some(path) = self.lock_path(job, creditor) else {
+                    return Ok(None);
+                };
+                let mut label = String::new();
+                match File::open(&path) {
+                    Ok(mut file) => {
+                        file.read_to_string(&mut label)
+                            .map_err(|source| StoreError::Lock { path, source })?;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(source) => return Err(StoreError::Lock { path, source }),
+                }
+                Ok(parse_label(&label))
+            }
+            Pool::Postgres(pool) => {
+                let label: Option<String> = sqlx::query_scalar(
+                    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                     WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::int4::oid AND l.objid = $2::int4::oid
+                       AND l.objsubid = 2 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                )
+                .bind(key_space(job))
+                .bind(key_of(creditor)?)
+                .fetch_optional(pool)
+                .await
+                .doing("looking up a run lock's holder")?;
+                Ok(label.as_deref().and_then(parse_label))
+            }
+        }
+    }
+}
