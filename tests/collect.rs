@@ -437,6 +437,29 @@ async fn a_stopped_runs_file_keeps_the_account_it_was_assigned(backend: Backend)
     p.db.cleanup().await;
 }
 
+/// Refused rows do not split a run's files before the maximum: with room for four per file,
+/// seven due collections of which the first three are refused (revoked mandates) make one
+/// file of four, not a file of one and a file of three.
+async fn refusals_do_not_split_files_early(backend: Backend) {
+    let p = Project::new(backend).await;
+    p.set_bank("max_transactions_per_file = 4");
+    seed_monthly_plans(&p, 7);
+    let revoked: String = (0..3)
+        .map(|i| format!("KM{i},K{i},FR1420041010050500013M02606,,2026-01-01,web,revoked\n"))
+        .collect();
+    p.import(
+        "mandates",
+        &format!("mandate_id,customer_reference,iban,bic,signed_on,channel,status\n{revoked}"),
+    );
+    let out = p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    assert!(out.contains("collected 4 collection(s)"), "{out}");
+    let files = p.outbox();
+    assert_eq!(files.len(), 1, "{out}");
+    assert_eq!(end_to_end_ids(&files[0]).len(), 4);
+    assert_eq!(p.collections("failed").len(), 3);
+    p.db.cleanup().await;
+}
+
 /// A mandate the CRM revoked (mandates file, `status` column) and one with no collection
 /// presented for 36 months (SEPA rulebook) are not collected: their collections fail with
 /// the reason, the lapsed mandate becomes `expired`, and neither comes back to life.
@@ -864,6 +887,7 @@ on_both_backends!(
     a_mandate_split_across_files_is_first_and_amended_once,
     sigkill_at_any_point_never_collects_twice,
     concurrent_runs_collect_once,
+    refusals_do_not_split_files_early,
     a_stopped_runs_file_keeps_the_account_it_was_assigned,
     a_run_waits_for_the_lock_then_gives_up,
     a_ledger_behind_its_outbox_refuses_to_collect,

@@ -30,7 +30,8 @@ use crate::sepa::pain008::{
 };
 use crate::sepa::{MessageId, PaymentInfoId};
 use crate::store::{
-    Assignment, CreditorKey, DryRunView, DueCollection, FileRow, GroupTotal, LedgerTag, Store, message_id_prefix,
+    Assignment, CreditorKey, DryRunView, DueCollection, FileRow, GroupTotal, LedgerTag, SchemeIdChange, Store,
+    message_id_prefix,
 };
 use crate::telemetry::Progress;
 
@@ -293,6 +294,13 @@ pub async fn run(
             .or_default()
             .push((a.kind.as_str(), a.old_value.as_str()));
     }
+    let checker = Checker {
+        config,
+        creditor: &creditor,
+        tag: &tag,
+        scheme_changes: &scheme_changes,
+        changes_by_mandate,
+    };
     let mut selector = Selector::new(date, rules(config));
     let mut totals = GroupTotals::default();
     let page_size = usize::try_from(config.bank.max_transactions_per_file)
@@ -310,93 +318,40 @@ pub async fn run(
     progress.say("reading due collections");
     let mut page = due.page(creditor_key, until, None, page_size).await?;
     Phases::lap(&mut phases.read, &mut clock);
-    while let Some(last) = page.last() {
-        let cursor = Some((last.due_date, last.id));
-        // A page shorter than the limit was the last one.
-        let more = page.len() == page_size;
-        // The page is consumed row by row: each collection leaves memory once it is either
-        // refused or checked into the transaction the file will hold.
-        let mut items = Vec::new();
-        let mut failed = Vec::new();
-        let mut lapsed = Vec::new();
-        progress.say(&format!("checking {} due collection(s)", page.len()));
-        for c in page {
-            let candidate = Candidate {
-                id: c.id,
-                due_date: c.due_date,
-                plan_active: c.plan_active,
-                one_off: c.one_off,
-                last_installment: c.last_installment,
-                mandate: c.mandate_key,
-                mandate_active: c.mandate_active,
-                first_presented: c.first_presented,
-                mandate_in_use_since: c.last_presented_on.map_or(c.signed_on, |on| on.max(c.signed_on)),
-            };
-            match selector.decide(&candidate) {
-                None => {}
-                Some(Decision::Hold) => report.held += 1,
-                Some(Decision::Review(reason)) => failed.push((c.id, reason)),
-                Some(Decision::Lapsed(reason)) => {
-                    failed.push((c.id, reason));
-                    lapsed.push(c.mandate_key);
-                }
-                Some(Decision::Collect {
-                    requested_date,
-                    sequence,
-                }) => {
-                    // A mandate's amendment is announced on its first collection of the run
-                    // that goes into a file (one refused by the checks announces nothing).
-                    let amendment = if selector.was_presented(c.mandate_key) {
-                        AmendmentFields::default()
-                    } else {
-                        let since: Vec<&str> = scheme_changes
-                            .iter()
-                            .filter(|s| s.changed_at > c.mandate_since)
-                            .map(|s| s.old_scheme_id.as_str())
-                            .collect();
-                        let changes = changes_by_mandate.get(&c.mandate_key).map_or(&[][..], Vec::as_slice);
-                        match Iban::parse(&c.debtor_iban) {
-                            Ok(iban) => amendment_for(
-                                changes,
-                                CurrentMandate {
-                                    iban: &iban,
-                                    mandate_id: &c.mandate_id,
-                                    scheme_id: creditor.id.as_str(),
-                                },
-                                &since,
-                            ),
-                            Err(_) => AmendmentFields::default(),
-                        }
-                    };
-                    let e2e = end_to_end_id(&tag, c.id);
-                    let line = hybrid_line(&c, config.bank.address_style);
-                    let lines: Vec<&str> = line.iter().map(String::as_str).collect();
-                    match pain008::check_transaction(&raw(&c, &e2e, &amendment, &lines), &creditor, requested_date) {
-                        Err(refused) => failed.push((c.id, format!("not written to a bank file: {refused}"))),
-                        Ok(transaction) => {
-                            selector.presented(c.mandate_key);
-                            items.push((
-                                Assignment {
-                                    id: c.id,
-                                    mandate_key: c.mandate_key,
-                                    end_to_end_id: e2e,
-                                    sequence_type: sequence.code(),
-                                    requested_date,
-                                    original_mandate_id: amendment.original_mandate_id,
-                                    original_scheme_id: amendment.original_scheme_id,
-                                    original_debtor_account: amendment.original_debtor_account,
-                                    amount_cents: c.amount_cents,
-                                    debtor_iban: c.debtor_iban,
-                                    debtor_bic: c.debtor_bic,
-                                    mandate_id: c.mandate_id,
-                                },
-                                transaction,
-                            ));
-                        }
-                    }
-                }
+    while !page.is_empty() {
+        // One file per iteration. Its page is consumed row by row: each collection leaves
+        // memory once it is either refused or checked into the transaction the file will hold.
+        let mut checked = Checked::default();
+        let mut cursor = None;
+        let mut more = false;
+        let mut requested = page_size;
+        while let Some(last) = page.last() {
+            cursor = Some((last.due_date, last.id));
+            // A page shorter than asked for was the last one.
+            more = page.len() == requested;
+            progress.say(&format!("checking {} due collection(s)", page.len()));
+            for c in page {
+                checker.check(c, &mut selector, &mut checked);
             }
+            // Rows refused or held left room in this file: it takes the next rows, so that a
+            // run's files split only at the maximum (unless refusals alone fill a page: their
+            // reasons are recorded before more are read).
+            let room = page_size - checked.items.len();
+            if !more || room == 0 || checked.failed.len() >= page_size {
+                break;
+            }
+            Phases::lap(&mut phases.decide, &mut clock);
+            requested = room;
+            page = due.page(creditor_key, until, cursor, room).await?;
+            Phases::lap(&mut phases.read, &mut clock);
         }
+        let Checked {
+            items,
+            failed,
+            lapsed,
+            held,
+        } = checked;
+        report.held += held;
         items.iter().for_each(|(i, _)| totals.add(i));
         report.failed_count += failed.len() as u64;
         Phases::lap(&mut phases.decide, &mut clock);
@@ -489,6 +444,130 @@ impl Due<'_> {
         match self {
             Due::Ledger(store) => store.due_collections(creditor, until, after, limit).await,
             Due::DryRun(view) => view.due_collections(creditor, until, after, limit).await,
+        }
+    }
+}
+
+/// What the checks made of the rows bound for one file.
+#[derive(Default)]
+struct Checked {
+    /// Collections for the file, with their checked transactions.
+    items: Vec<(Assignment, Transaction)>,
+    /// Collections refused or needing review, with the reason.
+    failed: Vec<(i64, String)>,
+    /// Mandates found lapsed (they become `expired` with the refusals).
+    lapsed: Vec<i64>,
+    /// Collections held because their plan is paused.
+    held: u64,
+}
+
+/// What deciding on a due collection takes besides the collection and the run's selector:
+/// the creditor, the ledger's tag and the amendments not yet announced.
+struct Checker<'a> {
+    config: &'a Config,
+    creditor: &'a Creditor,
+    tag: &'a LedgerTag,
+    scheme_changes: &'a [SchemeIdChange],
+    /// Per mandate: (kind, value before) of its changes the bank has not heard of.
+    changes_by_mandate: HashMap<i64, Vec<(&'a str, &'a str)>>,
+}
+
+impl Checker<'_> {
+    /// Decides on `c` (domain rules) and checks it against the EPC rules, into `out`.
+    fn check(&self, c: DueCollection, selector: &mut Selector, out: &mut Checked) {
+        let candidate = Candidate {
+            id: c.id,
+            due_date: c.due_date,
+            plan_active: c.plan_active,
+            one_off: c.one_off,
+            last_installment: c.last_installment,
+            mandate: c.mandate_key,
+            mandate_active: c.mandate_active,
+            first_presented: c.first_presented,
+            mandate_in_use_since: c.last_presented_on.map_or(c.signed_on, |on| on.max(c.signed_on)),
+        };
+        let (requested_date, sequence) = match selector.decide(&candidate) {
+            None => return,
+            Some(Decision::Hold) => {
+                out.held += 1;
+                return;
+            }
+            Some(Decision::Review(reason)) => {
+                out.failed.push((c.id, reason));
+                return;
+            }
+            Some(Decision::Lapsed(reason)) => {
+                out.failed.push((c.id, reason));
+                out.lapsed.push(c.mandate_key);
+                return;
+            }
+            Some(Decision::Collect {
+                requested_date,
+                sequence,
+            }) => (requested_date, sequence),
+        };
+        // A mandate's amendment is announced on its first collection of the run that goes
+        // into a file (one refused by the checks announces nothing).
+        let amendment = if selector.was_presented(c.mandate_key) {
+            AmendmentFields::default()
+        } else {
+            self.amendment(&c)
+        };
+        let e2e = end_to_end_id(self.tag, c.id);
+        let line = hybrid_line(&c, self.config.bank.address_style);
+        let lines: Vec<&str> = line.iter().map(String::as_str).collect();
+        match pain008::check_transaction(&raw(&c, &e2e, &amendment, &lines), self.creditor, requested_date) {
+            Err(refused) => out
+                .failed
+                .push((c.id, format!("not written to a bank file: {refused}"))),
+            Ok(transaction) => {
+                selector.presented(c.mandate_key);
+                out.items.push((
+                    Assignment {
+                        id: c.id,
+                        mandate_key: c.mandate_key,
+                        end_to_end_id: e2e,
+                        sequence_type: sequence.code(),
+                        requested_date,
+                        original_mandate_id: amendment.original_mandate_id,
+                        original_scheme_id: amendment.original_scheme_id,
+                        original_debtor_account: amendment.original_debtor_account,
+                        amount_cents: c.amount_cents,
+                        debtor_iban: c.debtor_iban,
+                        debtor_bic: c.debtor_bic,
+                        mandate_id: c.mandate_id,
+                    },
+                    transaction,
+                ));
+            }
+        }
+    }
+
+    /// The amendment fields `c`'s mandate owes the bank: changes of its IBAN or UMR, and of
+    /// the creditor identifier since the mandate was last presented.
+    fn amendment(&self, c: &DueCollection) -> AmendmentFields {
+        let since: Vec<&str> = self
+            .scheme_changes
+            .iter()
+            .filter(|s| s.changed_at > c.mandate_since)
+            .map(|s| s.old_scheme_id.as_str())
+            .collect();
+        let changes = self
+            .changes_by_mandate
+            .get(&c.mandate_key)
+            .map_or(&[][..], Vec::as_slice);
+        match Iban::parse(&c.debtor_iban) {
+            Ok(iban) => amendment_for(
+                changes,
+                CurrentMandate {
+                    iban: &iban,
+                    mandate_id: &c.mandate_id,
+                    scheme_id: self.creditor.id.as_str(),
+                },
+                &since,
+            ),
+            // The checks refuse it, with the reason.
+            Err(_) => AmendmentFields::default(),
         }
     }
 }
