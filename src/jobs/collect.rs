@@ -11,7 +11,7 @@
 //!    atomically, mark written. A crash anywhere leaves each collection in at most one file,
 //!    and the next run completes what was assigned.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -212,8 +212,8 @@ struct Phases {
     /// Counting what is already in files, and materialising plans (a stopped run's files
     /// count as write and mark).
     prepare: Duration,
-    /// Waiting for due collections: every page on SQLite and in a dry run, the first page on
-    /// PostgreSQL.
+    /// Waiting for due collections: every page on SQLite and in a dry run; on PostgreSQL the
+    /// first page and the reads that fill a file refusals left room in.
     read: Duration,
     /// PostgreSQL: reading the next page while the current one is recorded and written (not
     /// waited for: it overlaps `fail`, `assign`, `write` and `mark`).
@@ -276,7 +276,7 @@ pub async fn run(
     // Dry runs too, but uncommitted: a dry run for a date past the plans' materialised
     // horizon (a first run months after the import, a look ahead) would otherwise miss the
     // installments due then.
-    let mut due = if dry_run {
+    let source = if dry_run {
         store
             .dry_run_view(creditor_key, date)
             .await?
@@ -316,34 +316,41 @@ pub async fn run(
         },
     );
     progress.say("reading due collections");
-    let mut page = due.page(creditor_key, until, None, page_size).await?;
+    let mut due = DueRows {
+        source,
+        creditor: creditor_key,
+        until,
+        rows: VecDeque::new(),
+        cursor: None,
+        more: true,
+    };
+    due.fetch(page_size).await?;
     Phases::lap(&mut phases.read, &mut clock);
-    while !page.is_empty() {
-        // One file per iteration. Its page is consumed row by row: each collection leaves
-        // memory once it is either refused or checked into the transaction the file will hold.
+    while !due.rows.is_empty() {
+        // One file per iteration. Rows are checked one by one, each leaving memory once it is
+        // refused or checked into the transaction the file will hold, until the file is full.
         let mut checked = Checked::default();
-        let mut cursor = None;
-        let mut more = false;
-        let mut requested = page_size;
-        while let Some(last) = page.last() {
-            cursor = Some((last.due_date, last.id));
-            // A page shorter than asked for was the last one.
-            more = page.len() == requested;
-            progress.say(&format!("checking {} due collection(s)", page.len()));
-            for c in page {
+        progress.say(&format!("checking {} due collection(s)", due.rows.len()));
+        loop {
+            while !checked.is_full(page_size)
+                && let Some(c) = due.rows.pop_front()
+            {
                 checker.check(c, &mut selector, &mut checked);
             }
-            // Rows refused or held left room in this file: it takes the next rows, so that a
-            // run's files split only at the maximum (unless refusals alone fill a page: their
-            // reasons are recorded before more are read).
-            let room = page_size - checked.items.len();
-            if !more || room == 0 || checked.failed.len() >= page_size {
+            if checked.is_full(page_size) || !due.more {
                 break;
             }
+            // Rows refused or held left room: the file takes the next rows, so that a run's
+            // files split at the maximum (or where refusals alone fill a page: their reasons
+            // are recorded before more are read). At least `TOP_UP_ROWS` a read, so a long run
+            // of held rows costs few queries; what this file leaves goes to the next.
             Phases::lap(&mut phases.decide, &mut clock);
-            requested = room;
-            page = due.page(creditor_key, until, cursor, room).await?;
+            let room = page_size - checked.items.len();
+            due.fetch(room.max(TOP_UP_ROWS).min(page_size)).await?;
             Phases::lap(&mut phases.read, &mut clock);
+            if due.rows.is_empty() {
+                break;
+            }
         }
         let Checked {
             items,
@@ -355,13 +362,14 @@ pub async fn run(
         items.iter().for_each(|(i, _)| totals.add(i));
         report.failed_count += failed.len() as u64;
         Phases::lap(&mut phases.decide, &mut clock);
+        // The next file's rows: those this one left, or a page read while it is recorded.
         let next_page = async {
             let started = Instant::now();
-            let next = if more {
+            let next = if due.rows.is_empty() && due.more {
                 progress.say("reading due collections");
-                due.page(creditor_key, until, cursor, page_size).await
+                due.fetch(page_size).await
             } else {
-                Ok(Vec::new())
+                Ok(())
             };
             (next, started.elapsed())
         };
@@ -403,12 +411,12 @@ pub async fn run(
         } else {
             phases.read += took;
         }
-        page = next?;
+        next?;
         clock = Instant::now();
         let room = REPORTED_FAILURES.saturating_sub(report.failed.len());
         report.failed.extend(failed.into_iter().take(room));
     }
-    if let Due::DryRun(view) = due {
+    if let Due::DryRun(view) = due.source {
         view.discard().await?;
     }
     tracing::info!(
@@ -433,20 +441,42 @@ enum Due<'a> {
     DryRun(DryRunView),
 }
 
-impl Due<'_> {
-    async fn page(
-        &mut self,
-        creditor: CreditorKey,
-        until: NaiveDate,
-        after: Option<(NaiveDate, i64)>,
-        limit: usize,
-    ) -> Result<Vec<DueCollection>, crate::store::StoreError> {
-        match self {
-            Due::Ledger(store) => store.due_collections(creditor, until, after, limit).await,
-            Due::DryRun(view) => view.due_collections(creditor, until, after, limit).await,
+/// A run's due collections, read a page at a time after a `(due_date, id)` cursor.
+struct DueRows<'a> {
+    source: Due<'a>,
+    creditor: CreditorKey,
+    /// Due on or before.
+    until: NaiveDate,
+    /// Read and not yet checked.
+    rows: VecDeque<DueCollection>,
+    /// The last row read.
+    cursor: Option<(NaiveDate, i64)>,
+    /// The last read filled what it asked for: there may be more.
+    more: bool,
+}
+
+impl DueRows<'_> {
+    /// Reads up to `ask` more rows after the cursor (none once a read came back short).
+    async fn fetch(&mut self, ask: usize) -> Result<(), crate::store::StoreError> {
+        if !self.more {
+            return Ok(());
         }
+        let (creditor, until, after) = (self.creditor, self.until, self.cursor);
+        let page = match &mut self.source {
+            Due::Ledger(store) => store.due_collections(creditor, until, after, ask).await?,
+            Due::DryRun(view) => view.due_collections(creditor, until, after, ask).await?,
+        };
+        self.more = page.len() == ask;
+        if let Some(last) = page.last() {
+            self.cursor = Some((last.due_date, last.id));
+        }
+        self.rows.extend(page);
+        Ok(())
     }
 }
+
+/// The least a top-up read asks for ([`DueRows::fetch`] while a file has room).
+const TOP_UP_ROWS: usize = 1000;
 
 /// What the checks made of the rows bound for one file.
 #[derive(Default)]
@@ -459,6 +489,14 @@ struct Checked {
     lapsed: Vec<i64>,
     /// Collections held because their plan is paused.
     held: u64,
+}
+
+impl Checked {
+    /// The file has its maximum, or refusals alone reached it (their reasons are recorded
+    /// before more rows are read, which bounds the memory they hold).
+    fn is_full(&self, max: usize) -> bool {
+        self.items.len() >= max || self.failed.len() >= max
+    }
 }
 
 /// What deciding on a due collection takes besides the collection and the run's selector:
@@ -572,7 +610,7 @@ impl Checker<'_> {
     }
 }
 
-/// One page's checked collections, bound for one file of the run's business date.
+/// One file's checked collections, bound for the run's business date.
 struct FileToRecord<'a> {
     creditor_key: CreditorKey,
     tag: &'a LedgerTag,
