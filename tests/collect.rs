@@ -289,7 +289,7 @@ async fn concurrent_runs_collect_once(backend: Backend) {
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{stderr}");
-        if stderr.contains("another run of this job is under way; waiting for it to end") {
+        if stderr.contains("a collect run for this creditor is under way; waiting for it to end") {
             waited += 1;
         }
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -341,12 +341,25 @@ async fn a_run_waits_for_the_lock_then_gives_up(backend: Backend) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("another collect run for this creditor (held by ops-laptop-4242 since ")
-            && stderr.contains("this run did nothing"),
+        stderr.contains("a collect run for this creditor (held by ops-laptop-4242 since ")
+            && stderr.contains("nothing was done"),
         "{stderr}"
     );
     assert!(p.outbox().is_empty());
     assert_eq!(p.collections("pending").len(), pending, "nothing done");
+    // Imports wait for collect too: a run reads mandates and plans page by page.
+    let mandates = p.write(
+        "m.csv",
+        &format!("{MANDATES}KM0,K0,DE89370400440532013000,,2026-01-01,web\n"),
+    );
+    let out = p.run(&["import", "mandates", &mandates]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("held by ops-laptop-4242"));
+    assert!(
+        p.list_collections(&["--customer", "K0"])
+            .iter()
+            .all(|c| c["debtor_iban"] != "DE89370400440532013000")
+    );
 
     p.set_table("queue", "wait_for_other_run_seconds = 60");
     let waiting = p

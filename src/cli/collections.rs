@@ -55,7 +55,6 @@ impl Tabular for CollectionRow {
         "plan_id",
         "customer_reference",
         "mandate_id",
-        "debtor_iban",
         "due_date",
         "amount",
         "currency",
@@ -65,6 +64,7 @@ impl Tabular for CollectionRow {
         "file",
         "file_state",
         "reason",
+        "debtor_iban",
     ];
 
     fn cells(&self) -> Vec<String> {
@@ -73,7 +73,6 @@ impl Tabular for CollectionRow {
             self.plan_id.clone(),
             self.customer_reference.clone(),
             self.mandate_id.clone().unwrap_or_default(),
-            self.debtor_iban.clone().unwrap_or_default(),
             self.due_date.to_string(),
             self.amount.to_string(),
             self.currency.clone(),
@@ -83,6 +82,8 @@ impl Tabular for CollectionRow {
             self.file.clone().unwrap_or_default(),
             self.file_state.map(|s| s.as_str().to_owned()).unwrap_or_default(),
             self.short_reason().unwrap_or_default().to_owned(),
+            // Last: scripts that read the columns by position keep working.
+            self.debtor_iban.clone().unwrap_or_default(),
         ]
     }
 }

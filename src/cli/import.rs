@@ -7,7 +7,9 @@ use chrono::NaiveDate;
 use clap::Args;
 
 use super::{CliError, Context, parse_date};
+use crate::config::Job;
 use crate::import::{ImportError, ImportKind, MAX_SHOWN_PROBLEMS, parse};
+use crate::jobs::runner;
 use crate::store::{ImportCounts, ImportOutcome};
 use crate::telemetry::Progress;
 
@@ -107,6 +109,11 @@ pub(super) async fn import_files(
         parsed.push((kind, path, file));
         progress.add(1);
     }
+    // Not beside a collect run: it reads mandates, plans and amendments page by page, and
+    // must see each as it was when it started.
+    let _collect = runner::wait_for_run_lock(&ctx.config, &ctx.store, ctx.creditor, Job::Collect)
+        .await
+        .map_err(super::run::job_error)?;
     for (kind, path, file) in parsed {
         progress.say(&format!(
             "recording {} {} of {}",

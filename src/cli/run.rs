@@ -43,7 +43,8 @@ pub struct JobArgs {
     pub date: Option<NaiveDate>,
     /// Show what would be done (counts and totals per collection date and sequence type, what
     /// would fail and why) without writing anything: no file, no collection. The plans'
-    /// installments up to that date are counted as the real run will materialise them.
+    /// installments up to that date are counted as the real run will materialise them (in a
+    /// transaction rolled back at the end; on SQLite other writers wait for it meanwhile).
     #[arg(long)]
     pub dry_run: bool,
     /// table (a summary for people) or json.

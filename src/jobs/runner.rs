@@ -114,6 +114,16 @@ pub async fn run(
         RunMode::Request(id) => Some(id),
         RunMode::Manual | RunMode::DryRun => None,
     };
+    if let Some(id) = request {
+        // A run of this request still shown as running ended without a word: with the lock
+        // ours, its process is gone (a live one would still hold it).
+        if store.abandon_request_runs(id, &worker_name()).await? > 0 {
+            tracing::warn!(
+                request = id,
+                "the previous run of this job request stopped mid-way (its worker died); running it again"
+            );
+        }
+    }
     let recorded = if dry_run {
         None
     } else {
@@ -141,9 +151,10 @@ pub async fn run(
 /// How often a run waiting for another run of its job tries the lock again.
 const LOCK_POLL: Duration = Duration::from_millis(200);
 
-/// Takes the run lock of `job` for `creditor`, waiting for another run of the job to end, at
-/// most `queue.wait_for_other_run_seconds`; then gives up having done nothing.
-async fn wait_for_run_lock(
+/// Takes the run lock of `job` for `creditor`, waiting for a run of the job to end, at most
+/// `queue.wait_for_other_run_seconds`; then gives up having done nothing. Imports take
+/// collect's, so that a collect run never reads a mandate, plan or amendment half-changed.
+pub async fn wait_for_run_lock(
     config: &Config,
     store: &Store,
     creditor: CreditorKey,
@@ -155,25 +166,25 @@ async fn wait_for_run_lock(
     loop {
         if let Some(lock) = store.try_lock_run(job.as_str(), creditor, &worker_name()).await? {
             if waiting {
-                tracing::info!(job = job.as_str(), "the other run ended; this one starts");
+                tracing::info!(job = job.as_str(), "the {job} run ended; going on");
             }
             return Ok(lock);
         }
-        let holder = describe_holder(store.run_lock_holder(job.as_str(), creditor).await?);
         let waited = started.elapsed();
         if waited >= wait {
+            let holder = describe_holder(store.run_lock_holder(job.as_str(), creditor).await?);
             return Err(JobError::Busy(format!(
-                "another {job} run for this creditor ({holder}) is still under way after {} s of waiting \
-                 (queue.wait_for_other_run_seconds); this run did nothing: run it again once that one has ended",
+                "a {job} run for this creditor ({holder}) is still under way after {} s of waiting \
+                 (queue.wait_for_other_run_seconds); nothing was done: try again once it has ended",
                 waited.as_secs()
             )));
         }
         if !waiting {
+            let holder = describe_holder(store.run_lock_holder(job.as_str(), creditor).await?);
             tracing::warn!(
-                job = job.as_str(),
                 holder = %holder,
                 wait_s = wait.as_secs(),
-                "another run of this job is under way; waiting for it to end"
+                "a {job} run for this creditor is under way; waiting for it to end"
             );
             waiting = true;
         }

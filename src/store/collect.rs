@@ -171,10 +171,11 @@ macro_rules! fetch_due_page {
     }};
 }
 
-/// The plan refresh inside the caller's transaction `$tx`; evaluates to the number of
-/// collections changed.
+/// The plan refresh inside the caller's transaction `$tx` (`$analyze`: whether to refresh
+/// planner statistics, see `materialize_plans!`); evaluates to the number of collections
+/// changed.
 macro_rules! refresh_plans_in {
-    ($tx:ident, $creditor:expr, $today:expr) => {{
+    ($tx:ident, $creditor:expr, $today:expr, $analyze:expr) => {{
         let creditor: CreditorKey = $creditor;
         let today: NaiveDate = $today;
         let plans: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
@@ -195,7 +196,7 @@ macro_rules! refresh_plans_in {
                 holds: Holds::Stored(id),
             })
             .collect();
-        super::plans::materialize_plans!($tx, creditor.0, plans, today, Utc::now())
+        super::plans::materialize_plans!($tx, creditor.0, plans, today, Utc::now(), analyze = $analyze)
     }};
 }
 
@@ -341,7 +342,7 @@ impl Store {
     pub async fn refresh_plans(&self, creditor: CreditorKey, today: NaiveDate) -> Result<u64, StoreError> {
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await.doing("starting the plan refresh")?;
-            let changed = refresh_plans_in!(tx, creditor, today);
+            let changed = refresh_plans_in!(tx, creditor, today, true);
             tx.commit().await.doing("committing the plan refresh")?;
             Ok(changed)
         })
@@ -353,7 +354,8 @@ impl Store {
     /// changes nothing (the dry run then reads the ledger itself, on the fast path).
     ///
     /// On SQLite the view holds the database's write lock until it is discarded: other
-    /// writers wait (up to the busy timeout) for the dry run.
+    /// writers wait (up to their busy timeout, 30 s) for the dry run; on PostgreSQL it holds
+    /// the locks of the rows it materialised.
     pub async fn dry_run_view(
         &self,
         creditor: CreditorKey,
@@ -363,11 +365,11 @@ impl Store {
         let view = match &self.pool {
             Pool::Sqlite(pool, _) => {
                 let mut tx = pool.begin_write().await.doing(DOING)?;
-                (refresh_plans_in!(tx, creditor, today) > 0).then_some(ViewTx::Sqlite(tx))
+                (refresh_plans_in!(tx, creditor, today, false) > 0).then_some(ViewTx::Sqlite(tx))
             }
             Pool::Postgres(pool) => {
                 let mut tx = pool.begin_write().await.doing(DOING)?;
-                (refresh_plans_in!(tx, creditor, today) > 0).then_some(ViewTx::Postgres(tx))
+                (refresh_plans_in!(tx, creditor, today, false) > 0).then_some(ViewTx::Postgres(tx))
             }
         };
         // A transaction dropped here (nothing materialised) rolls back.

@@ -101,7 +101,8 @@ pub struct CollectionRow {
     pub mandate_id: Option<String>,
     /// The account debited: the IBAN its file presented, or the mandate's current one while
     /// in no file (null for card plans). A customer's later change of account leaves a past
-    /// collection's IBAN as it was.
+    /// collection's IBAN as it was (for collections put in files before the ledger recorded it,
+    /// migration 0010, the mandate's current one).
     pub debtor_iban: Option<String>,
     /// Due date.
     pub due_date: NaiveDate,

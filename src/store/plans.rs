@@ -174,7 +174,10 @@ pub(super) use terms_by_plan;
 /// row by row. `$plans` is a `Vec<Materialize>`; evaluates to the number of collections
 /// changed.
 macro_rules! materialize_plans {
-    ($tx:expr, $creditor_id:expr, $plans:expr, $today:expr, $now:expr) => {{
+    ($tx:expr, $creditor_id:expr, $plans:expr, $today:expr, $now:expr) => {
+        $crate::store::plans::materialize_plans!($tx, $creditor_id, $plans, $today, $now, analyze = true)
+    };
+    ($tx:expr, $creditor_id:expr, $plans:expr, $today:expr, $now:expr, analyze = $analyze:expr) => {{
         use $crate::domain::installments::Action;
         use $crate::store::plans::{Holds, Materialize, describe, existing_from_rows, terms_from_rows};
         use $crate::store::values::{JsonColumn, execute_json, json_rows};
@@ -182,7 +185,10 @@ macro_rules! materialize_plans {
         let today: chrono::NaiveDate = $today;
         let now: chrono::DateTime<chrono::Utc> = $now;
         let mut changed = 0u64;
-        let mut refreshed = false;
+        // `analyze = false` (a transaction that stays open, like a dry run's) skips the
+        // statistics refresh: PostgreSQL's ANALYZE would lock out every other ANALYZE of
+        // these tables, autovacuum's included, until the transaction ends.
+        let mut refreshed = !$analyze;
         // A plan whose schedule has ended gets a watermark no refresh reaches.
         let far = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
         // A chunk of plans at a time: what a chunk decides (its new collections and their

@@ -74,15 +74,15 @@ fn key_of(creditor: CreditorKey) -> Result<i32, StoreError> {
 }
 
 /// What the holder writes into its lock file, and what `application_name` says on
-/// PostgreSQL: `collecte <job> <start> <worker>` (the worker last: PostgreSQL cuts the name
-/// at 63 bytes).
-fn holder_label(job: &str, worker: &str) -> String {
+/// PostgreSQL: `collecte <start> <worker>` (short, the worker last: PostgreSQL cuts the name
+/// at 63 bytes, which leaves the worker 33).
+fn holder_label(worker: &str) -> String {
     let since = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    format!("collecte {job} {since} {worker}")
+    format!("collecte {since} {worker}")
 }
 
 fn parse_label(label: &str) -> Option<LockHolder> {
-    let mut words = label.split_whitespace().skip(2);
+    let mut words = label.split_whitespace().skip(1);
     let since = words
         .next()
         .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
@@ -133,7 +133,7 @@ impl Store {
                 }
                 file.set_len(0).map_err(lock_error)?;
                 file.rewind().map_err(lock_error)?;
-                writeln!(file, "{}", holder_label(job, worker)).map_err(lock_error)?;
+                writeln!(file, "{}", holder_label(worker)).map_err(lock_error)?;
                 Ok(Some(RunLock {
                     held: Some(Held::File(file)),
                 }))
@@ -156,10 +156,21 @@ impl Store {
                 if let Some(Held::Session(conn)) = lock.held.as_mut() {
                     // The waiters' way to tell who holds it (`set_config`: a bound value).
                     sqlx::query("SELECT set_config('application_name', $1, false)")
-                        .bind(holder_label(job, worker))
+                        .bind(holder_label(worker))
                         .execute(&mut **conn)
                         .await
                         .doing(DOING)?;
+                    // The session is idle while the run works: without keepalives the server
+                    // would notice a crashed or cut-off host only after the kernel's default
+                    // (two hours), and the lock would outlive its holder that long. With
+                    // these, within about half a minute.
+                    sqlx::query(
+                        "SELECT set_config('tcp_keepalives_idle', '10', false), set_config('tcp_keepalives_interval', '5', false),
+                                set_config('tcp_keepalives_count', '3', false), set_config('tcp_user_timeout', '30000', false)",
+                    )
+                    .execute(&mut **conn)
+                    .await
+                    .doing(DOING)?;
                 }
                 Ok(Some(lock))
             }

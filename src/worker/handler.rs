@@ -58,15 +58,6 @@ impl Shared {
             info!(request = id, "job request already finished; redelivery skipped");
             return Ok(());
         };
-        if request.attempts > 1 {
-            let abandoned = self.store.abandon_request_runs(id, &self.worker).await?;
-            if abandoned > 0 {
-                warn!(
-                    request = id,
-                    "the previous run of this job request stopped mid-way (its worker died); running it again"
-                );
-            }
-        }
         let outcome = if request.job == NOOP {
             Ok(String::new())
         } else {
