@@ -111,7 +111,7 @@ pub(super) async fn import_files(
     }
     // Not beside a collect run: it reads mandates, plans and amendments page by page, and
     // must see each as it was when it started.
-    let _collect = runner::wait_for_run_lock(&ctx.config, &ctx.store, ctx.creditor, Job::Collect)
+    let collect = runner::wait_for_run_lock(&ctx.config, &ctx.store, ctx.creditor, Job::Collect)
         .await
         .map_err(super::run::job_error)?;
     for (kind, path, file) in parsed {
@@ -136,6 +136,7 @@ pub(super) async fn import_files(
             }
         }
     }
+    collect.release().await;
     Ok(())
 }
 

@@ -109,7 +109,7 @@ pub async fn run(
     let dry_run = mode == RunMode::DryRun;
     // Held until the run is recorded as ended; dry runs too, so that what they foretell is
     // not a state another run is half-way through changing.
-    let _lock = wait_for_run_lock(config, store, creditor, job).await?;
+    let lock = wait_for_run_lock(config, store, creditor, job).await?;
     let request = match mode {
         RunMode::Request(id) => Some(id),
         RunMode::Manual | RunMode::DryRun => None,
@@ -145,6 +145,7 @@ pub async fn run(
             .finish_job_run(run, line.as_deref().map_err(String::as_str))
             .await?;
     }
+    lock.release().await;
     output
 }
 

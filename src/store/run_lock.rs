@@ -35,6 +35,17 @@ enum Held {
     Session(PoolConnection<Postgres>),
 }
 
+impl RunLock {
+    /// Releases the lock at the end of a run: the PostgreSQL session is closed politely (a
+    /// lock dropped on an error path closes its connection abruptly, which the server logs).
+    pub async fn release(mut self) {
+        if let Some(Held::Session(conn)) = self.held.take() {
+            let _ = sqlx::Connection::close(conn.detach()).await;
+        }
+        // A file is unlocked by `Drop`.
+    }
+}
+
 impl Drop for RunLock {
     fn drop(&mut self) {
         match self.held.take() {
@@ -140,38 +151,43 @@ impl Store {
             }
             Pool::Postgres(pool) => {
                 const DOING: &str = "taking a run lock";
-                let mut conn = pool.acquire().await.doing(DOING)?;
+                // In the guard before the lock is asked for: if this future is dropped half-way,
+                // the connection is closed, not returned to the pool perhaps holding the lock.
+                let mut lock = RunLock {
+                    held: Some(Held::Session(pool.acquire().await.doing(DOING)?)),
+                };
+                // (Always the session just put there.)
+                let Some(Held::Session(conn)) = lock.held.as_mut() else {
+                    return Ok(None);
+                };
                 let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
                     .bind(key_space(job))
                     .bind(key_of(creditor)?)
-                    .fetch_one(&mut *conn)
+                    .fetch_one(&mut **conn)
                     .await
                     .doing(DOING)?;
                 if !taken {
+                    // Holds nothing: back to the pool.
+                    drop(lock.held.take());
                     return Ok(None);
                 }
-                let mut lock = RunLock {
-                    held: Some(Held::Session(conn)),
-                };
-                if let Some(Held::Session(conn)) = lock.held.as_mut() {
-                    // The waiters' way to tell who holds it (`set_config`: a bound value).
-                    sqlx::query("SELECT set_config('application_name', $1, false)")
-                        .bind(holder_label(worker))
-                        .execute(&mut **conn)
-                        .await
-                        .doing(DOING)?;
-                    // The session is idle while the run works: without keepalives the server
-                    // would notice a crashed or cut-off host only after the kernel's default
-                    // (two hours), and the lock would outlive its holder that long. With
-                    // these, within about half a minute.
-                    sqlx::query(
-                        "SELECT set_config('tcp_keepalives_idle', '10', false), set_config('tcp_keepalives_interval', '5', false),
-                                set_config('tcp_keepalives_count', '3', false), set_config('tcp_user_timeout', '30000', false)",
-                    )
+                // The waiters' way to tell who holds it (`set_config`: a bound value).
+                sqlx::query("SELECT set_config('application_name', $1, false)")
+                    .bind(holder_label(worker))
                     .execute(&mut **conn)
                     .await
                     .doing(DOING)?;
-                }
+                // The session is idle while the run works: without keepalives the server would
+                // notice a crashed or cut-off host only after the kernel's default (two hours),
+                // and the lock would outlive its holder that long. With these, within about
+                // half a minute.
+                sqlx::query(
+                    "SELECT set_config('tcp_keepalives_idle', '10', false), set_config('tcp_keepalives_interval', '5', false),
+                            set_config('tcp_keepalives_count', '3', false), set_config('tcp_user_timeout', '30000', false)",
+                )
+                .execute(&mut **conn)
+                .await
+                .doing(DOING)?;
                 Ok(Some(lock))
             }
         }
