@@ -816,7 +816,15 @@ async fn assigned_content(
             let line = hybrid_line(c, config.bank.address_style);
             let lines: Vec<&str> = line.iter().map(String::as_str).collect();
             let tx = pain008::check_transaction(&raw(c, &e2e, &amendment, &lines), creditor, g.requested_date)
-                .map_err(|e| invalid(format!("collection {} can no longer be written: {e}", c.id)))?;
+                .map_err(|e| {
+                    invalid(format!(
+                        "collection {} of this file, assigned by a run that stopped before writing it, can no \
+                         longer be written: {e}. What it is written from changed since (the customer's name or \
+                         address, the plan's text, the creditor's settings; the account and mandate id are kept \
+                         from the assignment): correct it and run collect again",
+                        c.id
+                    ))
+                })?;
             transactions.push(tx);
         }
     }
