@@ -388,35 +388,7 @@ async fn a_stopped_runs_file_keeps_the_account_it_was_assigned(backend: Backend)
     const NEW: &str = "DE89370400440532013000";
     let p = Project::new(backend).await;
     seed_monthly_plans(&p, 2);
-    let store = collecte::store::Store::open(&p.db.url).await.unwrap();
-    let creditor = collecte::store::CreditorKey(1);
-    let tag = store.ledger_tag(creditor).await.unwrap();
-    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-    let due = store
-        .due_collections(creditor, day("2026-11-23"), None, 10)
-        .await
-        .unwrap();
-    let k0 = due.iter().find(|c| c.mandate_id == "KM0").unwrap();
-    let assignment = collecte::store::Assignment {
-        id: k0.id,
-        mandate_key: k0.mandate_key,
-        end_to_end_id: collecte::jobs::collect::end_to_end_id(&tag, k0.id),
-        sequence_type: "FRST",
-        requested_date: k0.due_date,
-        original_mandate_id: None,
-        original_scheme_id: None,
-        original_debtor_account: None,
-        amount_cents: k0.amount_cents,
-        debtor_iban: k0.debtor_iban.clone(),
-        debtor_bic: k0.debtor_bic.clone(),
-        mandate_id: k0.mandate_id.clone(),
-    };
-    let stopped = store
-        .assign_file(creditor, &tag, day("2026-11-20"), "pain.008.001.08", &[&assignment])
-        .await
-        .unwrap()
-        .unwrap();
-    store.close().await;
+    let stopped = assign_like_a_stopped_run(&p, "KM0").await;
     p.import(
         "mandates",
         &format!("{MANDATES}KM0,K0,{NEW},,2026-01-01,web\nKM1,K1,{OLD},,2026-01-01,web\n"),
@@ -470,6 +442,75 @@ async fn refusals_do_not_split_files_early(backend: Backend) {
     assert_eq!(files.len(), 1, "{out}");
     assert_eq!(end_to_end_ids(&files[0]).len(), 4);
     assert_eq!(p.collections("failed").len(), 3);
+    p.db.cleanup().await;
+}
+
+/// Does what a collect run of Friday 20 Nov 2026 that stopped between its assignment and its
+/// file did: assigns the first due collection of `mandate` to a new file, writes nothing.
+async fn assign_like_a_stopped_run(p: &Project, mandate: &str) -> collecte::store::FileRow {
+    let store = collecte::store::Store::open(&p.db.url).await.unwrap();
+    let creditor = collecte::store::CreditorKey(1);
+    let tag = store.ledger_tag(creditor).await.unwrap();
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let due = store
+        .due_collections(creditor, day("2026-11-23"), None, 10)
+        .await
+        .unwrap();
+    let c = due.iter().find(|c| c.mandate_id == mandate).unwrap();
+    let assignment = collecte::store::Assignment {
+        id: c.id,
+        mandate_key: c.mandate_key,
+        end_to_end_id: collecte::jobs::collect::end_to_end_id(&tag, c.id),
+        sequence_type: "FRST",
+        requested_date: c.due_date,
+        original_mandate_id: None,
+        original_scheme_id: None,
+        original_debtor_account: None,
+        amount_cents: c.amount_cents,
+        debtor_iban: c.debtor_iban.clone(),
+        debtor_bic: c.debtor_bic.clone(),
+        mandate_id: c.mandate_id.clone(),
+    };
+    let file = store
+        .assign_file(creditor, &tag, day("2026-11-20"), "pain.008.001.08", &[&assignment])
+        .await
+        .unwrap()
+        .unwrap();
+    store.close().await;
+    file
+}
+
+/// A stopped run's file whose debtor can no longer be written (a Swiss debtor's address
+/// removed since: outside the EEA it is mandatory) stops collect with the collection, the
+/// reason and what to do (exit 3); once the address is back, the file is finished.
+async fn a_stopped_runs_file_that_can_no_longer_be_written_says_why(backend: Backend) {
+    let p = Project::new(backend).await;
+    let customer = |address: &str| format!("{CUSTOMERS}CH1,Heidi Muster,,{address}\n");
+    p.import("customers", &customer("Bahnhofstrasse,1,8001,Zürich,CH"));
+    p.import(
+        "mandates",
+        &format!("{MANDATES}CHM1,CH1,CH9300762011623852957,UBSWCHZH80A,2026-01-01,web\n"),
+    );
+    p.import(
+        "plans",
+        &format!("{PLANS}CHP1,CH1,CHM1,25.00,monthly,2026-11-23,,,Abo\n"),
+    );
+    let stopped = assign_like_a_stopped_run(&p, "CHM1").await;
+    p.import("customers", &customer(",,,,"));
+    let out = p.run(&["run", "collect", "--date", "2026-11-20"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&stopped.file_name)
+            && stderr.contains("can no longer be written")
+            && stderr.contains("correct it and run collect again"),
+        "{stderr}"
+    );
+    assert!(p.outbox().is_empty());
+    p.import("customers", &customer("Bahnhofstrasse,1,8001,Zürich,CH"));
+    p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    let text = std::fs::read_to_string(p.folder("outbox").join(&stopped.file_name)).unwrap();
+    assert!(text.contains("<TwnNm>Zurich</TwnNm>"), "{text}");
     p.db.cleanup().await;
 }
 
@@ -902,6 +943,7 @@ on_both_backends!(
     concurrent_runs_collect_once,
     refusals_do_not_split_files_early,
     a_stopped_runs_file_keeps_the_account_it_was_assigned,
+    a_stopped_runs_file_that_can_no_longer_be_written_says_why,
     a_run_waits_for_the_lock_then_gives_up,
     a_ledger_behind_its_outbox_refuses_to_collect,
     revoked_and_lapsed_mandates_are_not_collected,

@@ -55,6 +55,7 @@ impl Tabular for CollectionRow {
         "plan_id",
         "customer_reference",
         "mandate_id",
+        "debtor_iban",
         "due_date",
         "amount",
         "currency",
@@ -64,7 +65,6 @@ impl Tabular for CollectionRow {
         "file",
         "file_state",
         "reason",
-        "debtor_iban",
     ];
 
     fn cells(&self) -> Vec<String> {
@@ -73,6 +73,7 @@ impl Tabular for CollectionRow {
             self.plan_id.clone(),
             self.customer_reference.clone(),
             self.mandate_id.clone().unwrap_or_default(),
+            self.debtor_iban.clone().unwrap_or_default(),
             self.due_date.to_string(),
             self.amount.to_string(),
             self.currency.clone(),
@@ -81,9 +82,8 @@ impl Tabular for CollectionRow {
             self.end_to_end_id.clone().unwrap_or_default(),
             self.file.clone().unwrap_or_default(),
             self.file_state.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            // Last: the one long column of the table.
             self.short_reason().unwrap_or_default().to_owned(),
-            // Last: scripts that read the columns by position keep working.
-            self.debtor_iban.clone().unwrap_or_default(),
         ]
     }
 }
