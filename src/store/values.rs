@@ -70,7 +70,9 @@ pub(super) fn json_rows<DB: Backend>(
         .collect();
     let source = match dialect {
         Dialect::Sqlite => format!("json_each(${param})"),
-        Dialect::Postgres => format!("json_array_elements(CAST(${param} AS JSON))"),
+        // JSONB: each element is parsed once, not again for every `->>` (a 10,000-row
+        // assignment spent 60–95 ms unpacking its rows as JSON, 25–33 ms as JSONB).
+        Dialect::Postgres => format!("jsonb_array_elements(CAST(${param} AS JSONB))"),
     };
     format!("WITH v AS MATERIALIZED (SELECT {} FROM {source})", fields.join(", "))
 }
