@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use collecte::sepa::pain008::Pain008Version;
 use common::{Backend, Project, assert_valid_pain008, end_to_end_ids, outbox_end_to_end_ids, seed_monthly_plans};
+use proptest::prelude::*;
 
 const CUSTOMERS: &str = "reference,name,email,street,building,postcode,town,country\n";
 const MANDATES: &str = "mandate_id,customer_reference,iban,bic,signed_on,channel\n";
@@ -952,3 +953,49 @@ on_both_backends!(
     every_profile_switch_reaches_the_file,
     paused_and_card_plans_stay_out_of_the_file
 );
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// Any mix of collectable, refused (revoked mandate) and held (paused plan) collections
+    /// and any file size: each collectable one is in exactly one file, no file is over the
+    /// maximum, and every file but the last is full.
+    #[test]
+    fn files_split_only_at_the_maximum(kinds in proptest::collection::vec(0u8..3, 1..40), max in 1usize..8) {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let p = Project::new(Backend::Sqlite).await;
+            p.set_bank(&format!("max_transactions_per_file = {max}"));
+            seed_monthly_plans(&p, kinds.len());
+            let (mut revoked, mut paused) = (String::new(), String::new());
+            for (i, kind) in kinds.iter().enumerate() {
+                match kind {
+                    1 => revoked.push_str(&format!("KM{i},K{i},FR1420041010050500013M02606,,2026-01-01,web,revoked\n")),
+                    2 => paused.push_str(&format!(
+                        "KP{i},K{i},KM{i},{}.{:02},monthly,2026-11-23,,,Plan {i},paused\n",
+                        1 + i % 90,
+                        i % 100
+                    )),
+                    _ => {}
+                }
+            }
+            if !revoked.is_empty() {
+                p.import("mandates", &format!("mandate_id,customer_reference,iban,bic,signed_on,channel,status\n{revoked}"));
+            }
+            if !paused.is_empty() {
+                p.import("plans", &format!("{}{paused}", PLANS.trim_end().to_owned() + ",status\n"));
+            }
+            p.ok(&["run", "collect", "--date", "2026-11-20"]);
+            let sizes: Vec<usize> = p.outbox().iter().map(|f| end_to_end_ids(f).len()).collect();
+            let collectable = kinds.iter().filter(|k| **k == 0).count();
+            assert_eq!(sizes.iter().sum::<usize>(), collectable, "{kinds:?} {max}: {sizes:?}");
+            assert!(sizes.iter().all(|n| *n <= max), "{kinds:?} {max}: {sizes:?}");
+            if let Some((_, full)) = sizes.split_last() {
+                assert!(full.iter().all(|n| *n == max), "{kinds:?} {max}: {sizes:?}");
+            }
+            assert!(outbox_end_to_end_ids(&p).values().all(|n| *n == 1));
+            assert_eq!(p.collections("failed").len(), kinds.iter().filter(|k| **k == 1).count());
+            p.db.cleanup().await;
+        });
+    }
+}

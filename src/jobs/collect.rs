@@ -332,17 +332,23 @@ pub async fn run(
         let mut checked = Checked::default();
         progress.say(&format!("checking {} due collection(s)", due.rows.len()));
         loop {
-            while !checked.is_full(page_size)
+            while checked.items.len() < page_size
                 && let Some(c) = due.rows.pop_front()
             {
                 checker.check(c, &mut selector, &mut checked);
+                if checked.failed.len() >= page_size {
+                    // As many refusals as a file holds: recorded now, so that the reasons
+                    // held in memory stay bounded whatever the run; the file goes on filling.
+                    Phases::lap(&mut phases.decide, &mut clock);
+                    record_refusals(store, dry_run, &mut checked, &mut report, &progress, &mut phases).await?;
+                    clock = Instant::now();
+                }
             }
-            if checked.is_full(page_size) || !due.more {
+            if checked.items.len() >= page_size || !due.more {
                 break;
             }
             // Rows refused or held left room: the file takes the next rows, so that a run's
-            // files split at the maximum (or where refusals alone fill a page: their reasons
-            // are recorded before more are read). At least `TOP_UP_ROWS` a read, so a long run
+            // files split only at the maximum. At least `TOP_UP_ROWS` a read, so a long run
             // of held rows costs few queries; what this file leaves goes to the next.
             Phases::lap(&mut phases.decide, &mut clock);
             let room = page_size - checked.items.len();
@@ -352,16 +358,11 @@ pub async fn run(
                 break;
             }
         }
-        let Checked {
-            items,
-            failed,
-            lapsed,
-            held,
-        } = checked;
+        Phases::lap(&mut phases.decide, &mut clock);
+        record_refusals(store, dry_run, &mut checked, &mut report, &progress, &mut phases).await?;
+        let Checked { items, held, .. } = checked;
         report.held += held;
         items.iter().for_each(|(i, _)| totals.add(i));
-        report.failed_count += failed.len() as u64;
-        Phases::lap(&mut phases.decide, &mut clock);
         // The next file's rows: those this one left, or a page read while it is recorded.
         let next_page = async {
             let started = Instant::now();
@@ -384,16 +385,7 @@ pub async fn run(
                 business_date: date,
                 items,
             };
-            record_page(
-                config,
-                store,
-                &creditor,
-                (&failed, &lapsed),
-                file,
-                &progress,
-                &mut phases,
-            )
-            .await
+            record_file(config, store, &creditor, file, &progress, &mut phases).await
         };
         let read_ahead = !dry_run && store.reads_beside_writes();
         let (recorded, (next, took)) = if read_ahead {
@@ -413,8 +405,6 @@ pub async fn run(
         }
         next?;
         clock = Instant::now();
-        let room = REPORTED_FAILURES.saturating_sub(report.failed.len());
-        report.failed.extend(failed.into_iter().take(room));
     }
     if let Due::DryRun(view) = due.source {
         view.discard().await?;
@@ -489,14 +479,6 @@ struct Checked {
     lapsed: Vec<i64>,
     /// Collections held because their plan is paused.
     held: u64,
-}
-
-impl Checked {
-    /// The file has its maximum, or refusals alone reached it (their reasons are recorded
-    /// before more rows are read, which bounds the memory they hold).
-    fn is_full(&self, max: usize) -> bool {
-        self.items.len() >= max || self.failed.len() >= max
-    }
 }
 
 /// What deciding on a due collection takes besides the collection and the run's selector:
@@ -683,22 +665,17 @@ async fn ensure_outbox_known(
     ))
 }
 
-/// Records one page: its refusals (and the mandates found lapsed), then (if any collection is
-/// left) its file — assigned in one transaction, written to the outbox, marked written.
-/// Returns the file written.
-async fn record_page(
+/// Records one file, if it holds any collection: assigned in one transaction, written to the
+/// outbox, marked written. Returns the file written.
+async fn record_file(
     config: &Config,
     store: &Store,
     creditor: &Creditor,
-    (failed, lapsed): (&[(i64, String)], &[i64]),
     file: FileToRecord<'_>,
     progress: &Progress,
     phases: &mut Phases,
 ) -> Result<Option<FileLine>, JobError> {
     let mut clock = Instant::now();
-    progress.say(&format!("recording {} refusal(s)", failed.len()));
-    store.fail_collections(failed, lapsed).await?;
-    Phases::lap(&mut phases.fail, &mut clock);
     let mut items = file.items;
     if items.is_empty() {
         return Ok(None);
@@ -726,6 +703,32 @@ async fn record_page(
     let line = write_file(config, store, creditor, &row, Some(content), phases).await?;
     progress.add(u64::try_from(line.transactions).unwrap_or_default());
     Ok(Some(line))
+}
+
+/// Records the refusals checked so far (a dry run only reports them) and forgets them: the
+/// collections become `failed` with their reason, lapsed mandates `expired`.
+async fn record_refusals(
+    store: &Store,
+    dry_run: bool,
+    checked: &mut Checked,
+    report: &mut CollectReport,
+    progress: &Progress,
+    phases: &mut Phases,
+) -> Result<(), JobError> {
+    if checked.failed.is_empty() {
+        return Ok(());
+    }
+    let mut clock = Instant::now();
+    if !dry_run {
+        progress.say(&format!("recording {} refusal(s)", checked.failed.len()));
+        store.fail_collections(&checked.failed, &checked.lapsed).await?;
+    }
+    report.failed_count += checked.failed.len() as u64;
+    let room = REPORTED_FAILURES.saturating_sub(report.failed.len());
+    report.failed.extend(checked.failed.drain(..).take(room));
+    checked.lapsed.clear();
+    Phases::lap(&mut phases.fail, &mut clock);
+    Ok(())
 }
 
 /// What one file holds: its payment groups and, in the same order, their transactions.
