@@ -468,12 +468,15 @@ async fn assign_like_a_stopped_run(p: &Project, mandate: &str) -> collecte::stor
         original_scheme_id: None,
         original_debtor_account: None,
         amount_cents: c.amount_cents,
-        debtor_iban: c.debtor_iban.clone(),
-        debtor_bic: c.debtor_bic.clone(),
-        mandate_id: c.mandate_id.clone(),
     };
     let file = store
-        .assign_file(creditor, &tag, day("2026-11-20"), "pain.008.001.08", &[&assignment])
+        .assign_file(
+            creditor,
+            &tag,
+            day("2026-11-20"),
+            "pain.008.001.08",
+            &[(&assignment, common::presented(c))],
+        )
         .await
         .unwrap()
         .unwrap();

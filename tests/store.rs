@@ -368,12 +368,15 @@ async fn filters_and_timeline(backend: Backend) {
         original_scheme_id: None,
         original_debtor_account: Some("SMNDA".into()),
         amount_cents: due.amount_cents,
-        debtor_iban: due.debtor_iban.clone(),
-        debtor_bic: due.debtor_bic.clone(),
-        mandate_id: due.mandate_id.clone(),
     };
     let file = store
-        .assign_file(creditor, &tag, d(TODAY), "pain.008.001.08", &[&assignment])
+        .assign_file(
+            creditor,
+            &tag,
+            d(TODAY),
+            "pain.008.001.08",
+            &[(&assignment, common::presented(&due))],
+        )
         .await
         .unwrap()
         .unwrap();
@@ -394,7 +397,13 @@ async fn filters_and_timeline(backend: Backend) {
     assert_eq!((rows[0].file.as_deref(), rows[0].file_state), (None, None));
     assert!(
         store
-            .assign_file(creditor, &tag, d(TODAY), "pain.008.001.08", &[&assignment])
+            .assign_file(
+                creditor,
+                &tag,
+                d(TODAY),
+                "pain.008.001.08",
+                &[(&assignment, common::presented(&due))]
+            )
             .await
             .unwrap()
             .is_err(),
@@ -432,19 +441,28 @@ async fn older_ledgers_are_brought_in_line(backend: Backend) {
         original_scheme_id: None,
         original_debtor_account: None,
         amount_cents: due[i].amount_cents,
-        debtor_iban: due[i].debtor_iban.clone(),
-        debtor_bic: due[i].debtor_bic.clone(),
-        mandate_id: due[i].mandate_id.clone(),
     };
     let (written, unfinished) = (assign(0), assign(1));
     let file = store
-        .assign_file(creditor, &tag, d(TODAY), "pain.008.001.08", &[&written])
+        .assign_file(
+            creditor,
+            &tag,
+            d(TODAY),
+            "pain.008.001.08",
+            &[(&written, common::presented(&due[0]))],
+        )
         .await
         .unwrap()
         .unwrap();
     store.mark_written(&file, "0".repeat(64).as_str()).await.unwrap();
     store
-        .assign_file(creditor, &tag, d(TODAY), "pain.008.001.08", &[&unfinished])
+        .assign_file(
+            creditor,
+            &tag,
+            d(TODAY),
+            "pain.008.001.08",
+            &[(&unfinished, common::presented(&due[1]))],
+        )
         .await
         .unwrap()
         .unwrap();

@@ -22,16 +22,16 @@ use super::JobError;
 use super::outbox::{names_like, remove_stale_temporaries, sha256_of, write_atomically};
 use crate::config::Config;
 use crate::domain::collect::{AmendmentFields, Candidate, CurrentMandate, Decision, Rules, Selector, amendment_for};
-use crate::sepa::Iban;
 use crate::sepa::money::format_cents;
 use crate::sepa::pain008::{
     self, AddressStyle, Creditor, GroupHeader, Pain008Version, Pain008Writer, PaymentGroup, PostalAddress, Profile,
     RawAddress, RawTransaction, SequenceType, Transaction,
 };
+use crate::sepa::{Bic, Iban};
 use crate::sepa::{MessageId, PaymentInfoId};
 use crate::store::{
-    Assignment, CreditorKey, DryRunView, DueCollection, FileRow, GroupTotal, LedgerTag, SchemeIdChange, Store,
-    message_id_prefix,
+    Assignment, CreditorKey, DryRunView, DueCollection, FileRow, GroupTotal, LedgerTag, Presented, SchemeIdChange,
+    Store, message_id_prefix,
 };
 use crate::telemetry::Progress;
 
@@ -553,9 +553,6 @@ impl Checker<'_> {
                         original_scheme_id: amendment.original_scheme_id,
                         original_debtor_account: amendment.original_debtor_account,
                         amount_cents: c.amount_cents,
-                        debtor_iban: c.debtor_iban,
-                        debtor_bic: c.debtor_bic,
-                        mandate_id: c.mandate_id,
                     },
                     transaction,
                 ));
@@ -681,8 +678,18 @@ async fn record_file(
         return Ok(None);
     }
     items.sort_by_key(|(i, _)| (i.requested_date, i.sequence_type, i.id));
-    let assignments: Vec<&Assignment> = items.iter().map(|(a, _)| a).collect();
-    let groups = groups_of(&assignments);
+    let assignments: Vec<(&Assignment, Presented<'_>)> = items
+        .iter()
+        .map(|(a, t)| {
+            let presented = Presented {
+                iban: t.debtor_iban.as_str(),
+                bic: t.debtor_bic.as_ref().map(Bic::as_str),
+                mandate_id: t.mandate_id.as_str(),
+            };
+            (a, presented)
+        })
+        .collect();
+    let groups = groups_of(assignments.iter().map(|(a, _)| *a));
     let version = config.bank.pain_version.message_name();
     Phases::lap(&mut phases.decide, &mut clock);
     progress.say(&format!("assigning {} collection(s) to a file", assignments.len()));
@@ -739,7 +746,7 @@ struct FileContent {
 
 /// The payment groups of assignments sorted by (collection date, sequence type): consecutive
 /// runs of the same key.
-fn groups_of(sorted: &[&Assignment]) -> Vec<GroupTotal> {
+fn groups_of<'a>(sorted: impl IntoIterator<Item = &'a Assignment>) -> Vec<GroupTotal> {
     let mut groups: Vec<GroupTotal> = Vec::new();
     for a in sorted {
         match groups.last_mut() {

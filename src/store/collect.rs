@@ -276,12 +276,19 @@ pub struct Assignment {
     pub original_debtor_account: Option<String>,
     /// Amount in cents (for the file's control sum).
     pub amount_cents: i64,
-    /// The debtor IBAN the file presents (kept: a stopped run's file is finished with it).
-    pub debtor_iban: String,
-    /// The debtor BIC the file presents, if any.
-    pub debtor_bic: Option<String>,
-    /// The UMR the file presents.
-    pub mandate_id: String,
+}
+
+/// What a file presents of a collection's debtor, recorded with its assignment (a stopped
+/// run's file is finished with it). Borrowed from the checked transaction the file is
+/// written from, so a run holds no second copy of it while it fills a file.
+#[derive(Debug, Clone, Copy)]
+pub struct Presented<'a> {
+    /// The debtor's IBAN.
+    pub iban: &'a str,
+    /// The debtor's BIC, if any.
+    pub bic: Option<&'a str>,
+    /// The UMR.
+    pub mandate_id: &'a str,
 }
 
 /// A collection file row.
@@ -448,12 +455,12 @@ impl Store {
         tag: &LedgerTag,
         business_date: NaiveDate,
         pain_version: &str,
-        items: &[&Assignment],
+        items: &[(&Assignment, Presented<'_>)],
     ) -> Result<Result<FileRow, AssignConflict>, StoreError> {
         let now = Utc::now();
         let nb =
             i64::try_from(items.len()).map_err(|_| StoreError::Corrupt("too many collections for one file".into()))?;
-        let sum: i64 = items.iter().map(|i| i.amount_cents).sum();
+        let sum: i64 = items.iter().map(|(i, _)| i.amount_cents).sum();
         let dialect = self.dialect();
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await.doing("starting the file assignment")?;
@@ -514,7 +521,7 @@ impl Store {
                     ("umr", JsonColumn::Text),
                 ])
             );
-            let assigned = execute_json!(tx, sql.as_str(), [id, now], items, map |i| {
+            let assigned = execute_json!(tx, sql.as_str(), [id, now], items, map |(i, p)| {
                 (
                     i.id,
                     &i.end_to_end_id,
@@ -523,9 +530,9 @@ impl Store {
                     &i.original_mandate_id,
                     &i.original_scheme_id,
                     &i.original_debtor_account,
-                    &i.debtor_iban,
-                    &i.debtor_bic,
-                    &i.mandate_id,
+                    p.iban,
+                    p.bic,
+                    p.mandate_id,
                 )
             }, "a file's collections", "assigning collections to a file");
             if assigned != items.len() as u64 {
@@ -534,8 +541,8 @@ impl Store {
             }
             let announced: Vec<(i64, i64)> = items
                 .iter()
-                .filter(|i| i.original_mandate_id.is_some() || i.original_debtor_account.is_some())
-                .map(|i| (i.id, i.mandate_key))
+                .filter(|(i, _)| i.original_mandate_id.is_some() || i.original_debtor_account.is_some())
+                .map(|(i, _)| (i.id, i.mandate_key))
                 .collect();
             let sql = format!(
                 "{} UPDATE mandate_amendments SET presented_in = v.collection FROM v
@@ -545,7 +552,7 @@ impl Store {
             execute_json!(tx, sql.as_str(), [], announced, "announced amendments", "recording announced amendments");
             let mut mandates: Vec<(i64, bool, NaiveDate)> = Vec::new();
             let mut index: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
-            for item in items {
+            for (item, _) in items {
                 let frst = item.sequence_type == "FRST";
                 match index.get(&item.mandate_key) {
                     Some(&i) => {

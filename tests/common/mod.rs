@@ -397,6 +397,15 @@ impl Project {
     }
 }
 
+/// What a file presents of `c`'s debtor, as collect records it with the assignment.
+pub fn presented(c: &collecte::store::DueCollection) -> collecte::store::Presented<'_> {
+    collecte::store::Presented {
+        iban: &c.debtor_iban,
+        bic: c.debtor_bic.as_deref(),
+        mandate_id: &c.mandate_id,
+    }
+}
+
 /// Every EndToEndId in a pain.008 file.
 pub fn end_to_end_ids(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap();
