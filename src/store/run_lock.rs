@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Postgres;
 use sqlx::pool::PoolConnection;
 
+use super::sqlite_bulk::SqliteFile;
 use super::{CreditorKey, Doing, Pool, Store, StoreError};
 
 /// A held run lock; dropping it releases it.
@@ -102,19 +103,14 @@ fn parse_label(label: &str) -> Option<LockHolder> {
     Some(LockHolder { worker, since })
 }
 
-impl Store {
-    /// The lock file of `job` for `creditor` beside an SQLite ledger.
-    fn lock_path(&self, job: &str, creditor: CreditorKey) -> Option<PathBuf> {
-        match &self.pool {
-            Pool::Sqlite(_, file) => {
-                let mut name = file.path().as_os_str().to_owned();
-                name.push(format!(".{job}-{}.lock", creditor.0));
-                Some(PathBuf::from(name))
-            }
-            Pool::Postgres(_) => None,
-        }
-    }
+/// The lock file of `job` for `creditor` beside the SQLite ledger `db`.
+fn lock_path(db: &SqliteFile, job: &str, creditor: CreditorKey) -> PathBuf {
+    let mut name = db.path().as_os_str().to_owned();
+    name.push(format!(".{job}-{}.lock", creditor.0));
+    PathBuf::from(name)
+}
 
+impl Store {
     /// Takes the run lock of `job` for `creditor` if no one holds it; `None` when another run
     /// does. `worker` names this process to whoever waits.
     pub async fn try_lock_run(
@@ -124,8 +120,8 @@ impl Store {
         worker: &str,
     ) -> Result<Option<RunLock>, StoreError> {
         match &self.pool {
-            Pool::Sqlite(..) => {
-                let path = self.lock_path(job, creditor).unwrap_or_default();
+            Pool::Sqlite(_, db) => {
+                let path = lock_path(db, job, creditor);
                 let lock_error = |source| StoreError::Lock {
                     path: path.clone(),
                     source,
@@ -171,20 +167,17 @@ impl Store {
                     drop(lock.held.take());
                     return Ok(None);
                 }
-                // The waiters' way to tell who holds it (`set_config`: a bound value).
-                sqlx::query("SELECT set_config('application_name', $1, false)")
-                    .bind(holder_label(worker))
-                    .execute(&mut **conn)
-                    .await
-                    .doing(DOING)?;
-                // The session is idle while the run works: without keepalives the server would
-                // notice a crashed or cut-off host only after the kernel's default (two hours),
-                // and the lock would outlive its holder that long. With these, within about
-                // half a minute.
+                // `application_name` is the waiters' way to tell who holds it (`set_config`: a
+                // bound value). The session is idle while the run works: without keepalives the
+                // server would notice a crashed or cut-off host only after the kernel's default
+                // (two hours), and the lock would outlive its holder that long; with these,
+                // within about half a minute (computed from the settings).
                 sqlx::query(
-                    "SELECT set_config('tcp_keepalives_idle', '10', false), set_config('tcp_keepalives_interval', '5', false),
+                    "SELECT set_config('application_name', $1, false),
+                            set_config('tcp_keepalives_idle', '10', false), set_config('tcp_keepalives_interval', '5', false),
                             set_config('tcp_keepalives_count', '3', false), set_config('tcp_user_timeout', '30000', false)",
                 )
+                .bind(holder_label(worker))
                 .execute(&mut **conn)
                 .await
                 .doing(DOING)?;
@@ -196,10 +189,8 @@ impl Store {
     /// Who holds the run lock of `job` for `creditor`, if anyone can be seen holding it.
     pub async fn run_lock_holder(&self, job: &str, creditor: CreditorKey) -> Result<Option<LockHolder>, StoreError> {
         match &self.pool {
-            Pool::Sqlite(..) => {
-                let Some(path) = self.lock_path(job, creditor) else {
-                    return Ok(None);
-                };
+            Pool::Sqlite(_, db) => {
+                let path = lock_path(db, job, creditor);
                 let mut label = String::new();
                 match File::open(&path) {
                     Ok(mut file) => {
