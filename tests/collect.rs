@@ -783,8 +783,7 @@ async fn paused_and_card_plans_stay_out_of_the_file(backend: Backend) {
 /// exactly that.
 async fn a_dry_run_foretells_the_run(backend: Backend) {
     let p = Project::new(backend).await;
-    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
-    p.ok(&["import", "all", demo.to_str().unwrap(), "--date", "2026-11-20"]);
+    p.import_demo_book();
     let run = |extra: &[&str]| -> serde_json::Value {
         let mut args = vec!["run", "collect", "--date", "2026-12-08", "--format", "json"];
         args.extend_from_slice(extra);

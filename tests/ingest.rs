@@ -289,8 +289,7 @@ async fn several_processes_at_once_never_steal_or_lose_a_file(backend: Backend) 
 /// of its R-transaction, whether rejected before settlement or returned after it.
 async fn the_collections_list_gives_the_reason_of_failed_collections(backend: Backend) {
     let p = Project::new(backend).await;
-    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
-    p.ok(&["import", "all", demo.to_str().unwrap(), "--date", "2026-11-20"]);
+    p.import_demo_book();
     p.ok(&["run", "collect", "--date", "2026-12-09"]);
     let submitted = p.collections("submitted");
     assert!(submitted.len() >= 3, "{submitted:?}");

@@ -17,8 +17,7 @@ fn d(s: &str) -> chrono::NaiveDate {
 
 async fn collect_reply_ingest(backend: Backend) {
     let p = Project::new(backend).await;
-    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
-    p.ok(&["import", "all", demo.to_str().unwrap(), "--date", "2026-11-20"]);
+    p.import_demo_book();
     p.ok(&["run", "collect", "--date", "2026-12-09"]);
     let files = p.outbox();
     assert_eq!(files.len(), 1);

@@ -302,6 +302,12 @@ impl Project {
         path.to_string_lossy().into_owned()
     }
 
+    /// Imports the project's demo book (`demo/*.csv`) as of Friday 20 Nov 2026.
+    pub fn import_demo_book(&self) {
+        let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
+        self.ok(&["import", "all", demo.to_str().unwrap(), "--date", "2026-11-20"]);
+    }
+
     pub fn import(&self, kind: &str, csv: &str) {
         let file = self.write(&format!("{kind}-in.csv"), csv);
         self.ok(&["import", kind, &file, "--date", "2026-11-20"]);
