@@ -1,6 +1,7 @@
 //! Property tests for the TARGET2 calendar and plan schedules.
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
+use collecte::domain::collect::reachable_date;
 use collecte::domain::schedule::{Frequency, Installment, Schedule, Segment};
 use collecte::sepa::calendar::{add_business_days, easter_sunday, is_business_day, roll_forward, sub_business_days};
 use proptest::prelude::*;
@@ -213,6 +214,21 @@ proptest! {
         if is_business_day(date) {
             prop_assert_eq!(sub_business_days(add_business_days(date, n), n), date);
         }
+    }
+
+    /// The collection date a run asks for is the earliest business day whose deadline (its
+    /// lead time in business days before it) is not before the run, weekends and holidays
+    /// included: a file sent on Saturday is too late for Monday.
+    #[test]
+    fn reachable_date_is_the_earliest_date_whose_deadline_the_run_meets(
+        run in date_in(1999, 2200),
+        lead in 1u32..16,
+    ) {
+        let reachable = reachable_date(run, lead);
+        prop_assert!(is_business_day(reachable));
+        prop_assert!(sub_business_days(reachable, lead) >= run, "{run} misses {reachable}'s deadline");
+        let earlier = sub_business_days(reachable, 1);
+        prop_assert!(sub_business_days(earlier, lead) < run, "{run} could still reach {earlier}");
     }
 }
 

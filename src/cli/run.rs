@@ -19,7 +19,8 @@ pub enum Job {
     /// Put due installments into pain.008 files in the outbox, exactly once.
     ///
     /// Collections due on the first date reachable from DATE under the bank's lead time (D-1 in
-    /// TARGET2 business days by default) go into one file per run (split at the profile's
+    /// TARGET2 business days by default, counted from the next business day when DATE is a
+    /// weekend or holiday) go into one file per run (split at the profile's
     /// maximum); missed ones within the catch-up window are collected at that date, older ones
     /// are marked failed for review. Files appear complete or not at all; a second run for the
     /// same date writes nothing new. A run started while another collect run is under way

@@ -77,8 +77,12 @@ pub enum Decision {
 }
 
 /// The earliest collection date a file submitted on `run_date` can ask for.
+///
+/// A file sent on a closing day (a weekend, 25 December) reaches the bank on the next TARGET2
+/// business day, so the lead time counts from there: sent on Saturday, with D-1, it can ask for
+/// Tuesday, not Monday (Monday's collections had to be in by Friday).
 pub fn reachable_date(run_date: NaiveDate, lead_days: u32) -> NaiveDate {
-    calendar::add_business_days(run_date, lead_days.max(1))
+    calendar::add_business_days(calendar::roll_forward(run_date), lead_days.max(1))
 }
 
 /// Decides candidates one by one, in due-date order, remembering which mandates were presented
@@ -280,6 +284,18 @@ mod tests {
         assert_eq!(reachable_date(d("2026-11-20"), 1), d("2026-11-23"));
         assert_eq!(reachable_date(d("2026-12-24"), 1), d("2026-12-28"));
         assert_eq!(reachable_date(d("2026-11-23"), 2), d("2026-11-25"));
+    }
+
+    #[test]
+    fn a_file_sent_on_a_closing_day_counts_from_the_next_business_day() {
+        // Saturday 28 Nov 2026 reaches the bank on Monday 30th: Tuesday 1 Dec at the earliest.
+        assert_eq!(reachable_date(d("2026-11-28"), 1), d("2026-12-01"));
+        assert_eq!(reachable_date(d("2026-11-29"), 1), d("2026-12-01"));
+        // Christmas Day 2026 (a Friday) and the weekend after: Monday 28th, then Tuesday 29th.
+        assert_eq!(reachable_date(d("2026-12-25"), 1), d("2026-12-29"));
+        // Good Friday 2027 (26 March) to Easter Monday: Tuesday 30th, then Wednesday 31st.
+        assert_eq!(reachable_date(d("2027-03-26"), 1), d("2027-03-31"));
+        assert_eq!(reachable_date(d("2027-03-29"), 2), d("2027-04-01"));
     }
 
     #[test]
