@@ -845,6 +845,16 @@ async fn a_dry_run_foretells_the_run(backend: Backend) {
         count(&run, "collected "),
         "{ahead}\n{run}"
     );
+
+    // A run for a day long past asks for a date a file sent today cannot reach: it says so.
+    let past = p.run(&["run", "collect", "--date", "2020-01-06", "--dry-run"]);
+    let said = String::from_utf8_lossy(&past.stderr);
+    assert!(past.status.success(), "{said}");
+    assert!(
+        said.contains("collect for 2020-01-06 runs on")
+            && said.contains("ask for collection on 2020-01-07, which a file sent today can no longer reach"),
+        "{said}"
+    );
     p.db.cleanup().await;
 }
 

@@ -336,8 +336,8 @@ fn at(s: &str) -> DateTime<Utc> {
 }
 
 /// The trigger: collect at 06:00 Paris on weekdays fires once per business date, two
-/// workers firing at once make one request, and a restart after days down catches up the
-/// latest missed firing only.
+/// workers firing at once make one request, a restart after days down catches up the
+/// latest missed firing only, and a missed collect runs for the day it is caught up on.
 async fn cron_fires_once_and_catches_up(backend: Backend) {
     let p = project(backend, QueueKind::Sql).await;
     let config = load(&p);
@@ -389,6 +389,16 @@ async fn cron_fires_once_and_catches_up(backend: Backend) {
     .await
     .unwrap();
     assert_eq!(collect(&later), [("2026-11-23".to_owned(), true)]);
+    // Down again from Monday until Wednesday 25 at 05:30 Paris, before that day's firing:
+    // Tuesday's was missed. It runs for Wednesday, the day its files go out (Tuesday's
+    // collection date can no longer be reached), and Wednesday's own firing finds it queued.
+    let woken = at("2026-11-25T04:30:00Z");
+    let caught_up = fire_due(&config, &store, &mut queue, woken, woken).await.unwrap();
+    assert_eq!(collect(&caught_up), [("2026-11-25".to_owned(), true)]);
+    let on_time = fire_due(&config, &store, &mut queue, woken, at("2026-11-25T05:00:30Z"))
+        .await
+        .unwrap();
+    assert_eq!(collect(&on_time), [("2026-11-25".to_owned(), false)]);
     let j = jobs(&p);
     let dates: Vec<_> = j["queued"]
         .as_array()
@@ -397,7 +407,7 @@ async fn cron_fires_once_and_catches_up(backend: Backend) {
         .filter(|r| r["job"] == "collect")
         .map(|r| r["business_date"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(dates, ["2026-11-19", "2026-11-23"]);
+    assert_eq!(dates, ["2026-11-19", "2026-11-23", "2026-11-25"]);
     store.close().await;
     p.db.cleanup().await;
 }

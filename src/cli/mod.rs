@@ -159,9 +159,7 @@ impl Context {
 
     /// The business date now, in the schedule's time zone.
     pub fn today(&self) -> NaiveDate {
-        chrono::Utc::now()
-            .with_timezone(&self.config.schedule.timezone)
-            .date_naive()
+        self.config.schedule.today()
     }
 }
 

@@ -39,7 +39,9 @@ pub enum Job {
 /// Options of `run collect`.
 #[derive(Debug, Args)]
 pub struct JobArgs {
-    /// Business date to run for [default: today in the schedule's time zone].
+    /// Business date to run for [default: today in the schedule's time zone]. A past date
+    /// runs as asked (a replay), with a warning when its collection date can no longer be
+    /// reached by a file sent today.
     #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
     pub date: Option<NaiveDate>,
     /// Show what would be done (counts and totals per collection date and sequence type, what

@@ -9,6 +9,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 
 use super::error::{ConfigError, Source};
@@ -239,6 +240,11 @@ impl Schedule {
     /// Every job's trigger, in [`Job::ALL`] order.
     pub fn jobs(&self) -> &[JobSchedule] {
         &self.jobs
+    }
+
+    /// The business date now in the default zone: what a run without `--date` runs for.
+    pub fn today(&self) -> NaiveDate {
+        chrono::Utc::now().with_timezone(&self.timezone).date_naive()
     }
 
     /// One job's trigger; there always is one.

@@ -85,6 +85,21 @@ pub fn reachable_date(run_date: NaiveDate, lead_days: u32) -> NaiveDate {
     calendar::add_business_days(calendar::roll_forward(run_date), lead_days.max(1))
 }
 
+/// Why the files of a run for `run_date`, made on `today`, may come too late for the bank: the
+/// collection date they ask for could only be reached by a file sent earlier. `None` when the
+/// run is in time (a run for a past weekend day asks for what today's run would).
+pub fn late_run(run_date: NaiveDate, today: NaiveDate, lead_days: u32) -> Option<String> {
+    let asks_for = reachable_date(run_date, lead_days);
+    let earliest = reachable_date(today, lead_days);
+    (asks_for < earliest).then(|| {
+        format!(
+            "collect for {run_date} runs on {today}: its files ask for collection on {asks_for}, \
+             which a file sent today can no longer reach (the earliest is {earliest}); the bank \
+             may refuse them as late. A run for {today} would ask for {earliest}"
+        )
+    })
+}
+
 /// Decides candidates one by one, in due-date order, remembering which mandates were presented
 /// in this run (a run may see a mandate's installments across several pages): after its FRST
 /// the next is RCUR. Only a presentation the caller confirms counts ([`Selector::presented`]):
@@ -284,6 +299,18 @@ mod tests {
         assert_eq!(reachable_date(d("2026-11-20"), 1), d("2026-11-23"));
         assert_eq!(reachable_date(d("2026-12-24"), 1), d("2026-12-28"));
         assert_eq!(reachable_date(d("2026-11-23"), 2), d("2026-11-25"));
+    }
+
+    #[test]
+    fn a_run_for_a_past_date_is_late_only_if_it_asks_for_an_unreachable_date() {
+        // Friday's run made on Monday asks for Monday: late (Tuesday is the earliest).
+        let late = late_run(d("2026-11-20"), d("2026-11-23"), 1).unwrap();
+        assert!(late.contains("ask for collection on 2026-11-23"), "{late}");
+        assert!(late.contains("the earliest is 2026-11-24"), "{late}");
+        // Sunday's run made on Monday asks for Tuesday, as Monday's would; today's is in time.
+        assert_eq!(late_run(d("2026-11-22"), d("2026-11-23"), 1), None);
+        assert_eq!(late_run(d("2026-11-23"), d("2026-11-23"), 1), None);
+        assert_eq!(late_run(d("2026-11-24"), d("2026-11-23"), 1), None);
     }
 
     #[test]

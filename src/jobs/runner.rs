@@ -10,6 +10,7 @@ use super::collect::CollectReport;
 use super::ingest::IngestReport;
 use super::{JobError, collect, ingest};
 use crate::config::{Config, Job};
+use crate::domain::collect::late_run;
 use crate::store::{CreditorKey, LockHolder, RunLock, Store};
 
 /// The jobs built so far, in the order a day runs them (ingest before collect, so that the
@@ -123,6 +124,11 @@ pub async fn run(
                 "the previous run of this job request stopped mid-way (its worker died); running it again"
             );
         }
+    }
+    if job == Job::Collect
+        && let Some(late) = late_run(date, config.schedule.today(), config.bank.lead_days)
+    {
+        tracing::warn!("{late}");
     }
     let recorded = if dry_run {
         None

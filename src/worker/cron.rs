@@ -32,7 +32,10 @@ fn triggered(config: &Config) -> Vec<&JobSchedule> {
 /// Fires what is due at `now`: for each job, the firings since its last recorded one. When
 /// several were missed (every worker down for days), only the latest runs — a day's jobs
 /// catch up their own backlog (collect's catch-up window) — and the skipped ones are logged.
-/// A job never fired before starts from `started` (no history to catch up).
+/// A job never fired before starts from `started` (no history to catch up). A missed collect
+/// runs for today rather than its own date: its files go to the bank today, so they must ask
+/// for the collection date reachable from today (Friday's run made on Monday would ask for
+/// Monday, whose deadline was Friday).
 pub async fn fire_due(
     config: &Config,
     store: &Store,
@@ -45,7 +48,14 @@ pub async fn fire_due(
         let job = schedule.job;
         let since = store.last_cron_firing(job.as_str()).await?.unwrap_or(started);
         let due = firings(schedule.cron.schedule(), schedule.timezone, since, now);
-        let Some(latest) = due.last().copied() else { continue };
+        let Some(mut latest) = due.last().copied() else {
+            continue;
+        };
+        let today = now.with_timezone(&schedule.timezone).date_naive();
+        if job == Job::Collect && latest.business_date < today {
+            warn!(job = %job, "the firing of {} was missed (no worker ran at {}); running it for today, {today}, so that its files ask for a collection date the bank can still reach", latest.business_date, latest.at);
+            latest.business_date = today;
+        }
         if due.len() > 1 {
             let skipped: Vec<String> = due[..due.len() - 1]
                 .iter()
