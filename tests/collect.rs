@@ -778,6 +778,64 @@ async fn paused_and_card_plans_stay_out_of_the_file(backend: Backend) {
     p.db.cleanup().await;
 }
 
+/// The sequence type belongs to the mandate: a one-off plan alone on its mandate goes OOFF;
+/// one sharing its mandate with a monthly plan is part of that mandate's series (FRST, then
+/// RCUR). A mandate an OOFF used takes no new plan: the import says why and changes nothing.
+async fn one_off_plans_follow_their_mandate(backend: Backend) {
+    let p = Project::new(backend).await;
+    p.import("customers", &format!("{CUSTOMERS}O1,Olga,,,,,,\nS1,Sven,,,,,,\n"));
+    p.import(
+        "mandates",
+        &format!(
+            "{MANDATES}OM1,O1,FR1420041010050500013M02606,,2025-01-01,web\n\
+             SM1,S1,DE89370400440532013000,,2025-01-01,web\n"
+        ),
+    );
+    let plans = format!(
+        "{PLANS}OP1,O1,OM1,50.00,once,2026-11-23,1,,\nSP1,S1,SM1,10.00,monthly,2026-11-23,,,\n\
+         SQ1,S1,SM1,25.00,once,2026-11-23,1,,\n"
+    );
+    p.import("plans", &plans);
+    p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    let submitted = p.collections("submitted");
+    let sequence_of = |plan: &str| {
+        let row = submitted
+            .iter()
+            .find(|c| c["plan_id"] == plan)
+            .unwrap_or_else(|| panic!("{plan}: {submitted:?}"));
+        row["sequence_type"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(sequence_of("OP1"), "OOFF", "{submitted:?}");
+    assert_eq!(sequence_of("SP1"), "FRST", "{submitted:?}");
+    assert_eq!(
+        sequence_of("SQ1"),
+        "RCUR",
+        "a one-off on a recurrent mandate: {submitted:?}"
+    );
+
+    // OM1 is spent: a new plan on it is refused, with the reason; the same file again is not.
+    p.import("plans", &plans);
+    let refused = p.run(&[
+        "import",
+        "plans",
+        &p.write("more.csv", &format!("{PLANS}OP2,O1,OM1,50.00,monthly,2026-12-23,,,\n")),
+        "--date",
+        "2026-11-20",
+    ]);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(3), "{said}");
+    assert!(
+        said.contains("mandate OM1 was used for the one-off collection of plan OP1"),
+        "{said}"
+    );
+    assert!(
+        p.list_collections(&["--customer", "O1"])
+            .iter()
+            .all(|c| c["plan_id"] == "OP1")
+    );
+    p.db.cleanup().await;
+}
+
 /// A dry run tells what the run will do — counts and totals per collection date and
 /// sequence type, and what would fail and why — records nothing, and the real run then does
 /// exactly that.
@@ -949,6 +1007,7 @@ async fn a_terminal_gets_a_progress_bar_and_a_pipe_does_not() {
 }
 
 on_both_backends!(
+    one_off_plans_follow_their_mandate,
     collects_valid_files_exactly_once,
     amendments_and_refusals,
     a_mandate_split_across_files_is_first_and_amended_once,

@@ -34,6 +34,11 @@ pub struct Candidate {
     pub one_off: bool,
     /// This is the plan's last installment.
     pub last_installment: bool,
+    /// The mandate serves another plan too. The sequence type belongs to the mandate, not
+    /// the plan: such a mandate is recurrent, so its one-off plan's collection goes FRST or
+    /// RCUR (an OOFF would end the mandate, or a second one reuse a one-off mandate), and a
+    /// plan's last installment RCUR (an FNAL would end the other plans' mandate).
+    pub mandate_shared: bool,
     /// Mandate row id.
     pub mandate: i64,
     /// The mandate is active (not revoked or expired).
@@ -152,11 +157,11 @@ impl Selector {
                 c.mandate_in_use_since
             ))
         } else {
-            let sequence = if c.one_off {
+            let sequence = if c.one_off && !c.mandate_shared {
                 SequenceType::Ooff
             } else if rules.use_frst && !c.first_presented && !self.was_presented(c.mandate) {
                 SequenceType::Frst
-            } else if rules.use_fnal && c.last_installment {
+            } else if rules.use_fnal && c.last_installment && !c.mandate_shared {
                 SequenceType::Fnal
             } else {
                 SequenceType::Rcur
@@ -264,6 +269,7 @@ mod tests {
             plan_active: true,
             one_off: false,
             last_installment: false,
+            mandate_shared: false,
             mandate,
             mandate_active: true,
             first_presented: false,
@@ -393,6 +399,33 @@ mod tests {
             })
             .collect();
         assert_eq!(seqs, vec![SequenceType::Rcur, SequenceType::Rcur, SequenceType::Fnal]);
+    }
+
+    #[test]
+    fn a_mandate_serving_several_plans_is_recurrent() {
+        // Mandate 10 serves a monthly plan and a one-off plan: the one-off's collection is
+        // the mandate's FRST (it comes first), the monthly one then RCUR.
+        let mut once = cand(1, "2026-11-20", 10);
+        once.one_off = true;
+        once.mandate_shared = true;
+        let monthly = cand(2, "2026-11-23", 10);
+        // Mandate 11 serves two plans; one of them ends: RCUR, not FNAL.
+        let mut last = cand(3, "2026-11-23", 11);
+        last.first_presented = true;
+        last.last_installment = true;
+        last.mandate_shared = true;
+        let fnal = Rules {
+            use_fnal: true,
+            ..RULES
+        };
+        let seqs: Vec<_> = decide(&[once, monthly, last], d("2026-11-20"), fnal)
+            .into_iter()
+            .map(|(_, d)| match d {
+                Decision::Collect { sequence, .. } => sequence,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(seqs, vec![SequenceType::Frst, SequenceType::Rcur, SequenceType::Rcur]);
     }
 
     /// A mandate now at `iban` under `umr`, of creditor DE98ZZZ09999999999.

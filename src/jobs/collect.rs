@@ -501,6 +501,7 @@ impl Checker<'_> {
             plan_active: c.plan_active,
             one_off: c.one_off,
             last_installment: c.last_installment,
+            mandate_shared: c.mandate_shared,
             mandate: c.mandate_key,
             mandate_active: c.mandate_active,
             first_presented: c.first_presented,

@@ -75,6 +75,10 @@ pub struct DueCollection {
     /// The collection date of the mandate's last presented collection (a failed one
     /// counts): with the signature date, where its 36 months of validity count from.
     pub last_presented_on: Option<NaiveDate>,
+    /// The mandate serves another plan too, so it is recurrent: a one-off plan's collection
+    /// is no OOFF and a plan's last no FNAL. Asked only of one-off plans and last
+    /// installments (FALSE for the rest).
+    pub mandate_shared: bool,
 }
 
 impl DueCollection {
@@ -109,16 +113,37 @@ impl DueCollection {
             original_scheme_id: c.opt_text(25)?,
             original_debtor_account: c.opt_text(26)?,
             last_presented_on: c.opt_date(27)?,
+            mandate_shared: c.bool(28)?,
         })
     }
 }
 
+/// Whether the collection's plan is one-off: its current frequency is `once`.
+macro_rules! one_off_sql {
+    () => {
+        "COALESCE((SELECT t.frequency FROM plan_terms t WHERE t.plan_id = p.id ORDER BY t.effective_from DESC LIMIT 1) = 'once', FALSE)"
+    };
+}
+
+/// Whether the collection is its plan's last installment.
+macro_rules! last_installment_sql {
+    () => {
+        "COALESCE(p.installment_count = c.installment, FALSE)"
+    };
+}
+
 /// Columns in the order of [`DueCollection`]'s fields (the SQLite bulk path reads them by
-/// position).
-const DUE_SELECT: &str = "SELECT c.id, c.due_date, c.amount_cents,
+/// position). `mandate_shared` looks for the mandate's other plans only where the answer
+/// changes the sequence type (one-off plans, last installments), not for every row.
+const DUE_SELECT: &str = concat!(
+    "SELECT c.id, c.due_date, c.amount_cents,
         p.status = 'active' AS plan_active,
-        COALESCE((SELECT t.frequency FROM plan_terms t WHERE t.plan_id = p.id ORDER BY t.effective_from DESC LIMIT 1) = 'once', FALSE) AS one_off,
-        COALESCE(p.installment_count = c.installment, FALSE) AS last_installment,
+        ",
+    one_off_sql!(),
+    " AS one_off,
+        ",
+    last_installment_sql!(),
+    " AS last_installment,
         p.description,
         m.id AS mandate_key, COALESCE(c.presented_mandate_id, m.reference) AS mandate_id,
         m.status = 'active' AS mandate_active, m.first_presented,
@@ -128,11 +153,19 @@ const DUE_SELECT: &str = "SELECT c.id, c.due_date, c.amount_cents,
         cu.street, cu.building, cu.postcode, cu.town, cu.country,
         c.end_to_end_id, c.sequence_type, c.requested_date,
         c.original_mandate_id, c.original_scheme_id, c.original_debtor_account,
-        m.last_presented_on
+        m.last_presented_on,
+        CASE WHEN ",
+    last_installment_sql!(),
+    " OR ",
+    one_off_sql!(),
+    "
+             THEN EXISTS (SELECT 1 FROM plans o WHERE o.mandate_id = c.mandate_id AND o.id <> c.plan_id)
+             ELSE FALSE END AS mandate_shared
  FROM collections c
  JOIN plans p ON p.id = c.plan_id
  JOIN mandates m ON m.id = c.mandate_id
- JOIN customers cu ON cu.id = c.customer_id";
+ JOIN customers cu ON cu.id = c.customer_id"
+);
 
 const DOING_DUE: &str = "reading due collections";
 

@@ -468,10 +468,16 @@ impl Store {
                 ImportBatch::Plans(rows) => {
                     check_duplicates(rows.iter().map(|r| (r.line, r.record.plan_id.as_str())), "plan_id", &mut problems);
                     let customers = customer_ids!(tx, creditor, rows.iter().map(|r| r.record.customer.as_str()));
-                    let mandates: HashMap<String, (i64, i64)> = named_rows!(
+                    // With each mandate, the plan whose one-off collection used it, if one did
+                    // (an OOFF in a file, not rejected): such a mandate takes no other plan.
+                    let mandates: HashMap<String, (i64, i64, Option<String>)> = named_rows!(
                         tx,
-                        (String, i64, i64),
-                        "SELECT reference, id, customer_id FROM mandates WHERE creditor_id = $1 AND reference IN (SELECT key FROM v)",
+                        (String, i64, i64, Option<String>),
+                        "SELECT m.reference, m.id, m.customer_id,
+                                (SELECT p.reference FROM plans p JOIN collections c ON c.plan_id = p.id
+                                  WHERE p.mandate_id = m.id AND c.sequence_type = 'OOFF' AND c.status IN ('submitted', 'settled')
+                                  ORDER BY c.id LIMIT 1)
+                         FROM mandates m WHERE m.creditor_id = $1 AND m.reference IN (SELECT key FROM v)",
                         creditor,
                         rows.iter().filter_map(|r| match &r.record.method {
                             PaymentMethodRef::Mandate(m) => Some(m.as_str()),
@@ -480,14 +486,22 @@ impl Store {
                         "reading mandates"
                     )
                     .into_iter()
-                    .map(|(r, id, c)| (r, (id, c)))
+                    .map(|(r, id, c, one_off)| (r, (id, c, one_off)))
                     .collect();
                     let mut stated = Vec::with_capacity(rows.len());
                     for Numbered { line, record: p } in rows {
                         let Some(customer_id) = resolve_customer(&customers, *line, p.customer.as_str(), &mut problems) else { continue };
                         let method = match &p.method {
                             PaymentMethodRef::Mandate(m) => match mandates.get(m.as_str()) {
-                                Some((id, owner)) if *owner == customer_id => (Some(*id), None),
+                                Some((_, owner, Some(used_by))) if *owner == customer_id && used_by.as_str() != p.plan_id.as_str() => {
+                                    problems.push(problem(*line, "mandate_id", m.as_str(), format!(
+                                        "mandate {m} was used for the one-off collection of plan {used_by}, and a one-off mandate \
+                                         serves a single collection: the customer must sign a new mandate for this plan",
+                                        m = m.as_str()
+                                    )));
+                                    continue;
+                                }
+                                Some((id, owner, _)) if *owner == customer_id => (Some(*id), None),
                                 Some(_) => {
                                     problems.push(problem(*line, "mandate_id", m.as_str(), "mandate belongs to another customer"));
                                     continue;
