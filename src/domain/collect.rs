@@ -157,7 +157,9 @@ impl Selector {
                 c.mandate_in_use_since
             ))
         } else {
-            let sequence = if c.one_off && !c.mandate_shared {
+            // A mandate already in a recurrent series (another plan's FRST, or history the
+            // mandates import brought) is not one-off either.
+            let sequence = if c.one_off && !c.mandate_shared && !c.first_presented {
                 SequenceType::Ooff
             } else if rules.use_frst && !c.first_presented && !self.was_presented(c.mandate) {
                 SequenceType::Frst
@@ -414,18 +416,30 @@ mod tests {
         last.first_presented = true;
         last.last_installment = true;
         last.mandate_shared = true;
+        // Mandate 12 serves only a one-off plan but was collected before (imported history).
+        let mut used = cand(4, "2026-11-23", 12);
+        used.one_off = true;
+        used.first_presented = true;
         let fnal = Rules {
             use_fnal: true,
             ..RULES
         };
-        let seqs: Vec<_> = decide(&[once, monthly, last], d("2026-11-20"), fnal)
+        let seqs: Vec<_> = decide(&[once, monthly, last, used], d("2026-11-20"), fnal)
             .into_iter()
             .map(|(_, d)| match d {
                 Decision::Collect { sequence, .. } => sequence,
                 other => panic!("{other:?}"),
             })
             .collect();
-        assert_eq!(seqs, vec![SequenceType::Frst, SequenceType::Rcur, SequenceType::Rcur]);
+        assert_eq!(
+            seqs,
+            vec![
+                SequenceType::Frst,
+                SequenceType::Rcur,
+                SequenceType::Rcur,
+                SequenceType::Rcur
+            ]
+        );
     }
 
     /// A mandate now at `iban` under `umr`, of creditor DE98ZZZ09999999999.
