@@ -780,7 +780,8 @@ async fn paused_and_card_plans_stay_out_of_the_file(backend: Backend) {
 
 /// The sequence type belongs to the mandate: a one-off plan alone on its mandate goes OOFF;
 /// one sharing its mandate with a monthly plan is part of that mandate's series (FRST, then
-/// RCUR). A mandate an OOFF used takes no new plan: the import says why and changes nothing.
+/// RCUR). A mandate an OOFF (or FNAL) ended takes no new plan: the import says why and
+/// changes nothing.
 async fn one_off_plans_follow_their_mandate(backend: Backend) {
     let p = Project::new(backend).await;
     p.import("customers", &format!("{CUSTOMERS}O1,Olga,,,,,,\nS1,Sven,,,,,,\n"));
@@ -825,7 +826,7 @@ async fn one_off_plans_follow_their_mandate(backend: Backend) {
     let said = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(3), "{said}");
     assert!(
-        said.contains("mandate OM1 was used for the one-off collection of plan OP1"),
+        said.contains("mandate OM1 was ended by a collection of plan OP1 sent as its one-off (OOFF)"),
         "{said}"
     );
     assert!(

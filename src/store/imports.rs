@@ -468,14 +468,14 @@ impl Store {
                 ImportBatch::Plans(rows) => {
                     check_duplicates(rows.iter().map(|r| (r.line, r.record.plan_id.as_str())), "plan_id", &mut problems);
                     let customers = customer_ids!(tx, creditor, rows.iter().map(|r| r.record.customer.as_str()));
-                    // With each mandate, the plan whose one-off collection used it, if one did
-                    // (an OOFF in a file, not rejected): such a mandate takes no other plan.
+                    // With each mandate, the plan whose collection ended it, if one did (an OOFF
+                    // or FNAL in a file, not rejected): such a mandate takes no other plan.
                     let mandates: HashMap<String, (i64, i64, Option<String>)> = named_rows!(
                         tx,
                         (String, i64, i64, Option<String>),
                         "SELECT m.reference, m.id, m.customer_id,
                                 (SELECT p.reference FROM plans p JOIN collections c ON c.plan_id = p.id
-                                  WHERE p.mandate_id = m.id AND c.sequence_type = 'OOFF' AND c.status IN ('submitted', 'settled')
+                                  WHERE p.mandate_id = m.id AND c.sequence_type IN ('OOFF', 'FNAL') AND c.status IN ('submitted', 'settled')
                                   ORDER BY c.id LIMIT 1)
                          FROM mandates m WHERE m.creditor_id = $1 AND m.reference IN (SELECT key FROM v)",
                         creditor,
@@ -495,8 +495,8 @@ impl Store {
                             PaymentMethodRef::Mandate(m) => match mandates.get(m.as_str()) {
                                 Some((_, owner, Some(used_by))) if *owner == customer_id && used_by.as_str() != p.plan_id.as_str() => {
                                     problems.push(problem(*line, "mandate_id", m.as_str(), format!(
-                                        "mandate {m} was used for the one-off collection of plan {used_by}, and a one-off mandate \
-                                         serves a single collection: the customer must sign a new mandate for this plan",
+                                        "mandate {m} was ended by a collection of plan {used_by} sent as its one-off (OOFF) or \
+                                         final (FNAL) collection: the customer must sign a new mandate for this plan",
                                         m = m.as_str()
                                     )));
                                     continue;
