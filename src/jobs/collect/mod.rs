@@ -1,0 +1,370 @@
+//! `collect`: due installments → pain.008 files in the outbox, exactly once.
+//!
+//! 0. Refuse to start when the outbox holds a file of this ledger that the ledger has no
+//!    record of (a ledger restored from an older backup would present its collections again).
+//! 1. Finish any file a stopped run assigned but did not mark written (same MsgId, same
+//!    collections).
+//! 2. Materialise plans up to the horizon.
+//! 3. Decide (pure) which pending collections go now, with which date and sequence type;
+//!    refuse, with a reason, those the EPC rules or the mandate forbid.
+//! 4. Per file (at most `max_transactions_per_file`): assign in one transaction, write
+//!    atomically, mark written. A crash anywhere leaves each collection in at most one file,
+//!    and the next run completes what was assigned.
+//!
+//! [`run`] orders the steps; each submodule is named after what it does: `outbox_guard`
+//! (step 0), `write` (writing a file, step 1's and step 4's), `due_rows` (reading due
+//! collections a page at a time), `checker` (step 3, per row) and `record` (step 4's
+//! assignment, and the refusals).
+
+mod checker;
+mod due_rows;
+mod outbox_guard;
+mod record;
+mod write;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use self::checker::{Checked, Checker};
+use self::due_rows::{Due, DueRows, TOP_UP_ROWS};
+use self::outbox_guard::ensure_outbox_known;
+use self::record::{FileToRecord, record_file, record_refusals};
+use self::write::write_file;
+use super::JobError;
+use super::outbox::remove_stale_temporaries;
+use crate::config::Config;
+use crate::domain::collect::{Rules, Selector};
+use crate::sepa::money::format_cents;
+use crate::sepa::pain008::{Creditor, PostalAddress};
+use crate::store::{Assignment, CreditorKey, Store};
+use crate::telemetry::Progress;
+
+pub use self::checker::end_to_end_id;
+pub use self::outbox_guard::LedgerBehindOutbox;
+
+/// Totals of one (collection date, sequence type) group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupLine {
+    /// Requested collection date.
+    pub collection_date: NaiveDate,
+    /// FRST, RCUR, OOFF or FNAL.
+    pub sequence_type: &'static str,
+    /// Transactions.
+    pub count: u64,
+    /// Total, as a decimal string.
+    pub total: String,
+}
+
+/// One file written (or finished) by the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileLine {
+    /// File name in the outbox.
+    pub file: String,
+    /// Transactions.
+    pub transactions: i64,
+    /// Control sum.
+    pub total: String,
+    /// Whether it was left over by a stopped run and finished now.
+    pub recovered: bool,
+}
+
+/// What a collect run did (or, dry, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CollectReport {
+    /// Business date of the run.
+    pub date: Option<NaiveDate>,
+    /// Nothing was written.
+    pub dry_run: bool,
+    /// Files written.
+    pub files: Vec<FileLine>,
+    /// What went (or would go) into files, per group.
+    pub groups: Vec<GroupLine>,
+    /// Collections refused or needing review, with the reason (now `failed`); the first 1000.
+    pub failed: Vec<(i64, String)>,
+    /// How many collections were refused or need review.
+    pub failed_count: u64,
+    /// Collections held because their plan is paused.
+    pub held: u64,
+    /// Collections of this business date already in files before the run.
+    pub already_in_files: i64,
+    /// Total of what went (or would go) into files.
+    pub total: String,
+}
+
+fn creditor(config: &Config) -> Creditor {
+    let c = &config.creditor;
+    let a = &c.address;
+    let mut address = PostalAddress::new(a.town.clone(), a.country);
+    if let Some(street) = &a.street {
+        address = address.with_street(street.clone());
+    }
+    if let Some(building) = &a.building {
+        address = address.with_building_number(building.clone());
+    }
+    if let Some(postcode) = &a.postcode {
+        address = address.with_postcode(postcode.clone());
+    }
+    Creditor {
+        name: c.name.clone(),
+        iban: c.iban.clone(),
+        bic: c.bic.clone().filter(|_| config.bank.include_bic),
+        id: c.creditor_id.clone(),
+        address: Some(address),
+    }
+}
+
+fn rules(config: &Config) -> Rules {
+    Rules {
+        lead_days: config.bank.lead_days,
+        catch_up_days: config.bank.catch_up_days,
+        use_frst: config.bank.use_frst,
+        use_fnal: config.bank.use_fnal,
+    }
+}
+
+/// Running totals per (collection date, sequence type), without keeping the collections.
+#[derive(Default)]
+struct GroupTotals(BTreeMap<(NaiveDate, &'static str), (u64, i64)>);
+
+impl GroupTotals {
+    fn add(&mut self, item: &Assignment) {
+        let entry = self.0.entry((item.requested_date, item.sequence_type)).or_default();
+        entry.0 += 1;
+        entry.1 += item.amount_cents;
+    }
+
+    fn lines(self) -> Vec<GroupLine> {
+        self.0
+            .into_iter()
+            .map(|((collection_date, sequence_type), (count, sum))| GroupLine {
+                collection_date,
+                sequence_type,
+                count,
+                total: format_cents(sum),
+            })
+            .collect()
+    }
+}
+
+/// Where a run's time went, summed over its files and pages; logged at info level at the end
+/// of the run (`cargo bench --bench bench_collect -- --phases` reads it from the JSON log).
+#[derive(Debug, Default)]
+struct Phases {
+    /// Counting what is already in files, and materialising plans (a stopped run's files
+    /// count as write and mark).
+    prepare: Duration,
+    /// Waiting for due collections: every page on SQLite and in a dry run; on PostgreSQL the
+    /// first page and the reads that fill a file refusals left room in.
+    read: Duration,
+    /// PostgreSQL: reading the next page while the current one is recorded and written (not
+    /// waited for: it overlaps `fail`, `assign`, `write` and `mark`).
+    read_ahead: Duration,
+    /// Deciding, checking (EPC rules) and sorting.
+    decide: Duration,
+    /// Recording refusals.
+    fail: Duration,
+    /// The assignment transactions.
+    assign: Duration,
+    /// Writing files (temp file, fsync, rename, fsync of the folder).
+    write: Duration,
+    /// Marking files written and their collections submitted.
+    mark: Duration,
+}
+
+impl Phases {
+    /// Adds the time since `since` to `phase` and restarts the clock.
+    fn lap(phase: &mut Duration, since: &mut Instant) {
+        let now = Instant::now();
+        *phase += now - *since;
+        *since = now;
+    }
+}
+
+/// At most this many failure reasons are kept in the report (all are in the ledger).
+const REPORTED_FAILURES: usize = 1000;
+
+/// Runs collect for `date`.
+pub async fn run(
+    config: &Config,
+    store: &Store,
+    creditor_key: CreditorKey,
+    date: NaiveDate,
+    dry_run: bool,
+) -> Result<CollectReport, JobError> {
+    let creditor = creditor(config);
+    let mut report = CollectReport {
+        date: Some(date),
+        dry_run,
+        ..Default::default()
+    };
+    let mut phases = Phases::default();
+    let mut clock = Instant::now();
+    report.already_in_files = store.collections_in_files(creditor_key, date).await?;
+    let tag = store.ledger_tag(creditor_key).await?;
+    ensure_outbox_known(config, store, creditor_key, &tag).await?;
+    if !dry_run {
+        let removed = remove_stale_temporaries(&config.folders.outbox)?;
+        if removed > 0 {
+            tracing::warn!(removed, "removed temporary files of interrupted runs from the outbox");
+        }
+        for file in store.unwritten_files(creditor_key).await? {
+            report
+                .files
+                .push(write_file(config, store, &creditor, &file, None, &mut phases).await?);
+            clock = Instant::now();
+        }
+    }
+    // Dry runs too, but uncommitted: a dry run for a date past the plans' materialised
+    // horizon (a first run months after the import, a look ahead) would otherwise miss the
+    // installments due then.
+    let source = if dry_run {
+        store
+            .dry_run_view(creditor_key, date)
+            .await?
+            .map_or(Due::Ledger(store), Due::DryRun)
+    } else {
+        store.refresh_plans(creditor_key, date).await?;
+        Due::Ledger(store)
+    };
+    Phases::lap(&mut phases.prepare, &mut clock);
+    let (amendments, scheme_changes) = store.pending_amendments(creditor_key).await?;
+    let mut changes_by_mandate: HashMap<i64, Vec<(&str, &str)>> = HashMap::new();
+    for a in &amendments {
+        changes_by_mandate
+            .entry(a.mandate_key)
+            .or_default()
+            .push((a.kind.as_str(), a.old_value.as_str()));
+    }
+    let checker = Checker {
+        config,
+        creditor: &creditor,
+        tag: &tag,
+        scheme_changes: &scheme_changes,
+        changes_by_mandate,
+    };
+    let mut selector = Selector::new(date, rules(config));
+    let mut totals = GroupTotals::default();
+    let page_size = usize::try_from(config.bank.max_transactions_per_file)
+        .unwrap_or(usize::MAX)
+        .max(1);
+    let until = selector.reachable();
+    let progress = Progress::counting(
+        "collect",
+        if dry_run {
+            "collections checked"
+        } else {
+            "collections in files"
+        },
+    );
+    progress.say("reading due collections");
+    let mut due = DueRows {
+        source,
+        creditor: creditor_key,
+        until,
+        rows: VecDeque::new(),
+        cursor: None,
+        more: true,
+    };
+    due.fetch(page_size).await?;
+    Phases::lap(&mut phases.read, &mut clock);
+    while !due.rows.is_empty() {
+        // One file per iteration. Rows are checked one by one, each leaving memory once it is
+        // refused or checked into the transaction the file will hold, until the file is full.
+        let mut checked = Checked::default();
+        progress.say(&format!("checking {} due collection(s)", due.rows.len()));
+        loop {
+            while checked.items.len() < page_size
+                && let Some(c) = due.rows.pop_front()
+            {
+                checker.check(c, &mut selector, &mut checked);
+                if checked.failed.len() >= page_size {
+                    // As many refusals as a file holds: recorded now, so that the reasons
+                    // held in memory stay bounded whatever the run; the file goes on filling.
+                    Phases::lap(&mut phases.decide, &mut clock);
+                    record_refusals(store, dry_run, &mut checked, &mut report, &progress, &mut phases).await?;
+                    clock = Instant::now();
+                }
+            }
+            if checked.items.len() >= page_size || !due.more {
+                break;
+            }
+            // Rows refused or held left room: the file takes the next rows, so that a run's
+            // files split only at the maximum. At least `TOP_UP_ROWS` a read, so a long run
+            // of held rows costs few queries; what this file leaves goes to the next.
+            Phases::lap(&mut phases.decide, &mut clock);
+            let room = page_size - checked.items.len();
+            due.fetch(room.max(TOP_UP_ROWS).min(page_size)).await?;
+            Phases::lap(&mut phases.read, &mut clock);
+            if due.rows.is_empty() {
+                break;
+            }
+        }
+        Phases::lap(&mut phases.decide, &mut clock);
+        record_refusals(store, dry_run, &mut checked, &mut report, &progress, &mut phases).await?;
+        let Checked { items, held, .. } = checked;
+        report.held += held;
+        items.iter().for_each(|(i, _)| totals.add(i));
+        // The next file's rows: those this one left, or a page read while it is recorded.
+        let next_page = async {
+            let started = Instant::now();
+            let next = if due.rows.is_empty() && due.more {
+                progress.say("reading due collections");
+                due.fetch(page_size).await
+            } else {
+                Ok(())
+            };
+            (next, started.elapsed())
+        };
+        let recording = async {
+            if dry_run {
+                progress.add(items.len() as u64);
+                return Ok(None);
+            }
+            let file = FileToRecord {
+                creditor_key,
+                tag: &tag,
+                business_date: date,
+                items,
+            };
+            record_file(config, store, &creditor, file, &progress, &mut phases).await
+        };
+        let read_ahead = !dry_run && store.reads_beside_writes();
+        let (recorded, (next, took)) = if read_ahead {
+            // The next page is read while this one is recorded and written: it starts after
+            // this page's last row, so the two never share a collection, and what this page
+            // changes in rows they do share (a mandate's first presentation and amendments)
+            // the run tracks itself (the selector's set of mandates presented in the run).
+            tokio::join!(recording, next_page)
+        } else {
+            (recording.await, next_page.await)
+        };
+        report.files.extend(recorded?);
+        if read_ahead {
+            phases.read_ahead += took;
+        } else {
+            phases.read += took;
+        }
+        next?;
+        clock = Instant::now();
+    }
+    if let Due::DryRun(view) = due.source {
+        view.discard().await?;
+    }
+    tracing::info!(
+        prepare_s = phases.prepare.as_secs_f64(),
+        read_s = phases.read.as_secs_f64(),
+        read_ahead_s = phases.read_ahead.as_secs_f64(),
+        decide_s = phases.decide.as_secs_f64(),
+        fail_s = phases.fail.as_secs_f64(),
+        assign_s = phases.assign.as_secs_f64(),
+        write_s = phases.write.as_secs_f64(),
+        mark_s = phases.mark.as_secs_f64(),
+        "collect phases"
+    );
+    report.total = format_cents(totals.0.values().map(|(_, sum)| sum).sum());
+    report.groups = totals.lines();
+    Ok(report)
+}

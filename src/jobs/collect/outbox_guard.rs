@@ -1,0 +1,73 @@
+//! Step 0 of a run: refusing to collect when the outbox holds files of this ledger that the
+//! ledger does not know (or not as it assigned them), because a ledger restored from an older
+//! backup would otherwise present the same collections to the bank again.
+
+use crate::config::Config;
+use crate::jobs::JobError;
+use crate::jobs::outbox::names_like;
+use crate::store::{CreditorKey, LedgerTag, Store, message_id_prefix};
+
+/// The outbox holds pain.008 files of this ledger (by name: its MsgId prefix) that the
+/// ledger has no record of, or a file whose content is not what the ledger assigned to it.
+/// Either means the ledger is older than the outbox, and its collections in those files are
+/// pending again in its eyes: collecting would present them to the bank a second time.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "refusing to collect: {problem}. The ledger is older than the outbox (restored from a backup, \
+     or a database that lost its last writes), and collecting now could present the same \
+     collections to the bank twice; nothing was collected. Ask the bank which of these files it \
+     received: if it did, restore the ledger that wrote them (collecting from this one would \
+     take the money again); if it never did, move them out of {} and collect again",
+    outbox.display()
+)]
+pub struct LedgerBehindOutbox {
+    /// The outbox folder.
+    pub outbox: std::path::PathBuf,
+    /// What disagrees, naming the files.
+    pub problem: String,
+}
+
+/// The run stops: `problem` in `outbox`.
+pub(super) fn behind(outbox: &std::path::Path, problem: String) -> JobError {
+    LedgerBehindOutbox {
+        outbox: outbox.to_owned(),
+        problem,
+    }
+    .into()
+}
+
+/// Step 0: every file of this ledger in the outbox is one the ledger knows.
+pub(super) async fn ensure_outbox_known(
+    config: &Config,
+    store: &Store,
+    creditor_key: CreditorKey,
+    tag: &LedgerTag,
+) -> Result<(), JobError> {
+    let outbox = &config.folders.outbox;
+    let ours = names_like(outbox, &message_id_prefix(tag), ".xml")?;
+    let Some(first) = ours.first() else {
+        return Ok(());
+    };
+    let known = store.file_names_from(creditor_key, first).await?;
+    let unknown: Vec<&String> = ours.iter().filter(|name| !known.contains(*name)).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    const SHOWN: usize = 5;
+    let mut names = unknown
+        .iter()
+        .take(SHOWN)
+        .map(|n| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if unknown.len() > SHOWN {
+        names.push_str(&format!(" and {} more", unknown.len() - SHOWN));
+    }
+    Err(behind(
+        outbox,
+        format!(
+            "the outbox holds {} file(s) of this ledger that the ledger has no record of: {names}",
+            unknown.len()
+        ),
+    ))
+}

@@ -1,0 +1,264 @@
+//! Writing an assigned file to the outbox and marking it written: from the transactions the
+//! run just checked, or, for a file a stopped run left `writing`, from what the ledger
+//! assigned to it (read back and checked again), or by taking the complete file found in the
+//! outbox if it is the one assigned.
+
+use std::io::Write;
+use std::time::Instant;
+
+use super::checker::{hybrid_line, raw};
+use super::outbox_guard::behind;
+use super::{FileLine, Phases};
+use crate::config::Config;
+use crate::domain::collect::AmendmentFields;
+use crate::jobs::JobError;
+use crate::jobs::outbox::{sha256_of, write_atomically};
+use crate::sepa::money::format_cents;
+use crate::sepa::pain008::{
+    self, Creditor, GroupHeader, Pain008Version, Pain008Writer, PaymentGroup, Profile, SequenceType, Transaction,
+};
+use crate::sepa::{MessageId, PaymentInfoId};
+use crate::store::{FileRow, GroupTotal, Store};
+
+fn profile(config: &Config) -> Profile {
+    let b = &config.bank;
+    Profile {
+        version: b.pain_version,
+        include_bic: b.include_bic,
+        batch_booking: b.batch_booking,
+        group_ctrl_sum: b.group_ctrl_sum,
+        address_style: b.address_style,
+        local_instrument: b.local_instrument,
+    }
+}
+
+/// What one file holds: its payment groups and, in the same order, their transactions.
+pub(super) struct FileContent {
+    pub(super) groups: Vec<GroupTotal>,
+    pub(super) transactions: Vec<Transaction>,
+}
+
+/// Takes the complete file a stopped run's `file` names, found in the outbox, returning its
+/// SHA-256 — if it declares what the ledger assigned to `file` (MsgId, number of
+/// transactions, control sum) and carries what it declares.
+fn take_found_file(outbox: &std::path::Path, file: &FileRow) -> Result<String, JobError> {
+    let path = outbox.join(&file.file_name);
+    let opened = std::fs::File::open(&path).map_err(crate::jobs::outbox::err("cannot read", &path))?;
+    let found = pain008::inspect(std::io::BufReader::new(opened)).map_err(|e| {
+        behind(
+            outbox,
+            format!(
+                "{} in the outbox is not a pain.008 this ledger could have written ({e}), but the ledger assigned collections to it",
+                file.file_name
+            ),
+        )
+    })?;
+    if found.message_id == file.message_id
+        && i64::try_from(found.counted_nb_of_txs).ok() == Some(file.nb_of_txs)
+        && found.counted_ctrl_sum.0 == file.ctrl_sum_cents
+        && found.consistent
+    {
+        return Ok(sha256_of(&path)?);
+    }
+    Err(behind(
+        outbox,
+        format!(
+            "{} in the outbox holds MsgId {}, {} transactions, {} in all, but the ledger assigned MsgId {}, {} transactions, {} to it",
+            file.file_name,
+            found.message_id,
+            found.counted_nb_of_txs,
+            found.counted_ctrl_sum,
+            file.message_id,
+            file.nb_of_txs,
+            format_cents(file.ctrl_sum_cents)
+        ),
+    ))
+}
+
+/// Reads back what a stopped run assigned to `file` (same groups, same values) and checks it
+/// again.
+async fn assigned_content(
+    config: &Config,
+    store: &Store,
+    creditor: &Creditor,
+    file: &FileRow,
+) -> Result<FileContent, JobError> {
+    let invalid = |what: String| JobError::Invalid(format!("file {}: {what}", file.file_name));
+    let groups = store.file_groups(file).await?;
+    let collections = store.file_collections(file).await?;
+    let mut transactions = Vec::with_capacity(collections.len());
+    let mut rows = collections.iter();
+    for g in &groups {
+        for c in rows.by_ref().take(usize::try_from(g.count).unwrap_or_default()) {
+            let amendment = AmendmentFields {
+                original_mandate_id: c.original_mandate_id.clone(),
+                original_scheme_id: c.original_scheme_id.clone(),
+                original_debtor_account: c.original_debtor_account.clone(),
+            };
+            let e2e = c.end_to_end_id.clone().unwrap_or_default();
+            let line = hybrid_line(c, config.bank.address_style);
+            let lines: Vec<&str> = line.iter().map(String::as_str).collect();
+            let tx = pain008::check_transaction(&raw(c, &e2e, &amendment, &lines), creditor, g.requested_date)
+                .map_err(|e| {
+                    invalid(format!(
+                        "collection {} of this file, assigned by a run that stopped before writing it, can no \
+                         longer be written: {e}. What it is written from changed since (the customer's name or \
+                         address, the plan's text, the creditor's settings; the account and mandate id are kept \
+                         from the assignment): correct it and run collect again",
+                        c.id
+                    ))
+                })?;
+            transactions.push(tx);
+        }
+    }
+    Ok(FileContent { groups, transactions })
+}
+
+/// Writes (or finds already written) one assigned file and marks it written. `content` is
+/// what the run just assigned; `None` for the file of a stopped run (read back if needed).
+pub(super) async fn write_file(
+    config: &Config,
+    store: &Store,
+    creditor: &Creditor,
+    file: &FileRow,
+    content: Option<FileContent>,
+    phases: &mut Phases,
+) -> Result<FileLine, JobError> {
+    let mut clock = Instant::now();
+    let recovered = content.is_none();
+    let outbox = &config.folders.outbox;
+    let path = outbox.join(&file.file_name);
+    let sha = if recovered && path.exists() {
+        // The rename into place happened before the stop: the file is complete. It is the one
+        // assigned if it says so (a restored ledger's file row may name a file of other
+        // content).
+        take_found_file(outbox, file)?
+    } else {
+        let content = match content {
+            Some(content) => content,
+            None => assigned_content(config, store, creditor, file).await?,
+        };
+        let invalid = |what: String| JobError::Invalid(format!("file {}: {what}", file.file_name));
+        let header = GroupHeader {
+            message_id: MessageId::parse(&file.message_id).map_err(|e| invalid(e.to_string()))?,
+            created_at: file.created_at.with_timezone(&config.schedule.timezone).fixed_offset(),
+            initiating_party: None,
+            nb_of_txs: u64::try_from(file.nb_of_txs).unwrap_or_default(),
+            ctrl_sum_cents: file.ctrl_sum_cents,
+        };
+        // The version the file was assigned in: a profile changed since a stopped run does
+        // not change a file whose MsgId is already fixed.
+        let version = Pain008Version::from_message_name(&file.pain_version)
+            .ok_or_else(|| invalid(format!("unknown message version {:?}", file.pain_version)))?;
+        let profile = Profile {
+            version,
+            ..profile(config)
+        };
+        let written = write_atomically(outbox, &file.file_name, |out| {
+            let mut writer =
+                Pain008Writer::start(&mut *out, profile, creditor, &header).map_err(|e| invalid(e.to_string()))?;
+            let mut transactions = content.transactions.iter();
+            for (k, g) in content.groups.iter().enumerate() {
+                let sequence_type = SequenceType::from_code(&g.sequence_type)
+                    .ok_or_else(|| invalid(format!("unknown sequence type {:?}", g.sequence_type)))?;
+                let group = PaymentGroup {
+                    payment_info_id: PaymentInfoId::parse(&format!("{}-{}", file.message_id, k + 1))
+                        .map_err(|e| invalid(e.to_string()))?,
+                    sequence_type,
+                    collection_date: g.requested_date,
+                    nb_of_txs: u64::try_from(g.count).unwrap_or_default(),
+                    ctrl_sum_cents: g.sum_cents,
+                };
+                writer.begin_group(&group).map_err(|e| invalid(e.to_string()))?;
+                for tx in transactions.by_ref().take(usize::try_from(g.count).unwrap_or_default()) {
+                    writer.transaction(tx).map_err(|e| invalid(e.to_string()))?;
+                }
+                writer.end_group().map_err(|e| invalid(e.to_string()))?;
+            }
+            let out = writer.finish().map_err(|e| invalid(e.to_string()))?;
+            out.flush().map_err(|e| invalid(format!("cannot write: {e}")))
+        });
+        match written {
+            // A stopped run's file: another run finished it meanwhile; taken if it is the one.
+            Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists && recovered => {
+                take_found_file(outbox, file)?
+            }
+            // A new file's name was free when the run started (step 0): someone else, or a
+            // ledger with the same forgotten history, put a file there since.
+            Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(behind(
+                    outbox,
+                    format!(
+                        "{} appeared in the outbox while this run was writing the file of that name",
+                        file.file_name
+                    ),
+                ));
+            }
+            written => written??,
+        }
+    };
+    Phases::lap(&mut phases.write, &mut clock);
+    store.mark_written(file, &sha).await?;
+    Phases::lap(&mut phases.mark, &mut clock);
+    Ok(FileLine {
+        file: file.file_name.clone(),
+        transactions: file.nb_of_txs,
+        total: format_cents(file.ctrl_sum_cents),
+        recovered,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    /// A file the project generated (see sepa-samples/README.md): MsgId
+    /// CLT-B6E04E-20261209-00000001, 11 transactions, 1203.90.
+    const SAMPLE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/sepa-samples/collect-pain.008.001.08-default.xml"
+    );
+
+    fn row(message_id: &str, nb_of_txs: i64, ctrl_sum_cents: i64) -> FileRow {
+        FileRow {
+            id: 1,
+            message_id: message_id.to_owned(),
+            file_name: format!("{message_id}.xml"),
+            business_date: NaiveDate::from_ymd_opt(2026, 12, 9).unwrap(),
+            pain_version: "pain.008.001.08".to_owned(),
+            nb_of_txs,
+            ctrl_sum_cents,
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_found_file_is_finished_only_if_it_is_the_one_assigned() {
+        let outbox = tempfile::tempdir().unwrap();
+        let name = "CLT-B6E04E-20261209-00000001";
+        std::fs::copy(SAMPLE, outbox.path().join(format!("{name}.xml"))).unwrap();
+        let sha = take_found_file(outbox.path(), &row(name, 11, 120_390)).unwrap();
+        assert_eq!(sha, sha256_of(&outbox.path().join(format!("{name}.xml"))).unwrap());
+        for other in [row(name, 11, 120_391), row(name, 12, 120_390)] {
+            let refused = take_found_file(outbox.path(), &other).unwrap_err();
+            let message = refused.to_string();
+            assert!(matches!(refused, JobError::Disagree(_)), "{message}");
+            assert!(
+                message.contains("holds MsgId CLT-B6E04E-20261209-00000001, 11 transactions, 1203.90 in all")
+                    && message.contains(&format!(
+                        "{} transactions, {}",
+                        other.nb_of_txs,
+                        format_cents(other.ctrl_sum_cents)
+                    ))
+                    && message.contains("nothing was collected"),
+                "{message}"
+            );
+        }
+        // A same-named file of another run (another MsgId) is not this file either.
+        std::fs::copy(SAMPLE, outbox.path().join("CLT-B6E04E-20261209-00000002.xml")).unwrap();
+        let refused = take_found_file(outbox.path(), &row("CLT-B6E04E-20261209-00000002", 11, 120_390));
+        assert!(matches!(refused, Err(JobError::Disagree(_))), "{refused:?}");
+    }
+}
