@@ -301,6 +301,17 @@ mod tests {
             .collect()
     }
 
+    /// The sequence type of each candidate, on Friday 20 Nov 2026; each one must be collected.
+    fn sequences(cands: &[Candidate], rules: Rules) -> Vec<SequenceType> {
+        decide(cands, d("2026-11-20"), rules)
+            .into_iter()
+            .map(|(_, d)| match d {
+                Decision::Collect { sequence, .. } => sequence,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
     #[test]
     fn d_minus_one_in_target2_business_days() {
         // Friday 2026-11-20 reaches Monday 23rd; Thursday 24 Dec 2026 reaches Monday 28th.
@@ -369,14 +380,7 @@ mod tests {
         let mut last = cand(4, "2026-11-23", 12);
         last.first_presented = true;
         last.last_installment = true;
-        let out = decide(&[a.clone(), b.clone(), once, last.clone()], d("2026-11-20"), RULES);
-        let seqs: Vec<_> = out
-            .iter()
-            .map(|(_, d)| match d {
-                Decision::Collect { sequence, .. } => *sequence,
-                other => panic!("{other:?}"),
-            })
-            .collect();
+        let seqs = sequences(&[a.clone(), b.clone(), once, last.clone()], RULES);
         assert_eq!(
             seqs,
             vec![
@@ -392,14 +396,7 @@ mod tests {
             ..RULES
         };
         a.first_presented = false;
-        let out = decide(&[a, b, last], d("2026-11-20"), fnal);
-        let seqs: Vec<_> = out
-            .iter()
-            .map(|(_, d)| match d {
-                Decision::Collect { sequence, .. } => *sequence,
-                other => panic!("{other:?}"),
-            })
-            .collect();
+        let seqs = sequences(&[a, b, last], fnal);
         assert_eq!(seqs, vec![SequenceType::Rcur, SequenceType::Rcur, SequenceType::Fnal]);
     }
 
@@ -424,13 +421,7 @@ mod tests {
             use_fnal: true,
             ..RULES
         };
-        let seqs: Vec<_> = decide(&[once, monthly, last, used], d("2026-11-20"), fnal)
-            .into_iter()
-            .map(|(_, d)| match d {
-                Decision::Collect { sequence, .. } => sequence,
-                other => panic!("{other:?}"),
-            })
-            .collect();
+        let seqs = sequences(&[once, monthly, last, used], fnal);
         assert_eq!(
             seqs,
             vec![
