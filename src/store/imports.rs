@@ -486,16 +486,16 @@ impl Store {
                         "reading mandates"
                     )
                     .into_iter()
-                    .map(|(r, id, c, one_off)| (r, (id, c, one_off)))
+                    .map(|(r, id, c, ended_by)| (r, (id, c, ended_by)))
                     .collect();
                     let mut stated = Vec::with_capacity(rows.len());
                     for Numbered { line, record: p } in rows {
                         let Some(customer_id) = resolve_customer(&customers, *line, p.customer.as_str(), &mut problems) else { continue };
                         let method = match &p.method {
                             PaymentMethodRef::Mandate(m) => match mandates.get(m.as_str()) {
-                                Some((_, owner, Some(used_by))) if *owner == customer_id && used_by.as_str() != p.plan_id.as_str() => {
+                                Some((_, owner, Some(ended_by))) if *owner == customer_id && ended_by.as_str() != p.plan_id.as_str() => {
                                     problems.push(problem(*line, "mandate_id", m.as_str(), format!(
-                                        "mandate {m} was ended by a collection of plan {used_by} sent as its one-off (OOFF) or \
+                                        "mandate {m} was ended by a collection of plan {ended_by} sent as its one-off (OOFF) or \
                                          final (FNAL) collection: the customer must sign a new mandate for this plan",
                                         m = m.as_str()
                                     )));
