@@ -146,7 +146,8 @@ pub struct BankProfile {
     pub include_bic: bool,
     /// Send a mandate's first collection as FRST (default true) or everything as RCUR.
     pub use_frst: bool,
-    /// Send a plan's last collection as FNAL (default false).
+    /// Send a plan's last collection as FNAL (default false) when no other plan uses its mandate:
+    /// FNAL ends the mandate.
     pub use_fnal: bool,
     /// `BtchBookg` (default true).
     pub batch_booking: bool,
