@@ -162,7 +162,8 @@ fn page_bounds(after: Option<(NaiveDate, i64)>, limit: usize) -> (NaiveDate, i64
 
 /// Of the mandates in the JSON array `$1`, those serving more than one plan, per dialect.
 /// A second statement for the few rows that ask, not a column of [`DUE_SELECT`]: there it
-/// re-read every row's plan terms and made the page read of 100k collections 30% slower.
+/// re-read every row's plan terms and made the page read of 100k collections about 30% slower
+/// (BENCHMARKS.md, session 8).
 const SHARED_MANDATES_SQLITE: &str =
     "SELECT mandate_id FROM plans WHERE mandate_id IN (SELECT value FROM json_each($1))
      GROUP BY mandate_id HAVING COUNT(*) > 1";
