@@ -212,19 +212,35 @@ async fn a_mandate_split_across_files_is_first_and_amended_once(backend: Backend
 }
 
 /// Kills `collect` with SIGKILL at many moments, re-runs it, and checks that every due
-/// collection is in exactly one outbox file and every file is valid.
+/// collection is in exactly one outbox file and every file is valid: many small files.
 async fn sigkill_at_any_point_never_collects_twice(backend: Backend) {
     let p = Project::new(backend).await;
     p.set_bank("max_transactions_per_file = 250");
     // Enough work that most runs are killed part-way: a run must take longer than the
     // first delays (1,500 collections became too fast on SQLite once collect wrote each
     // collection row once; each killed run also leaves less for the next).
-    let n = 6000;
-    seed_monthly_plans(&p, n);
+    let delays = [
+        5, 15, 30, 45, 60, 80, 100, 130, 160, 200, 250, 350, 500, 700, 1000, 1400, 2000,
+    ];
+    kill_and_run_again(&p, 6000, &delays).await;
+    p.db.cleanup().await;
+}
+
+/// The same for one file of several chunks, each assigned while the next is checked, in one
+/// transaction: a kill between two chunks keeps none of them.
+async fn sigkill_inside_a_file_of_several_chunks_never_collects_twice(backend: Backend) {
+    let p = Project::new(backend).await;
+    let delays = [20, 60, 120, 200, 300, 450, 650, 900, 1200, 1600, 2100, 2800, 3600];
+    kill_and_run_again(&p, 25_000, &delays).await;
+    p.db.cleanup().await;
+}
+
+/// Seeds `n` due collections, starts `collect` and kills it (SIGKILL) after each of
+/// `delays_ms`, runs it to the end, and checks every outbox file.
+async fn kill_and_run_again(p: &Project, n: usize, delays_ms: &[u64]) {
+    seed_monthly_plans(p, n);
     let mut kills = 0;
-    for delay_ms in [
-        5u64, 15, 30, 45, 60, 80, 100, 130, 160, 200, 250, 350, 500, 700, 1000, 1400, 2000,
-    ] {
+    for &delay_ms in delays_ms {
         let mut child = p
             .command(&["run", "collect", "--date", "2026-11-20"])
             .stdout(std::process::Stdio::null())
@@ -264,7 +280,6 @@ async fn sigkill_at_any_point_never_collects_twice(backend: Backend) {
         .filter(|n| n.ends_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
-    p.db.cleanup().await;
 }
 
 /// Collect runs started together (a worker's and an operator's, say) collect once: the
@@ -1013,6 +1028,7 @@ on_both_backends!(
     amendments_and_refusals,
     a_mandate_split_across_files_is_first_and_amended_once,
     sigkill_at_any_point_never_collects_twice,
+    sigkill_inside_a_file_of_several_chunks_never_collects_twice,
     concurrent_runs_collect_once,
     refusals_do_not_split_files_early,
     a_stopped_runs_file_keeps_the_account_it_was_assigned,

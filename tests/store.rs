@@ -423,6 +423,100 @@ async fn filters_and_timeline(backend: Backend) {
     db.cleanup().await;
 }
 
+/// A file's assignment fed a chunk at a time, as collect does while it goes on checking:
+/// chunks and refusals are one transaction. One chunk naming a collection already in a file
+/// keeps nothing — not the earlier chunks, not the refusals, not the file row; committed, the
+/// file counts every chunk; a transaction of refusals alone makes no file.
+async fn a_file_assigned_in_chunks_is_all_or_nothing(backend: Backend) {
+    let (db, store, creditor) = setup(backend).await;
+    import_demo(&store, creditor).await;
+    let tag = store.ledger_tag(creditor).await.unwrap();
+    let due = store.due_collections(creditor, d("2027-12-31"), None, 5).await.unwrap();
+    assert_eq!(due.len(), 5);
+    let assignment = |i: usize| Assignment {
+        id: due[i].id,
+        mandate_key: due[i].mandate_key,
+        end_to_end_id: format!("E2E-CHUNK-{}", due[i].id),
+        sequence_type: "FRST",
+        requested_date: due[i].due_date,
+        original_mandate_id: None,
+        original_scheme_id: None,
+        original_debtor_account: None,
+        amount_cents: due[i].amount_cents,
+    };
+    let a: Vec<Assignment> = (0..5).map(assignment).collect();
+    let item = |i: usize| (&a[i], common::presented(&due[i]));
+    let status = |rows: &[collecte::store::CollectionRow], id: i64| rows.iter().find(|r| r.id == id).map(|r| r.status);
+    let everything = CollectionFilter::default();
+
+    // Collection 4 goes into a file of its own first.
+    store
+        .assign_file(creditor, &tag, d(TODAY), "pain.008.001.08", &[item(4)])
+        .await
+        .unwrap()
+        .unwrap();
+    // Chunks 0-1, a refusal of 2, then a chunk naming 3 and 4: nothing of it is kept.
+    let mut file = store
+        .begin_file(creditor, &tag, d(TODAY), "pain.008.001.08")
+        .await
+        .unwrap();
+    file.assign(&[item(0), item(1)]).await.unwrap().unwrap();
+    file.fail(&[(due[2].id, "refused".to_owned())], &[]).await.unwrap();
+    let conflict = file.assign(&[item(3), item(4)]).await.unwrap().unwrap_err();
+    assert_eq!((conflict.taken, conflict.of), (1, 4), "{conflict}");
+    drop(file);
+    let rows = store.collections(creditor, &everything).await.unwrap();
+    for i in 0..4 {
+        assert_eq!(
+            status(&rows, due[i].id),
+            Some(CollectionStatus::Pending),
+            "collection {i}"
+        );
+    }
+    assert!(
+        store.unwritten_files(creditor).await.unwrap().len() == 1,
+        "only collection 4's file"
+    );
+
+    // Again without 4: committed, one file of three collections and their sum, 2 refused.
+    let mut file = store
+        .begin_file(creditor, &tag, d(TODAY), "pain.008.001.08")
+        .await
+        .unwrap();
+    file.assign(&[item(0)]).await.unwrap().unwrap();
+    file.fail(&[(due[2].id, "refused".to_owned())], &[]).await.unwrap();
+    file.assign(&[item(1), item(3)]).await.unwrap().unwrap();
+    let row = file.commit().await.unwrap().expect("a file");
+    assert_eq!(row.nb_of_txs, 3);
+    assert_eq!(
+        row.ctrl_sum_cents,
+        due[0].amount_cents + due[1].amount_cents + due[3].amount_cents
+    );
+    let rows = store.collections(creditor, &everything).await.unwrap();
+    for i in [0, 1, 3] {
+        let r = rows.iter().find(|r| r.id == due[i].id).unwrap();
+        assert_eq!(
+            (r.status, r.file.as_deref()),
+            (CollectionStatus::Submitted, Some(row.file_name.as_str()))
+        );
+    }
+    assert_eq!(status(&rows, due[2].id), Some(CollectionStatus::Failed));
+
+    // Refusals alone: recorded, and no file.
+    let more = store.due_collections(creditor, d("2027-12-31"), None, 1).await.unwrap();
+    let mut file = store
+        .begin_file(creditor, &tag, d(TODAY), "pain.008.001.08")
+        .await
+        .unwrap();
+    file.fail(&[(more[0].id, "refused".to_owned())], &[]).await.unwrap();
+    assert_eq!(file.commit().await.unwrap(), None);
+    let rows = store.collections(creditor, &everything).await.unwrap();
+    assert_eq!(status(&rows, more[0].id), Some(CollectionStatus::Failed));
+    assert_eq!(store.unwritten_files(creditor).await.unwrap().len(), 2);
+    store.close().await;
+    db.cleanup().await;
+}
+
 /// A ledger written before collect set `submitted` at assignment: migration 0008 marks the
 /// collections of an unfinished file submitted and drops the stored submission events (the
 /// file row tells the same), so a timeline shows one submission.
@@ -542,5 +636,6 @@ on_both_backends!(
     pause_resume_and_cancel,
     filters_and_timeline,
     older_ledgers_are_brought_in_line,
+    a_file_assigned_in_chunks_is_all_or_nothing,
     schema_constraints_hold,
 );

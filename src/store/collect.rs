@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::plans::{Holds, Materialize};
 use super::sqlite_bulk::{Columns, iso};
 use super::values::{JsonColumn, execute_json, json_rows};
-use super::{BeginWrite, CreditorKey, Dialect, Doing, LedgerTag, Pool, Store, StoreError, dispatch};
+use super::{BeginWrite, CreditorKey, Doing, LedgerTag, Pool, Store, StoreError, dispatch};
 use crate::domain::installments::Lifecycle;
 
 /// A collection with everything needed to decide on it and to write it.
@@ -252,12 +252,31 @@ macro_rules! refresh_plans_in {
 
 /// A dry run's uncommitted view of the ledger ([`Store::dry_run_view`]).
 #[derive(Debug)]
-pub struct DryRunView(ViewTx);
+pub struct DryRunView(Tx);
 
+/// A transaction the store hands out to outlive one call (a dry run's view, a file's
+/// assignment), on either backend.
 #[derive(Debug)]
-enum ViewTx {
+enum Tx {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Evaluates `$body` with `$tx` bound to the [`Tx`] `$on`'s transaction, type-checked against
+/// each backend (as `dispatch!` does for pools).
+macro_rules! on_tx {
+    ($on:expr, $tx:ident => $body:expr) => {
+        match $on {
+            Tx::Sqlite($tx) => $body,
+            Tx::Postgres($tx) => $body,
+        }
+    };
+    ($on:expr, mut $tx:ident => $body:expr) => {
+        match $on {
+            Tx::Sqlite(mut $tx) => $body,
+            Tx::Postgres(mut $tx) => $body,
+        }
+    };
 }
 
 impl DryRunView {
@@ -270,18 +289,14 @@ impl DryRunView {
         limit: usize,
     ) -> Result<Vec<DueCollection>, StoreError> {
         match &mut self.0 {
-            ViewTx::Sqlite(tx) => fetch_due_page!(&mut **tx, SHARED_MANDATES_SQLITE, creditor, until, after, limit),
-            ViewTx::Postgres(tx) => fetch_due_page!(&mut **tx, SHARED_MANDATES_POSTGRES, creditor, until, after, limit),
+            Tx::Sqlite(tx) => fetch_due_page!(&mut **tx, SHARED_MANDATES_SQLITE, creditor, until, after, limit),
+            Tx::Postgres(tx) => fetch_due_page!(&mut **tx, SHARED_MANDATES_POSTGRES, creditor, until, after, limit),
         }
     }
 
     /// Ends the view, undoing what it materialised.
     pub async fn discard(self) -> Result<(), StoreError> {
-        const DOING: &str = "ending a dry run's view of the ledger";
-        match self.0 {
-            ViewTx::Sqlite(tx) => tx.rollback().await.doing(DOING),
-            ViewTx::Postgres(tx) => tx.rollback().await.doing(DOING),
-        }
+        on_tx!(self.0, tx => tx.rollback().await.doing("ending a dry run's view of the ledger"))
     }
 }
 
@@ -422,11 +437,11 @@ impl Store {
         let view = match &self.pool {
             Pool::Sqlite(pool, _) => {
                 let mut tx = pool.begin_write().await.doing(DOING)?;
-                (refresh_plans_in!(tx, creditor, today, false) > 0).then_some(ViewTx::Sqlite(tx))
+                (refresh_plans_in!(tx, creditor, today, false) > 0).then_some(Tx::Sqlite(tx))
             }
             Pool::Postgres(pool) => {
                 let mut tx = pool.begin_write().await.doing(DOING)?;
-                (refresh_plans_in!(tx, creditor, today, false) > 0).then_some(ViewTx::Postgres(tx))
+                (refresh_plans_in!(tx, creditor, today, false) > 0).then_some(Tx::Postgres(tx))
             }
         };
         // A transaction dropped here (nothing materialised) rolls back.
@@ -512,135 +527,52 @@ impl Store {
         creditor: CreditorKey,
         tag: &LedgerTag,
         business_date: NaiveDate,
-        pain_version: &str,
+        pain_version: &'static str,
         items: &[(&Assignment, Presented<'_>)],
     ) -> Result<Result<FileRow, AssignConflict>, StoreError> {
-        let now = Utc::now();
-        let nb =
-            i64::try_from(items.len()).map_err(|_| StoreError::Corrupt("too many collections for one file".into()))?;
-        let sum: i64 = items.iter().map(|(i, _)| i.amount_cents).sum();
-        let dialect = self.dialect();
-        dispatch!(self, pool => {
-            let mut tx = pool.begin_write().await.doing("starting the file assignment")?;
-            if dialect == Dialect::Postgres {
-                // One assignment per creditor at a time; SQLite's BEGIN IMMEDIATE already is.
+        let mut file = self.begin_file(creditor, tag, business_date, pain_version).await?;
+        if let Err(conflict) = file.assign(items).await? {
+            return Ok(Err(conflict));
+        }
+        file.commit()
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("a file assignment without collections".into()))
+            .map(Ok)
+    }
+
+    /// Opens the write transaction of one file's assignment ([`FileAssignment`]). On
+    /// PostgreSQL it takes the creditor's assignment lock; SQLite's `BEGIN IMMEDIATE`
+    /// already is one.
+    pub async fn begin_file(
+        &self,
+        creditor: CreditorKey,
+        tag: &LedgerTag,
+        business_date: NaiveDate,
+        pain_version: &'static str,
+    ) -> Result<FileAssignment, StoreError> {
+        const DOING: &str = "starting the file assignment";
+        let tx = match &self.pool {
+            Pool::Sqlite(pool, _) => Tx::Sqlite(pool.begin_write().await.doing(DOING)?),
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin_write().await.doing(DOING)?;
                 sqlx::query("SELECT pg_advisory_xact_lock(7321, CAST($1 AS INTEGER))")
                     .bind(creditor.0)
                     .execute(&mut *tx)
                     .await
                     .doing("locking the creditor's collect")?;
+                Tx::Postgres(tx)
             }
-            let provisional = format!("provisional-{}-{}", std::process::id(), now.timestamp_nanos_opt().unwrap_or_default());
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO collection_files (creditor_id, message_id, business_date, pain_version, state, nb_of_txs, ctrl_sum_cents, file_name, created_at)
-                 VALUES ($1, $2, $3, $4, 'writing', $5, $6, $2, $7) RETURNING id",
-            )
-            .bind(creditor.0)
-            .bind(&provisional)
-            .bind(business_date)
-            .bind(pain_version)
-            .bind(nb)
-            .bind(sum)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await
-            .doing("creating a collection file")?;
-            let message_id = format!("{}{}-{id:08}", message_id_prefix(tag), business_date.format("%Y%m%d"));
-            sqlx::query("UPDATE collection_files SET message_id = $1, file_name = $2 WHERE id = $3")
-                .bind(&message_id)
-                .bind(format!("{message_id}.xml"))
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .doing("naming a collection file")?;
-            // A few statements per table for the whole file, its rows as JSON parameters of
-            // `JSON_ROWS_PER_STATEMENT` rows (see `values::json_rows`). The collections become
-            // `submitted` here, in the same row write that names their file: the file is
-            // `writing` until it is complete in the outbox, and the next run finishes such a
-            // file before anything else.
-            let sql = format!(
-                "{} UPDATE collections SET collection_file_id = $1, status = 'submitted', updated_at = $2,
-                   end_to_end_id = v.e2e, sequence_type = v.sequence_type, requested_date = v.requested_date,
-                   original_mandate_id = v.original_mandate_id, original_scheme_id = v.original_scheme_id,
-                   original_debtor_account = v.original_debtor_account,
-                   presented_iban = v.iban, presented_bic = v.bic, presented_mandate_id = v.umr
-                 FROM v
-                 WHERE collections.id = v.id AND collections.status = 'pending' AND collections.collection_file_id IS NULL",
-                json_rows(&tx, 3, &[
-                    ("id", JsonColumn::Int),
-                    ("e2e", JsonColumn::Text),
-                    ("sequence_type", JsonColumn::Text),
-                    ("requested_date", JsonColumn::Date),
-                    ("original_mandate_id", JsonColumn::Text),
-                    ("original_scheme_id", JsonColumn::Text),
-                    ("original_debtor_account", JsonColumn::Text),
-                    ("iban", JsonColumn::Text),
-                    ("bic", JsonColumn::Text),
-                    ("umr", JsonColumn::Text),
-                ])
-            );
-            let assigned = execute_json!(tx, sql.as_str(), [id, now], items, map |(i, p)| {
-                (
-                    i.id,
-                    &i.end_to_end_id,
-                    i.sequence_type,
-                    i.requested_date,
-                    &i.original_mandate_id,
-                    &i.original_scheme_id,
-                    &i.original_debtor_account,
-                    p.iban,
-                    p.bic,
-                    p.mandate_id,
-                )
-            }, "a file's collections", "assigning collections to a file");
-            if assigned != items.len() as u64 {
-                tx.rollback().await.doing("rolling back the file assignment")?;
-                return Ok(Err(AssignConflict { taken: items.len() as u64 - assigned, of: items.len() }));
-            }
-            let announced: Vec<(i64, i64)> = items
-                .iter()
-                .filter(|(i, _)| i.original_mandate_id.is_some() || i.original_debtor_account.is_some())
-                .map(|(i, _)| (i.id, i.mandate_key))
-                .collect();
-            let sql = format!(
-                "{} UPDATE mandate_amendments SET presented_in = v.collection FROM v
-                 WHERE mandate_amendments.mandate_id = v.mandate AND mandate_amendments.presented_in IS NULL",
-                json_rows(&tx, 1, &[("collection", JsonColumn::Int), ("mandate", JsonColumn::Int)])
-            );
-            execute_json!(tx, sql.as_str(), [], announced, "announced amendments", "recording announced amendments");
-            let mut mandates: Vec<(i64, bool, NaiveDate)> = Vec::new();
-            let mut index: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
-            for (item, _) in items {
-                let frst = item.sequence_type == "FRST";
-                match index.get(&item.mandate_key) {
-                    Some(&i) => {
-                        mandates[i].1 |= frst;
-                        mandates[i].2 = mandates[i].2.max(item.requested_date);
-                    }
-                    None => {
-                        index.insert(item.mandate_key, mandates.len());
-                        mandates.push((item.mandate_key, frst, item.requested_date));
-                    }
-                }
-            }
-            let sql = format!(
-                "{} UPDATE mandates SET first_presented = (first_presented OR v.frst),
-                   last_presented_on = CASE WHEN mandates.last_presented_on IS NULL OR mandates.last_presented_on < v.presented_on
-                                       THEN v.presented_on ELSE mandates.last_presented_on END,
-                   last_presented_at = $1, updated_at = $1
-                 FROM v WHERE mandates.id = v.id",
-                json_rows(&tx, 2, &[("id", JsonColumn::Int), ("frst", JsonColumn::Bool), ("presented_on", JsonColumn::Date)])
-            );
-            execute_json!(tx, sql.as_str(), [now], mandates, "mandate presentations", "recording mandate presentations");
-            let row: FileRow = sqlx::query_as(
-                "SELECT id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at FROM collection_files WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await
-            .doing("reading the new collection file")?;
-            tx.commit().await.doing("committing the file assignment")?;
-            Ok(Ok(row))
+        };
+        Ok(FileAssignment {
+            tx,
+            creditor,
+            message_id_prefix: format!("{}{}-", message_id_prefix(tag), business_date.format("%Y%m%d")),
+            business_date,
+            pain_version,
+            now: Utc::now(),
+            file: None,
+            count: 0,
+            sum_cents: 0,
         })
     }
 
@@ -727,36 +659,13 @@ impl Store {
         if failures.is_empty() && lapsed_mandates.is_empty() {
             return Ok(());
         }
-        let now = Utc::now();
-        dispatch!(self, pool => {
-            let mut tx = pool.begin_write().await.doing("starting to record failures")?;
-            let columns = [("id", JsonColumn::Int), ("reason", JsonColumn::Text)];
-            // The events first, while the collections still show which of them are pending:
-            // one that meanwhile went into a file or changed is neither failed nor recorded.
-            let record = format!(
-                "{} INSERT INTO collection_events (collection_id, occurred_at, kind, detail)
-                 SELECT c.id, $1, 'failed', v.reason FROM v JOIN collections c ON c.id = v.id
-                 WHERE c.status = 'pending' AND c.collection_file_id IS NULL",
-                json_rows(&tx, 2, &columns)
-            );
-            let fail = format!(
-                "{} UPDATE collections SET status = 'failed', failure_reason = v.reason, updated_at = $1 FROM v
-                 WHERE collections.id = v.id AND collections.status = 'pending' AND collections.collection_file_id IS NULL",
-                json_rows(&tx, 2, &columns)
-            );
-            execute_json!(tx, record.as_str(), [now], failures, "failed collections", "recording failures");
-            execute_json!(tx, fail.as_str(), [now], failures, "failed collections", "marking collections failed");
-            let expire = format!(
-                "{} UPDATE mandates SET status = 'expired', updated_at = $1 FROM v
-                 WHERE mandates.id = v.id AND mandates.status = 'active'",
-                json_rows(&tx, 2, &[("id", JsonColumn::Int)])
-            );
-            execute_json!(tx, expire.as_str(), [now], lapsed_mandates, map |id| [*id], "lapsed mandates", "marking mandates expired");
-            tx.commit().await.doing("committing failures")?;
-            Ok(())
-        })
+        let mut tx = match &self.pool {
+            Pool::Sqlite(pool, _) => Tx::Sqlite(pool.begin_write().await.doing("starting to record failures")?),
+            Pool::Postgres(pool) => Tx::Postgres(pool.begin_write().await.doing("starting to record failures")?),
+        };
+        on_tx!(&mut tx, tx => fail_in!(tx, failures, lapsed_mandates, Utc::now()))?;
+        on_tx!(tx, tx => tx.commit().await.doing("committing failures"))
     }
-
     /// How many collections are already in files for a business date (for "nothing new").
     pub async fn collections_in_files(
         &self,
@@ -772,4 +681,268 @@ impl Store {
         .await
         .doing("counting collections in files"))
     }
+}
+
+/// Records refusals inside the transaction `$tx` (a `&mut sqlx::Transaction`): pending
+/// collections in no file become `failed` with their reason (and a timeline event), lapsed
+/// mandates `expired`. A collection that meanwhile went into a file or changed is left alone.
+macro_rules! fail_in {
+    ($tx:expr, $failures:expr, $lapsed:expr, $now:expr) => {{
+        let tx = $tx;
+        let now: DateTime<Utc> = $now;
+        let columns = [("id", JsonColumn::Int), ("reason", JsonColumn::Text)];
+        // The events first, while the collections still show which of them are pending.
+        let record = format!(
+            "{} INSERT INTO collection_events (collection_id, occurred_at, kind, detail)
+             SELECT c.id, $1, 'failed', v.reason FROM v JOIN collections c ON c.id = v.id
+             WHERE c.status = 'pending' AND c.collection_file_id IS NULL",
+            json_rows(tx, 2, &columns)
+        );
+        let fail = format!(
+            "{} UPDATE collections SET status = 'failed', failure_reason = v.reason, updated_at = $1 FROM v
+             WHERE collections.id = v.id AND collections.status = 'pending' AND collections.collection_file_id IS NULL",
+            json_rows(tx, 2, &columns)
+        );
+        execute_json!(
+            *tx,
+            record.as_str(),
+            [now],
+            $failures,
+            "failed collections",
+            "recording failures"
+        );
+        execute_json!(
+            *tx,
+            fail.as_str(),
+            [now],
+            $failures,
+            "failed collections",
+            "marking collections failed"
+        );
+        let expire = format!(
+            "{} UPDATE mandates SET status = 'expired', updated_at = $1 FROM v
+             WHERE mandates.id = v.id AND mandates.status = 'active'",
+            json_rows(tx, 2, &[("id", JsonColumn::Int)])
+        );
+        execute_json!(
+            *tx,
+            expire.as_str(),
+            [now],
+            $lapsed,
+            map | id | [*id],
+            "lapsed mandates",
+            "marking mandates expired"
+        );
+        Ok::<(), StoreError>(())
+    }};
+}
+use fail_in;
+
+/// One file's assignment, as one write transaction fed while the run goes on checking rows
+/// ([`Store::begin_file`]): collections are assigned a chunk at a time as they pass the
+/// checks, so the ledger's writes (the bulk of a run) overlap the reading and checking of the
+/// rest, and the refusals checked with the file are recorded with it. Nothing is kept unless
+/// [`FileAssignment::commit`] is reached: dropped, it rolls back. The file row is created with
+/// the first chunk, so a transaction that only records refusals makes no file.
+#[derive(Debug)]
+pub struct FileAssignment {
+    tx: Tx,
+    creditor: CreditorKey,
+    /// `CLT-<tag>-<business date>-`: the file id completes the MsgId.
+    message_id_prefix: String,
+    business_date: NaiveDate,
+    pain_version: &'static str,
+    now: DateTime<Utc>,
+    /// The file row, once the first chunk made it.
+    file: Option<i64>,
+    count: usize,
+    sum_cents: i64,
+}
+
+impl FileAssignment {
+    /// Assigns `items` to the file (created with the first chunk): each must still be pending
+    /// and in no file; if one is not, the caller must drop the assignment (nothing is kept).
+    pub async fn assign(
+        &mut self,
+        items: &[(&Assignment, Presented<'_>)],
+    ) -> Result<Result<(), AssignConflict>, StoreError> {
+        if items.is_empty() {
+            return Ok(Ok(()));
+        }
+        let now = self.now;
+        let file = match self.file {
+            Some(id) => id,
+            None => {
+                let id = self.create_file().await?;
+                self.file = Some(id);
+                id
+            }
+        };
+        let assigned = on_tx!(&mut self.tx, tx => {
+            // One `UPDATE … FROM v` per `JSON_ROWS_PER_STATEMENT` rows (see
+            // `values::json_rows`). The collections become `submitted` here, in the same row
+            // write that names their file: the file is `writing` until it is complete in the
+            // outbox, and the next run finishes such a file before anything else.
+            let sql = format!(
+                "{} UPDATE collections SET collection_file_id = $1, status = 'submitted', updated_at = $2,
+                   end_to_end_id = v.e2e, sequence_type = v.sequence_type, requested_date = v.requested_date,
+                   original_mandate_id = v.original_mandate_id, original_scheme_id = v.original_scheme_id,
+                   original_debtor_account = v.original_debtor_account,
+                   presented_iban = v.iban, presented_bic = v.bic, presented_mandate_id = v.umr
+                 FROM v
+                 WHERE collections.id = v.id AND collections.status = 'pending' AND collections.collection_file_id IS NULL",
+                json_rows(tx, 3, &[
+                    ("id", JsonColumn::Int),
+                    ("e2e", JsonColumn::Text),
+                    ("sequence_type", JsonColumn::Text),
+                    ("requested_date", JsonColumn::Date),
+                    ("original_mandate_id", JsonColumn::Text),
+                    ("original_scheme_id", JsonColumn::Text),
+                    ("original_debtor_account", JsonColumn::Text),
+                    ("iban", JsonColumn::Text),
+                    ("bic", JsonColumn::Text),
+                    ("umr", JsonColumn::Text),
+                ])
+            );
+            let assigned = execute_json!(*tx, sql.as_str(), [file, now], items, map |(i, p)| {
+                (
+                    i.id,
+                    &i.end_to_end_id,
+                    i.sequence_type,
+                    i.requested_date,
+                    &i.original_mandate_id,
+                    &i.original_scheme_id,
+                    &i.original_debtor_account,
+                    p.iban,
+                    p.bic,
+                    p.mandate_id,
+                )
+            }, "a file's collections", "assigning collections to a file");
+            if assigned != items.len() as u64 {
+                return Ok(Err(AssignConflict { taken: items.len() as u64 - assigned, of: self.count + items.len() }));
+            }
+            let announced: Vec<(i64, i64)> = items
+                .iter()
+                .filter(|(i, _)| i.original_mandate_id.is_some() || i.original_debtor_account.is_some())
+                .map(|(i, _)| (i.id, i.mandate_key))
+                .collect();
+            let sql = format!(
+                "{} UPDATE mandate_amendments SET presented_in = v.collection FROM v
+                 WHERE mandate_amendments.mandate_id = v.mandate AND mandate_amendments.presented_in IS NULL",
+                json_rows(tx, 1, &[("collection", JsonColumn::Int), ("mandate", JsonColumn::Int)])
+            );
+            execute_json!(*tx, sql.as_str(), [], announced, "announced amendments", "recording announced amendments");
+            let sql = format!(
+                "{} UPDATE mandates SET first_presented = (first_presented OR v.frst),
+                   last_presented_on = CASE WHEN mandates.last_presented_on IS NULL OR mandates.last_presented_on < v.presented_on
+                                       THEN v.presented_on ELSE mandates.last_presented_on END,
+                   last_presented_at = $1, updated_at = $1
+                 FROM v WHERE mandates.id = v.id",
+                json_rows(tx, 2, &[("id", JsonColumn::Int), ("frst", JsonColumn::Bool), ("presented_on", JsonColumn::Date)])
+            );
+            execute_json!(*tx, sql.as_str(), [now], presentations(items), "mandate presentations", "recording mandate presentations");
+            Ok::<u64, StoreError>(assigned)
+        })?;
+        self.count += items.len();
+        self.sum_cents += items.iter().map(|(i, _)| i.amount_cents).sum::<i64>();
+        debug_assert_eq!(assigned, items.len() as u64);
+        Ok(Ok(()))
+    }
+
+    /// Records refusals with the file ([`Store::fail_collections`]'s statements).
+    pub async fn fail(&mut self, failures: &[(i64, String)], lapsed_mandates: &[i64]) -> Result<(), StoreError> {
+        if failures.is_empty() && lapsed_mandates.is_empty() {
+            return Ok(());
+        }
+        let now = self.now;
+        on_tx!(&mut self.tx, tx => fail_in!(tx, failures, lapsed_mandates, now))
+    }
+
+    /// Commits: the file (if a chunk made one) with its final count and control sum, its
+    /// collections, the refusals. Returns the file row.
+    pub async fn commit(self) -> Result<Option<FileRow>, StoreError> {
+        let nb =
+            i64::try_from(self.count).map_err(|_| StoreError::Corrupt("too many collections for one file".into()))?;
+        let (sum, file) = (self.sum_cents, self.file);
+        on_tx!(self.tx, mut tx => {
+            let row = match file {
+                None => None,
+                Some(id) => {
+                    let row: FileRow = sqlx::query_as(
+                        "UPDATE collection_files SET nb_of_txs = $1, ctrl_sum_cents = $2 WHERE id = $3
+                         RETURNING id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at",
+                    )
+                    .bind(nb)
+                    .bind(sum)
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .doing("counting a collection file")?;
+                    Some(row)
+                }
+            };
+            tx.commit().await.doing("committing the file assignment")?;
+            Ok(row)
+        })
+    }
+
+    /// Inserts the file row (state `writing`), named after its id.
+    async fn create_file(&mut self) -> Result<i64, StoreError> {
+        let now = self.now;
+        let provisional = format!(
+            "provisional-{}-{}",
+            std::process::id(),
+            now.timestamp_nanos_opt().unwrap_or_default()
+        );
+        let (creditor, business_date, version, prefix) = (
+            self.creditor,
+            self.business_date,
+            self.pain_version,
+            self.message_id_prefix.as_str(),
+        );
+        on_tx!(&mut self.tx, tx => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO collection_files (creditor_id, message_id, business_date, pain_version, state, nb_of_txs, ctrl_sum_cents, file_name, created_at)
+                 VALUES ($1, $2, $3, $4, 'writing', 0, 0, $2, $5) RETURNING id",
+            )
+            .bind(creditor.0)
+            .bind(&provisional)
+            .bind(business_date)
+            .bind(version)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await
+            .doing("creating a collection file")?;
+            let message_id = format!("{prefix}{id:08}");
+            sqlx::query("UPDATE collection_files SET message_id = $1, file_name = $2 WHERE id = $3")
+                .bind(&message_id)
+                .bind(format!("{message_id}.xml"))
+                .bind(id)
+                .execute(&mut **tx)
+                .await
+                .doing("naming a collection file")?;
+            Ok(id)
+        })
+    }
+}
+
+/// Per mandate of `items`: whether one of them is its FRST, and the latest collection date
+/// presented (the rows of the mandates' `UPDATE`).
+fn presentations(items: &[(&Assignment, Presented<'_>)]) -> Vec<(i64, bool, NaiveDate)> {
+    let mut mandates: Vec<(i64, bool, NaiveDate)> = Vec::new();
+    let mut index: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    for (item, _) in items {
+        let frst = item.sequence_type == "FRST";
+        match index.get(&item.mandate_key) {
+            Some(&i) => {
+                mandates[i].1 |= frst;
+                mandates[i].2 = mandates[i].2.max(item.requested_date);
+            }
+            None => {
+                index.insert(item.mandate_key, mandates.len());
+                mandates.push((item.mandate_key, frst, item.requested_date));
+            }
+        }
+    }
+    mandates
 }

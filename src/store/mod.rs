@@ -26,8 +26,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use collect::{
-    AssignConflict, Assignment, DryRunView, DueCollection, FileRow, GroupTotal, PendingAmendment, Presented,
-    SchemeIdChange, message_id_prefix,
+    AssignConflict, Assignment, DryRunView, DueCollection, FileAssignment, FileRow, GroupTotal, PendingAmendment,
+    Presented, SchemeIdChange, message_id_prefix,
 };
 pub use collections::{CollectionFilter, CollectionRow, CollectionStatus, FileState, StatusTotal, TimelineEvent};
 pub use creditor::{CreditorKey, CreditorSnapshot, LedgerTag};
@@ -257,14 +257,6 @@ impl Store {
             Pool::Sqlite(..) => Dialect::Sqlite,
             Pool::Postgres(_) => Dialect::Postgres,
         }
-    }
-
-    /// Whether a read can run beside a write transaction at no cost to the write. On
-    /// PostgreSQL the server reads in a process of its own (a million-collection collect
-    /// reading its next page during the assignment: 59 → 52 s); SQLite reads in this process,
-    /// on the cores the write needs (the same run: no faster, 30 MB more memory).
-    pub fn reads_beside_writes(&self) -> bool {
-        self.dialect() == Dialect::Postgres
     }
 
     /// Waits for running queries and closes every connection (SQLite checkpoints its WAL).

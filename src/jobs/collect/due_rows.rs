@@ -47,6 +47,3 @@ impl DueRows<'_> {
         Ok(())
     }
 }
-
-/// The least a top-up read asks for ([`DueRows::fetch`] while a file has room).
-pub(super) const TOP_UP_ROWS: usize = 1000;

@@ -18,6 +18,7 @@
 
 mod checker;
 mod due_rows;
+mod fill;
 mod outbox_guard;
 mod record;
 mod write;
@@ -28,10 +29,11 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use self::checker::{Checked, Checker};
-use self::due_rows::{Due, DueRows, TOP_UP_ROWS};
+use self::checker::Checker;
+use self::due_rows::{Due, DueRows};
+use self::fill::{CHUNK, Filling};
 use self::outbox_guard::ensure_outbox_known;
-use self::record::{FileToRecord, record_file, record_refusals};
+use self::record::{FileToRecord, assign_as_checked, write_assigned};
 use self::write::write_file;
 use super::JobError;
 use super::outbox::remove_stale_temporaries;
@@ -156,17 +158,13 @@ struct Phases {
     /// Counting what is already in files, and materialising plans (a stopped run's files
     /// count as write and mark).
     prepare: Duration,
-    /// Waiting for due collections: every page on SQLite and in a dry run; on PostgreSQL the
-    /// first page and the reads that fill a file refusals left room in.
+    /// Reading due collections, a chunk at a time (beside the recording of the chunks
+    /// before, except for a file's first).
     read: Duration,
-    /// PostgreSQL: reading the next page while the current one is recorded and written (not
-    /// waited for: it overlaps `fail`, `assign`, `write` and `mark`).
-    read_ahead: Duration,
-    /// Deciding, checking (EPC rules) and sorting.
+    /// Deciding, checking (EPC rules) and sorting (beside the recording).
     decide: Duration,
-    /// Recording refusals.
-    fail: Duration,
-    /// The assignment transactions.
+    /// The assignment transactions, refusals included: the time the recording side waited
+    /// for the ledger, beside the reads and checks.
     assign: Duration,
     /// Writing files (temp file, fsync, rename, fsync of the folder).
     write: Duration,
@@ -247,7 +245,7 @@ pub async fn run(
     };
     let mut selector = Selector::new(date, rules(config));
     let mut totals = GroupTotals::default();
-    let page_size = usize::try_from(config.bank.max_transactions_per_file)
+    let max_per_file = usize::try_from(config.bank.max_transactions_per_file)
         .unwrap_or(usize::MAX)
         .max(1);
     let until = selector.reachable();
@@ -268,87 +266,51 @@ pub async fn run(
         cursor: None,
         more: true,
     };
-    due.fetch(page_size).await?;
+    let file = FileToRecord {
+        creditor_key,
+        tag: &tag,
+        business_date: date,
+        pain_version: config.bank.pain_version.message_name(),
+    };
+    due.fetch(CHUNK).await?;
     Phases::lap(&mut phases.read, &mut clock);
     while !due.rows.is_empty() {
-        // One file per iteration. Rows are checked one by one, each leaving memory once it is
-        // refused or checked into the transaction the file will hold, until the file is full.
-        let mut checked = Checked::default();
+        // One file per iteration: the rows are checked one by one, and what passes (or is
+        // refused) is handed on a chunk at a time to be recorded in the file's transaction
+        // meanwhile. The two sides run side by side: the checks of one chunk beside the
+        // ledger's writes of the one before. Rows that leave a file room are made up from the
+        // next rows, read a chunk at a time after the last, so they never share a collection
+        // with what is being recorded; what recording changes in rows both may touch (a
+        // mandate's first presentation, its announced amendments) the run tracks itself (the
+        // selector's set of mandates presented in the run).
         progress.say(&format!("checking {} due collection(s)", due.rows.len()));
-        loop {
-            while checked.items.len() < page_size
-                && let Some(c) = due.rows.pop_front()
-            {
-                checker.check(c, &mut selector, &mut checked);
-                if checked.failed.len() >= page_size {
-                    // As many refusals as a file holds: recorded now, so that the reasons
-                    // held in memory stay bounded whatever the run; the file goes on filling.
-                    Phases::lap(&mut phases.decide, &mut clock);
-                    record_refusals(store, dry_run, &mut checked, &mut report, &progress, &mut phases).await?;
-                    clock = Instant::now();
-                }
-            }
-            if checked.items.len() >= page_size || !due.more {
-                break;
-            }
-            // Rows refused or held left room: the file takes the next rows, so that a run's
-            // files split only at the maximum. At least `TOP_UP_ROWS` a read, so a long run
-            // of held rows costs few queries; what this file leaves goes to the next.
-            Phases::lap(&mut phases.decide, &mut clock);
-            let room = page_size - checked.items.len();
-            due.fetch(room.max(TOP_UP_ROWS).min(page_size)).await?;
-            Phases::lap(&mut phases.read, &mut clock);
-            if due.rows.is_empty() {
-                break;
-            }
+        let (to_record, from_checks) = tokio::sync::mpsc::channel(2);
+        let mut filling = Filling {
+            checker: &checker,
+            selector: &mut selector,
+            report: &mut report,
+            totals: &mut totals,
+            progress: &progress,
+            phases: &mut phases,
+        };
+        let (filled, recorded) = tokio::join!(
+            filling.file(&mut due, max_per_file, to_record),
+            assign_as_checked(store, dry_run, &file, from_checks, &progress),
+        );
+        filled?;
+        let (assigned, waited) = recorded?;
+        phases.assign += waited;
+        if let Some(assigned) = assigned {
+            report
+                .files
+                .push(write_assigned(config, store, &creditor, assigned, &progress, &mut phases).await?);
         }
-        Phases::lap(&mut phases.decide, &mut clock);
-        record_refusals(store, dry_run, &mut checked, &mut report, &progress, &mut phases).await?;
-        let Checked { items, held, .. } = checked;
-        report.held += held;
-        items.iter().for_each(|(i, _)| totals.add(i));
-        // The next file's rows: those this one left, or a page read while it is recorded.
-        let next_page = async {
-            let started = Instant::now();
-            let next = if due.rows.is_empty() && due.more {
-                progress.say("reading due collections");
-                due.fetch(page_size).await
-            } else {
-                Ok(())
-            };
-            (next, started.elapsed())
-        };
-        let recording = async {
-            if dry_run {
-                progress.add(items.len() as u64);
-                return Ok(None);
-            }
-            let file = FileToRecord {
-                creditor_key,
-                tag: &tag,
-                business_date: date,
-                items,
-            };
-            record_file(config, store, &creditor, file, &progress, &mut phases).await
-        };
-        let read_ahead = !dry_run && store.reads_beside_writes();
-        let (recorded, (next, took)) = if read_ahead {
-            // The next page is read while this one is recorded and written: it starts after
-            // this page's last row, so the two never share a collection, and what this page
-            // changes in rows they do share (a mandate's first presentation and amendments)
-            // the run tracks itself (the selector's set of mandates presented in the run).
-            tokio::join!(recording, next_page)
-        } else {
-            (recording.await, next_page.await)
-        };
-        report.files.extend(recorded?);
-        if read_ahead {
-            phases.read_ahead += took;
-        } else {
-            phases.read += took;
-        }
-        next?;
         clock = Instant::now();
+        if due.rows.is_empty() {
+            progress.say("reading due collections");
+            due.fetch(CHUNK).await?;
+            Phases::lap(&mut phases.read, &mut clock);
+        }
     }
     if let Due::DryRun(view) = due.source {
         view.discard().await?;
@@ -356,9 +318,7 @@ pub async fn run(
     tracing::info!(
         prepare_s = phases.prepare.as_secs_f64(),
         read_s = phases.read.as_secs_f64(),
-        read_ahead_s = phases.read_ahead.as_secs_f64(),
         decide_s = phases.decide.as_secs_f64(),
-        fail_s = phases.fail.as_secs_f64(),
         assign_s = phases.assign.as_secs_f64(),
         write_s = phases.write.as_secs_f64(),
         mark_s = phases.mark.as_secs_f64(),
