@@ -466,12 +466,8 @@ async fn a_file_assigned_in_chunks_is_all_or_nothing(backend: Backend) {
     assert_eq!((conflict.taken, conflict.of), (1, 4), "{conflict}");
     drop(file);
     let rows = store.collections(creditor, &everything).await.unwrap();
-    for i in 0..4 {
-        assert_eq!(
-            status(&rows, due[i].id),
-            Some(CollectionStatus::Pending),
-            "collection {i}"
-        );
+    for (i, c) in due.iter().take(4).enumerate() {
+        assert_eq!(status(&rows, c.id), Some(CollectionStatus::Pending), "collection {i}");
     }
     assert!(
         store.unwritten_files(creditor).await.unwrap().len() == 1,
