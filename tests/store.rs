@@ -474,7 +474,8 @@ async fn a_file_assigned_in_chunks_is_all_or_nothing(backend: Backend) {
         "only collection 4's file"
     );
 
-    // Again without 4: committed, one file of three collections and their sum, 2 refused.
+    // Again without 4: committed, one file of three collections and their sum (as the row
+    // says before the commit, which the file is written from meanwhile), 2 refused.
     let mut file = store
         .begin_file(creditor, &tag, d(TODAY), "pain.008.001.08")
         .await
@@ -482,7 +483,14 @@ async fn a_file_assigned_in_chunks_is_all_or_nothing(backend: Backend) {
     file.assign(&[item(0)]).await.unwrap().unwrap();
     file.fail(&[(due[2].id, "refused".to_owned())], &[]).await.unwrap();
     file.assign(&[item(1), item(3)]).await.unwrap().unwrap();
-    let row = file.commit().await.unwrap().expect("a file");
+    let row = file.file().expect("a file");
+    file.commit().await.unwrap();
+    let stored = store.unwritten_files(creditor).await.unwrap();
+    assert_eq!(
+        stored.iter().find(|f| f.id == row.id),
+        Some(&row),
+        "the ledger holds the row as told"
+    );
     assert_eq!(row.nb_of_txs, 3);
     assert_eq!(
         row.ctrl_sum_cents,
@@ -505,7 +513,8 @@ async fn a_file_assigned_in_chunks_is_all_or_nothing(backend: Backend) {
         .await
         .unwrap();
     file.fail(&[(more[0].id, "refused".to_owned())], &[]).await.unwrap();
-    assert_eq!(file.commit().await.unwrap(), None);
+    assert_eq!(file.file(), None);
+    file.commit().await.unwrap();
     let rows = store.collections(creditor, &everything).await.unwrap();
     assert_eq!(status(&rows, more[0].id), Some(CollectionStatus::Failed));
     assert_eq!(store.unwritten_files(creditor).await.unwrap().len(), 2);

@@ -178,35 +178,80 @@ pub fn write_atomically<E>(
     name: &str,
     fill: impl FnOnce(&mut Hashing<BufWriter<File>>) -> Result<(), E>,
 ) -> Result<Result<String, E>, OutboxError> {
-    let final_path = dir.join(name);
+    match write_temporary(dir, name, fill)? {
+        Ok(temporary) => temporary.place().map(Ok),
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+/// A complete file under its temporary name in the folder it is bound for, fsynced, not yet
+/// in place: [`write_atomically`] in two steps, so that a caller can finish something first
+/// (collect commits the file's assignment meanwhile, and only a committed file may appear).
+/// Dropped before [`Temporary::place`], it is removed.
+#[derive(Debug)]
+pub struct Temporary {
+    dir: PathBuf,
+    temp: PathBuf,
+    final_path: PathBuf,
+    sha: String,
+    placed: bool,
+}
+
+/// The first step of [`write_atomically`]: `dir/name`'s content, written and fsynced under
+/// its temporary name.
+pub fn write_temporary<E>(
+    dir: &Path,
+    name: &str,
+    fill: impl FnOnce(&mut Hashing<BufWriter<File>>) -> Result<(), E>,
+) -> Result<Result<Temporary, E>, OutboxError> {
     let temp_path = dir.join(temporary_name(name));
     let file = File::create(&temp_path).map_err(err("cannot create", &temp_path))?;
+    let mut temporary = Temporary {
+        dir: dir.to_owned(),
+        temp: temp_path,
+        final_path: dir.join(name),
+        sha: String::new(),
+        placed: false,
+    };
     let mut out = Hashing {
         inner: BufWriter::with_capacity(1 << 20, file),
         hasher: Sha256::new(),
     };
     if let Err(e) = fill(&mut out) {
-        drop(out);
-        let _ = fs::remove_file(&temp_path);
         return Ok(Err(e));
     }
     let Hashing { inner, hasher } = out;
     let file = inner.into_inner().map_err(|e| OutboxError {
         doing: "cannot write",
-        path: temp_path.clone(),
+        path: temporary.temp.clone(),
         source: e.into_error(),
     })?;
-    file.sync_all().map_err(err("cannot sync", &temp_path))?;
-    drop(file);
-    let placed = place_new(&temp_path, &final_path);
-    if placed.is_err() {
-        let _ = fs::remove_file(&temp_path);
+    file.sync_all().map_err(err("cannot sync", &temporary.temp))?;
+    temporary.sha = hex(&hasher.finalize());
+    Ok(Ok(temporary))
+}
+
+impl Temporary {
+    /// Moves the file into place (never over an existing file: `AlreadyExists`) and fsyncs
+    /// the folder; returns its SHA-256.
+    pub fn place(mut self) -> Result<String, OutboxError> {
+        place_new(&self.temp, &self.final_path).map_err(err("cannot move into place", &self.final_path))?;
+        self.placed = true;
+        let sha = std::mem::take(&mut self.sha);
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(err("cannot sync folder", &self.dir))?;
+        Ok(sha)
     }
-    placed.map_err(err("cannot move into place", &final_path))?;
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(err("cannot sync folder", dir))?;
-    Ok(Ok(hex(&hasher.finalize())))
+}
+
+impl Drop for Temporary {
+    /// Not placed (an error, or the caller's step failed): nothing half-done stays behind.
+    fn drop(&mut self) {
+        if !self.placed {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -250,6 +295,32 @@ mod tests {
         assert!(refused.to_string().contains("a.xml"), "{refused}");
         assert_eq!(fs::read(dir.path().join("a.xml")).unwrap(), b"sent");
         assert_eq!(names_like(dir.path(), "", "").unwrap(), ["a.xml"]);
+    }
+
+    #[test]
+    fn a_temporary_appears_only_when_placed_and_is_removed_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let listing = || names_like(dir.path(), "", ".xml").unwrap();
+        let written = |name: &str| {
+            write_temporary::<()>(dir.path(), name, |w| {
+                w.write_all(b"<x/>").unwrap();
+                Ok(())
+            })
+            .unwrap()
+            .unwrap()
+        };
+        let kept = written("a.xml");
+        assert_eq!(listing(), Vec::<String>::new(), "not in place before it is placed");
+        drop(written("b.xml"));
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "a dropped temporary is removed"
+        );
+        let sha = kept.place().unwrap();
+        assert_eq!(listing(), ["a.xml"]);
+        assert_eq!(sha, sha256_of(&dir.path().join("a.xml")).unwrap());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary left");
     }
 
     #[test]

@@ -534,10 +534,11 @@ impl Store {
         if let Err(conflict) = file.assign(items).await? {
             return Ok(Err(conflict));
         }
-        file.commit()
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("a file assignment without collections".into()))
-            .map(Ok)
+        let row = file
+            .file()
+            .ok_or_else(|| StoreError::Corrupt("a file assignment without collections".into()))?;
+        file.commit().await?;
+        Ok(Ok(row))
     }
 
     /// Opens the write transaction of one file's assignment ([`FileAssignment`]). On
@@ -753,8 +754,8 @@ pub struct FileAssignment {
     business_date: NaiveDate,
     pain_version: &'static str,
     now: DateTime<Utc>,
-    /// The file row, once the first chunk made it.
-    file: Option<i64>,
+    /// The file row, once the first chunk made it (its count and sum as of creation).
+    file: Option<FileRow>,
     count: usize,
     sum_cents: i64,
 }
@@ -770,15 +771,16 @@ impl FileAssignment {
             return Ok(Ok(()));
         }
         let now = self.now;
-        let file = match self.file {
-            Some(id) => id,
+        let file = match &self.file {
+            Some(row) => row.id,
             None => {
-                let id = self.create_file().await?;
-                self.file = Some(id);
+                let row = self.create_file().await?;
+                let id = row.id;
+                self.file = Some(row);
                 id
             }
         };
-        let assigned = on_tx!(&mut self.tx, tx => {
+        on_tx!(&mut self.tx, tx => {
             // One `UPDATE … FROM v` per `JSON_ROWS_PER_STATEMENT` rows (see
             // `values::json_rows`). The collections become `submitted` here, in the same row
             // write that names their file: the file is `writing` until it is complete in the
@@ -841,11 +843,17 @@ impl FileAssignment {
                 json_rows(tx, 2, &[("id", JsonColumn::Int), ("frst", JsonColumn::Bool), ("presented_on", JsonColumn::Date)])
             );
             execute_json!(*tx, sql.as_str(), [now], presentations(items), "mandate presentations", "recording mandate presentations");
-            Ok::<u64, StoreError>(assigned)
+            sqlx::query("UPDATE collection_files SET nb_of_txs = nb_of_txs + $1, ctrl_sum_cents = ctrl_sum_cents + $2 WHERE id = $3")
+                .bind(i64::try_from(items.len()).unwrap_or(i64::MAX))
+                .bind(items.iter().map(|(i, _)| i.amount_cents).sum::<i64>())
+                .bind(file)
+                .execute(&mut **tx)
+                .await
+                .doing("counting a collection file")?;
+            Ok::<(), StoreError>(())
         })?;
         self.count += items.len();
         self.sum_cents += items.iter().map(|(i, _)| i.amount_cents).sum::<i64>();
-        debug_assert_eq!(assigned, items.len() as u64);
         Ok(Ok(()))
     }
 
@@ -858,36 +866,25 @@ impl FileAssignment {
         on_tx!(&mut self.tx, tx => fail_in!(tx, failures, lapsed_mandates, now))
     }
 
-    /// Commits: the file (if a chunk made one) with its final count and control sum, its
-    /// collections, the refusals. Returns the file row.
-    pub async fn commit(self) -> Result<Option<FileRow>, StoreError> {
-        let nb =
-            i64::try_from(self.count).map_err(|_| StoreError::Corrupt("too many collections for one file".into()))?;
-        let (sum, file) = (self.sum_cents, self.file);
-        on_tx!(self.tx, mut tx => {
-            let row = match file {
-                None => None,
-                Some(id) => {
-                    let row: FileRow = sqlx::query_as(
-                        "UPDATE collection_files SET nb_of_txs = $1, ctrl_sum_cents = $2 WHERE id = $3
-                         RETURNING id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at",
-                    )
-                    .bind(nb)
-                    .bind(sum)
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .doing("counting a collection file")?;
-                    Some(row)
-                }
-            };
-            tx.commit().await.doing("committing the file assignment")?;
-            Ok(row)
+    /// The file row as [`FileAssignment::commit`] will leave it (every chunk counted), once a
+    /// chunk made one: what the file is written from, which may happen while the commit runs.
+    pub fn file(&self) -> Option<FileRow> {
+        self.file.as_ref().map(|row| FileRow {
+            nb_of_txs: i64::try_from(self.count).unwrap_or(i64::MAX),
+            ctrl_sum_cents: self.sum_cents,
+            ..row.clone()
         })
     }
 
+    /// Commits the file (if a chunk made one), its collections and the refusals. A single
+    /// statement, so that it is under way from its first poll: collect writes the file
+    /// meanwhile.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        on_tx!(self.tx, tx => tx.commit().await.doing("committing the file assignment"))
+    }
+
     /// Inserts the file row (state `writing`), named after its id.
-    async fn create_file(&mut self) -> Result<i64, StoreError> {
+    async fn create_file(&mut self) -> Result<FileRow, StoreError> {
         let now = self.now;
         let provisional = format!(
             "provisional-{}-{}",
@@ -914,14 +911,16 @@ impl FileAssignment {
             .await
             .doing("creating a collection file")?;
             let message_id = format!("{prefix}{id:08}");
-            sqlx::query("UPDATE collection_files SET message_id = $1, file_name = $2 WHERE id = $3")
-                .bind(&message_id)
-                .bind(format!("{message_id}.xml"))
-                .bind(id)
-                .execute(&mut **tx)
-                .await
-                .doing("naming a collection file")?;
-            Ok(id)
+            sqlx::query_as(
+                "UPDATE collection_files SET message_id = $1, file_name = $2 WHERE id = $3
+                 RETURNING id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at",
+            )
+            .bind(&message_id)
+            .bind(format!("{message_id}.xml"))
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await
+            .doing("naming a collection file")
         })
     }
 }

@@ -21,6 +21,10 @@ use crate::telemetry::Progress;
 /// first chunk reaches the ledger early, large enough that a statement's round trip is noise.
 pub(super) const CHUNK: usize = 10_000;
 
+/// A file's first chunk: small, so that the ledger starts writing while the checks are still
+/// at the file's first rows (the run waits for nothing else before the two sides overlap).
+pub(super) const FIRST_CHUNK: usize = 1_000;
+
 /// What the checks hand the recording side of a file.
 pub(super) enum ToRecord {
     /// Collections checked into the file, with the transactions it will hold.
@@ -65,7 +69,8 @@ impl Filling<'_, '_> {
                 && let Some(c) = due.rows.pop_front()
             {
                 self.checker.check(c, self.selector, &mut checked);
-                let handed = if checked.items.len() >= CHUNK {
+                let chunk = if in_file == 0 { FIRST_CHUNK } else { CHUNK };
+                let handed = if checked.items.len() >= chunk {
                     Phases::lap(&mut self.phases.decide, &mut clock);
                     in_file += checked.items.len();
                     self.hand_items(&mut checked, &to_record).await

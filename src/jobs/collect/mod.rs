@@ -31,10 +31,10 @@ use serde::Serialize;
 
 use self::checker::Checker;
 use self::due_rows::{Due, DueRows};
-use self::fill::{CHUNK, Filling};
+use self::fill::{CHUNK, FIRST_CHUNK, Filling};
 use self::outbox_guard::ensure_outbox_known;
-use self::record::{FileToRecord, assign_as_checked, write_assigned};
-use self::write::write_file;
+use self::record::{FileToRecord, assign_as_checked, commit_and_write};
+use self::write::finish_file;
 use super::JobError;
 use super::outbox::remove_stale_temporaries;
 use crate::config::Config;
@@ -211,7 +211,7 @@ pub async fn run(
         for file in store.unwritten_files(creditor_key).await? {
             report
                 .files
-                .push(write_file(config, store, &creditor, &file, None, &mut phases).await?);
+                .push(finish_file(config, store, &creditor, &file, &mut phases).await?);
             clock = Instant::now();
         }
     }
@@ -272,7 +272,7 @@ pub async fn run(
         business_date: date,
         pain_version: config.bank.pain_version.message_name(),
     };
-    due.fetch(CHUNK).await?;
+    due.fetch(FIRST_CHUNK).await?;
     Phases::lap(&mut phases.read, &mut clock);
     while !due.rows.is_empty() {
         // One file per iteration: the rows are checked one by one, and what passes (or is
@@ -303,7 +303,7 @@ pub async fn run(
         if let Some(assigned) = assigned {
             report
                 .files
-                .push(write_assigned(config, store, &creditor, assigned, &progress, &mut phases).await?);
+                .extend(commit_and_write(config, store, &creditor, assigned, &progress, &mut phases).await?);
         }
         clock = Instant::now();
         if due.rows.is_empty() {

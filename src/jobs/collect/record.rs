@@ -9,13 +9,13 @@ use chrono::NaiveDate;
 use tokio::sync::mpsc::Receiver;
 
 use super::fill::ToRecord;
-use super::write::{FileContent, write_file};
+use super::write::{FileContent, place_and_mark, write_temporary};
 use super::{FileLine, Phases};
 use crate::config::Config;
 use crate::jobs::JobError;
 use crate::sepa::Bic;
 use crate::sepa::pain008::{Creditor, Transaction};
-use crate::store::{Assignment, CreditorKey, FileAssignment, FileRow, GroupTotal, LedgerTag, Presented, Store};
+use crate::store::{Assignment, CreditorKey, FileAssignment, GroupTotal, LedgerTag, Presented, Store};
 use crate::telemetry::Progress;
 
 /// Where a run's files go in the ledger: its creditor, and what their MsgIds are made of.
@@ -26,13 +26,15 @@ pub(super) struct FileToRecord<'a> {
     pub(super) pain_version: &'static str,
 }
 
-/// A file assigned and committed, with the collections and transactions it holds.
-pub(super) type Assigned = (FileRow, Vec<(Assignment, Transaction)>);
+/// A file's transaction, complete but not yet committed, with the collections and
+/// transactions assigned in it.
+pub(super) type Assigned = (FileAssignment, Vec<(Assignment, Transaction)>);
 
 /// Records what the checks hand on for one file, as it comes: collections assigned to the
-/// file and refusals recorded, in one transaction (opened with the first message) that is
-/// committed when the checks say the file is complete. A dry run records nothing. Returns the
-/// file, if it holds any collection, and the time spent waiting for the ledger.
+/// file and refusals recorded, in one transaction (opened with the first message), handed
+/// back uncommitted once the checks say the file is complete ([`commit_and_write`] commits
+/// it). A dry run records nothing. Returns the transaction, if anything was recorded, and the
+/// time spent waiting for the ledger.
 pub(super) async fn assign_as_checked(
     store: &Store,
     dry_run: bool,
@@ -48,7 +50,7 @@ pub(super) async fn assign_as_checked(
         match message {
             ToRecord::Items(chunk) if dry_run => progress.add(chunk.len() as u64),
             ToRecord::Refusals { .. } if dry_run => {}
-            ToRecord::Done if dry_run => return Ok((None, waited)),
+            ToRecord::Done => return Ok((open.map(|assignment| (assignment, items)), waited)),
             ToRecord::Items(chunk) => {
                 let mut assignment = begun(store, file, open.take()).await?;
                 let presented: Vec<(&Assignment, Presented<'_>)> = chunk
@@ -72,17 +74,6 @@ pub(super) async fn assign_as_checked(
                 assignment.fail(&failed, &lapsed).await?;
                 open = Some(assignment);
             }
-            ToRecord::Done => {
-                let row = match open.take() {
-                    Some(assignment) => assignment.commit().await?,
-                    None => None,
-                };
-                waited += started.elapsed();
-                if let Some(row) = &row {
-                    tracing::info!(file = %row.file_name, transactions = row.nb_of_txs, "collections assigned to a file");
-                }
-                return Ok((row.map(|row| (row, items)), waited));
-            }
         }
         waited += started.elapsed();
     }
@@ -104,18 +95,27 @@ async fn begun(
     }
 }
 
-/// Writes a committed file to the outbox from the transactions just checked and assigned
-/// (the ledger holds the same values, and is read back only to finish the file of a stopped
-/// run) and marks it written.
-pub(super) async fn write_assigned(
+/// Commits a file's transaction and writes the file to the outbox from the transactions just
+/// checked and assigned (the ledger holds the same values, and is read back only to finish
+/// the file of a stopped run), then marks it written. The file is written under its
+/// temporary name while the commit runs, and moved into place only once the commit is done:
+/// a file never appears that the ledger does not hold. `None` when the transaction held
+/// refusals only.
+pub(super) async fn commit_and_write(
     config: &Config,
     store: &Store,
     creditor: &Creditor,
-    (row, mut items): Assigned,
+    (assignment, mut items): Assigned,
     progress: &Progress,
     phases: &mut Phases,
-) -> Result<FileLine, JobError> {
+) -> Result<Option<FileLine>, JobError> {
     let mut clock = Instant::now();
+    let Some(row) = assignment.file() else {
+        assignment.commit().await?;
+        Phases::lap(&mut phases.assign, &mut clock);
+        return Ok(None);
+    };
+    tracing::info!(file = %row.file_name, transactions = row.nb_of_txs, "collections assigned to a file");
     items.sort_by_key(|(i, _)| (i.requested_date, i.sequence_type, i.id));
     let content = FileContent {
         groups: groups_of(items.iter().map(|(a, _)| a)),
@@ -124,9 +124,21 @@ pub(super) async fn write_assigned(
     };
     Phases::lap(&mut phases.decide, &mut clock);
     progress.say(&format!("writing {}", row.file_name));
-    let line = write_file(config, store, creditor, &row, Some(content), phases).await?;
+    let committing = async {
+        let started = Instant::now();
+        (assignment.commit().await, started.elapsed())
+    };
+    let writing = async {
+        let started = Instant::now();
+        (write_temporary(config, creditor, &row, &content), started.elapsed())
+    };
+    let ((committed, commit_took), (written, write_took)) = tokio::join!(committing, writing);
+    phases.assign += commit_took;
+    phases.write += write_took;
+    committed?;
+    let line = place_and_mark(config, store, &row, written?, false, phases).await?;
     progress.add(u64::try_from(line.transactions).unwrap_or_default());
-    Ok(line)
+    Ok(Some(line))
 }
 
 /// The payment groups of assignments sorted by (collection date, sequence type): consecutive

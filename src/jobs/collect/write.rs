@@ -12,7 +12,7 @@ use super::{FileLine, Phases};
 use crate::config::Config;
 use crate::domain::collect::AmendmentFields;
 use crate::jobs::JobError;
-use crate::jobs::outbox::{sha256_of, write_atomically};
+use crate::jobs::outbox::{Temporary, sha256_of, write_temporary as write_temporary_file};
 use crate::sepa::money::format_cents;
 use crate::sepa::pain008::{
     self, Creditor, GroupHeader, Pain008Version, Pain008Writer, PaymentGroup, Profile, SequenceType, Transaction,
@@ -114,92 +114,128 @@ async fn assigned_content(
     Ok(FileContent { groups, transactions })
 }
 
-/// Writes (or finds already written) one assigned file and marks it written. `content` is
-/// what the run just assigned; `None` for the file of a stopped run (read back if needed).
-pub(super) async fn write_file(
+/// Finishes the file a stopped run assigned but did not mark written: takes the complete file
+/// found in the outbox if it is that file, or writes it from what the ledger assigned to it.
+pub(super) async fn finish_file(
     config: &Config,
     store: &Store,
     creditor: &Creditor,
     file: &FileRow,
-    content: Option<FileContent>,
     phases: &mut Phases,
 ) -> Result<FileLine, JobError> {
     let mut clock = Instant::now();
-    let recovered = content.is_none();
     let outbox = &config.folders.outbox;
-    let path = outbox.join(&file.file_name);
-    let sha = if recovered && path.exists() {
+    if outbox.join(&file.file_name).exists() {
         // The rename into place happened before the stop: the file is complete. It is the one
         // assigned if it says so (a restored ledger's file row may name a file of other
         // content).
-        take_found_file(outbox, file)?
-    } else {
-        let content = match content {
-            Some(content) => content,
-            None => assigned_content(config, store, creditor, file).await?,
-        };
-        let invalid = |what: String| JobError::Invalid(format!("file {}: {what}", file.file_name));
-        let header = GroupHeader {
-            message_id: MessageId::parse(&file.message_id).map_err(|e| invalid(e.to_string()))?,
-            created_at: file.created_at.with_timezone(&config.schedule.timezone).fixed_offset(),
-            initiating_party: None,
-            nb_of_txs: u64::try_from(file.nb_of_txs).unwrap_or_default(),
-            ctrl_sum_cents: file.ctrl_sum_cents,
-        };
-        // The version the file was assigned in: a profile changed since a stopped run does
-        // not change a file whose MsgId is already fixed.
-        let version = Pain008Version::from_message_name(&file.pain_version)
-            .ok_or_else(|| invalid(format!("unknown message version {:?}", file.pain_version)))?;
-        let profile = Profile {
-            version,
-            ..profile(config)
-        };
-        let written = write_atomically(outbox, &file.file_name, |out| {
-            let mut writer =
-                Pain008Writer::start(&mut *out, profile, creditor, &header).map_err(|e| invalid(e.to_string()))?;
-            let mut transactions = content.transactions.iter();
-            for (k, g) in content.groups.iter().enumerate() {
-                let sequence_type = SequenceType::from_code(&g.sequence_type)
-                    .ok_or_else(|| invalid(format!("unknown sequence type {:?}", g.sequence_type)))?;
-                let group = PaymentGroup {
-                    payment_info_id: PaymentInfoId::parse(&format!("{}-{}", file.message_id, k + 1))
-                        .map_err(|e| invalid(e.to_string()))?,
-                    sequence_type,
-                    collection_date: g.requested_date,
-                    nb_of_txs: u64::try_from(g.count).unwrap_or_default(),
-                    ctrl_sum_cents: g.sum_cents,
-                };
-                writer.begin_group(&group).map_err(|e| invalid(e.to_string()))?;
-                for tx in transactions.by_ref().take(usize::try_from(g.count).unwrap_or_default()) {
-                    writer.transaction(tx).map_err(|e| invalid(e.to_string()))?;
-                }
-                writer.end_group().map_err(|e| invalid(e.to_string()))?;
+        let sha = take_found_file(outbox, file)?;
+        Phases::lap(&mut phases.write, &mut clock);
+        return mark(store, file, &sha, true, phases).await;
+    }
+    let content = assigned_content(config, store, creditor, file).await?;
+    let temporary = write_temporary(config, creditor, file, &content)?;
+    Phases::lap(&mut phases.write, &mut clock);
+    drop(content);
+    place_and_mark(config, store, file, temporary, true, phases).await
+}
+
+/// Writes `file` with `content` under its temporary name in the outbox (fsynced, not yet in
+/// place).
+pub(super) fn write_temporary(
+    config: &Config,
+    creditor: &Creditor,
+    file: &FileRow,
+    content: &FileContent,
+) -> Result<Temporary, JobError> {
+    let invalid = |what: String| JobError::Invalid(format!("file {}: {what}", file.file_name));
+    let header = GroupHeader {
+        message_id: MessageId::parse(&file.message_id).map_err(|e| invalid(e.to_string()))?,
+        created_at: file.created_at.with_timezone(&config.schedule.timezone).fixed_offset(),
+        initiating_party: None,
+        nb_of_txs: u64::try_from(file.nb_of_txs).unwrap_or_default(),
+        ctrl_sum_cents: file.ctrl_sum_cents,
+    };
+    // The version the file was assigned in: a profile changed since a stopped run does not
+    // change a file whose MsgId is already fixed.
+    let version = Pain008Version::from_message_name(&file.pain_version)
+        .ok_or_else(|| invalid(format!("unknown message version {:?}", file.pain_version)))?;
+    let profile = Profile {
+        version,
+        ..profile(config)
+    };
+    let written = write_temporary_file(&config.folders.outbox, &file.file_name, |out| {
+        let mut writer =
+            Pain008Writer::start(&mut *out, profile, creditor, &header).map_err(|e| invalid(e.to_string()))?;
+        let mut transactions = content.transactions.iter();
+        for (k, g) in content.groups.iter().enumerate() {
+            let sequence_type = SequenceType::from_code(&g.sequence_type)
+                .ok_or_else(|| invalid(format!("unknown sequence type {:?}", g.sequence_type)))?;
+            let group = PaymentGroup {
+                payment_info_id: PaymentInfoId::parse(&format!("{}-{}", file.message_id, k + 1))
+                    .map_err(|e| invalid(e.to_string()))?,
+                sequence_type,
+                collection_date: g.requested_date,
+                nb_of_txs: u64::try_from(g.count).unwrap_or_default(),
+                ctrl_sum_cents: g.sum_cents,
+            };
+            writer.begin_group(&group).map_err(|e| invalid(e.to_string()))?;
+            for tx in transactions.by_ref().take(usize::try_from(g.count).unwrap_or_default()) {
+                writer.transaction(tx).map_err(|e| invalid(e.to_string()))?;
             }
-            let out = writer.finish().map_err(|e| invalid(e.to_string()))?;
-            out.flush().map_err(|e| invalid(format!("cannot write: {e}")))
-        });
-        match written {
-            // A stopped run's file: another run finished it meanwhile; taken if it is the one.
-            Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists && recovered => {
-                take_found_file(outbox, file)?
-            }
-            // A new file's name was free when the run started (step 0): someone else, or a
-            // ledger with the same forgotten history, put a file there since.
-            Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists => {
-                return Err(behind(
-                    outbox,
-                    format!(
-                        "{} appeared in the outbox while this run was writing the file of that name",
-                        file.file_name
-                    ),
-                ));
-            }
-            written => written??,
+            writer.end_group().map_err(|e| invalid(e.to_string()))?;
         }
+        let out = writer.finish().map_err(|e| invalid(e.to_string()))?;
+        out.flush().map_err(|e| invalid(format!("cannot write: {e}")))
+    });
+    written?
+}
+
+/// Moves a written file into place in the outbox (never over another file) and marks it
+/// written. `recovered`: the file of a stopped run, which another run may have finished
+/// meanwhile.
+pub(super) async fn place_and_mark(
+    config: &Config,
+    store: &Store,
+    file: &FileRow,
+    temporary: Temporary,
+    recovered: bool,
+    phases: &mut Phases,
+) -> Result<FileLine, JobError> {
+    let mut clock = Instant::now();
+    let outbox = &config.folders.outbox;
+    let sha = match temporary.place() {
+        Ok(sha) => sha,
+        // A stopped run's file: another run finished it meanwhile; taken if it is the one.
+        Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists && recovered => take_found_file(outbox, file)?,
+        // A new file's name was free when the run started (step 0): someone else, or a ledger
+        // with the same forgotten history, put a file there since.
+        Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(behind(
+                outbox,
+                format!(
+                    "{} appeared in the outbox while this run was writing the file of that name",
+                    file.file_name
+                ),
+            ));
+        }
+        Err(e) => return Err(e.into()),
     };
     Phases::lap(&mut phases.write, &mut clock);
-    store.mark_written(file, &sha).await?;
-    Phases::lap(&mut phases.mark, &mut clock);
+    mark(store, file, &sha, recovered, phases).await
+}
+
+/// Marks a file complete in the outbox, with its checksum.
+async fn mark(
+    store: &Store,
+    file: &FileRow,
+    sha: &str,
+    recovered: bool,
+    phases: &mut Phases,
+) -> Result<FileLine, JobError> {
+    let clock = Instant::now();
+    store.mark_written(file, sha).await?;
+    phases.mark += clock.elapsed();
     Ok(FileLine {
         file: file.file_name.clone(),
         transactions: file.nb_of_txs,
