@@ -473,17 +473,7 @@ async fn assign_like_a_stopped_run(p: &Project, mandate: &str) -> collecte::stor
         .await
         .unwrap();
     let c = due.iter().find(|c| c.mandate_id == mandate).unwrap();
-    let assignment = collecte::store::Assignment {
-        id: c.id,
-        mandate_key: c.mandate_key,
-        end_to_end_id: collecte::jobs::collect::end_to_end_id(&tag, c.id),
-        sequence_type: "FRST",
-        requested_date: c.due_date,
-        original_mandate_id: None,
-        original_scheme_id: None,
-        original_debtor_account: None,
-        amount_cents: c.amount_cents,
-    };
+    let assignment = common::frst_assignment(c, collecte::jobs::collect::end_to_end_id(&tag, c.id));
     let file = store
         .assign_file(
             creditor,

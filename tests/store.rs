@@ -433,18 +433,10 @@ async fn a_file_assigned_in_chunks_is_all_or_nothing(backend: Backend) {
     let tag = store.ledger_tag(creditor).await.unwrap();
     let due = store.due_collections(creditor, d("2027-12-31"), None, 5).await.unwrap();
     assert_eq!(due.len(), 5);
-    let assignment = |i: usize| Assignment {
-        id: due[i].id,
-        mandate_key: due[i].mandate_key,
-        end_to_end_id: format!("E2E-CHUNK-{}", due[i].id),
-        sequence_type: "FRST",
-        requested_date: due[i].due_date,
-        original_mandate_id: None,
-        original_scheme_id: None,
-        original_debtor_account: None,
-        amount_cents: due[i].amount_cents,
-    };
-    let a: Vec<Assignment> = (0..5).map(assignment).collect();
+    let a: Vec<Assignment> = due
+        .iter()
+        .map(|c| common::frst_assignment(c, format!("E2E-CHUNK-{}", c.id)))
+        .collect();
     let item = |i: usize| (&a[i], common::presented(&due[i]));
     let status = |rows: &[collecte::store::CollectionRow], id: i64| rows.iter().find(|r| r.id == id).map(|r| r.status);
     let everything = CollectionFilter::default();
@@ -530,18 +522,10 @@ async fn older_ledgers_are_brought_in_line(backend: Backend) {
     import_demo(&store, creditor).await;
     let tag = store.ledger_tag(creditor).await.unwrap();
     let due = store.due_collections(creditor, d("2027-12-31"), None, 2).await.unwrap();
-    let assign = |i: usize| Assignment {
-        id: due[i].id,
-        mandate_key: due[i].mandate_key,
-        end_to_end_id: format!("E2E-OLD-{}", due[i].id),
-        sequence_type: "FRST",
-        requested_date: due[i].due_date,
-        original_mandate_id: None,
-        original_scheme_id: None,
-        original_debtor_account: None,
-        amount_cents: due[i].amount_cents,
-    };
-    let (written, unfinished) = (assign(0), assign(1));
+    let (written, unfinished) = (
+        common::frst_assignment(&due[0], format!("E2E-OLD-{}", due[0].id)),
+        common::frst_assignment(&due[1], format!("E2E-OLD-{}", due[1].id)),
+    );
     let file = store
         .assign_file(
             creditor,

@@ -412,6 +412,21 @@ pub fn presented(c: &collecte::store::DueCollection) -> collecte::store::Present
     }
 }
 
+/// `c` assigned as a FRST without amendment, under `end_to_end_id`.
+pub fn frst_assignment(c: &collecte::store::DueCollection, end_to_end_id: String) -> collecte::store::Assignment {
+    collecte::store::Assignment {
+        id: c.id,
+        mandate_key: c.mandate_key,
+        end_to_end_id,
+        sequence_type: "FRST",
+        requested_date: c.due_date,
+        original_mandate_id: None,
+        original_scheme_id: None,
+        original_debtor_account: None,
+        amount_cents: c.amount_cents,
+    }
+}
+
 /// Every EndToEndId in a pain.008 file.
 pub fn end_to_end_ids(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap();

@@ -31,7 +31,7 @@ use serde::Serialize;
 
 use self::checker::Checker;
 use self::due_rows::{Due, DueRows};
-use self::fill::{CHUNK, FIRST_CHUNK, Filling};
+use self::fill::{Filling, read_sizes};
 use self::outbox_guard::ensure_outbox_known;
 use self::record::{FileToRecord, assign_as_checked, commit_and_write};
 use self::write::finish_file;
@@ -272,7 +272,8 @@ pub async fn run(
         business_date: date,
         pain_version: config.bank.pain_version.message_name(),
     };
-    due.fetch(FIRST_CHUNK).await?;
+    let (first_read, read_rows) = read_sizes(store.dialect(), max_per_file);
+    due.fetch(first_read).await?;
     Phases::lap(&mut phases.read, &mut clock);
     while !due.rows.is_empty() {
         // One file per iteration: the rows are checked one by one, and what passes (or is
@@ -286,6 +287,7 @@ pub async fn run(
         progress.say(&format!("checking {} due collection(s)", due.rows.len()));
         let (to_record, from_checks) = tokio::sync::mpsc::channel(2);
         let mut filling = Filling {
+            read_rows,
             checker: &checker,
             selector: &mut selector,
             report: &mut report,
@@ -308,7 +310,7 @@ pub async fn run(
         clock = Instant::now();
         if due.rows.is_empty() {
             progress.say("reading due collections");
-            due.fetch(CHUNK).await?;
+            due.fetch(read_rows).await?;
             Phases::lap(&mut phases.read, &mut clock);
         }
     }
