@@ -7,14 +7,16 @@
 //! 2. Materialise plans up to the horizon.
 //! 3. Decide (pure) which pending collections go now, with which date and sequence type;
 //!    refuse, with a reason, those the EPC rules or the mandate forbid.
-//! 4. Per file (at most `max_transactions_per_file`): assign in one transaction, write
-//!    atomically, mark written. A crash anywhere leaves each collection in at most one file,
-//!    and the next run completes what was assigned.
+//! 4. Per file (at most `max_transactions_per_file`): assign in one transaction, fed a chunk
+//!    at a time while step 3 goes on checking the next rows; commit, then move the file
+//!    (written meanwhile under a temporary name) into place, mark written. A crash anywhere
+//!    leaves each collection in at most one file, and the next run completes what was
+//!    assigned.
 //!
 //! [`run`] orders the steps; each submodule is named after what it does: `outbox_guard`
 //! (step 0), `write` (writing a file, step 1's and step 4's), `due_rows` (reading due
-//! collections a page at a time), `checker` (step 3, per row) and `record` (step 4's
-//! assignment, and the refusals).
+//! collections a chunk at a time), `checker` (step 3, per row), `fill` (step 3 for one
+//! file, handing chunks on) and `record` (step 4's transaction, and the refusals).
 
 mod checker;
 mod due_rows;
