@@ -785,8 +785,8 @@ async fn paused_and_card_plans_stay_out_of_the_file(backend: Backend) {
 
 /// The sequence type belongs to the mandate: a one-off plan alone on its mandate goes OOFF;
 /// one sharing its mandate with a monthly plan is part of that mandate's series (FRST, then
-/// RCUR). A mandate an OOFF (or FNAL) ended takes no new plan: the import says why and
-/// changes nothing.
+/// RCUR). A mandate an OOFF (or FNAL) ended takes no new plan, nor another installment of
+/// the plan that ended it: the import says why and changes nothing.
 async fn one_off_plans_follow_their_mandate(backend: Backend) {
     let p = Project::new(backend).await;
     p.import("customers", &format!("{CUSTOMERS}O1,Olga,,,,,,\nS1,Sven,,,,,,\n"));
@@ -839,6 +839,27 @@ async fn one_off_plans_follow_their_mandate(backend: Backend) {
             .iter()
             .all(|c| c["plan_id"] == "OP1")
     );
+    // Nor does OP1 itself get more installments on it: stated again as monthly and
+    // open-ended, or with three installments, it is refused.
+    for (frequency, count) in [("monthly", ""), ("once", "3")] {
+        let refused = p.run(&[
+            "import",
+            "plans",
+            &p.write(
+                "again.csv",
+                &format!("{PLANS}OP1,O1,OM1,50.00,{frequency},2026-11-23,{count},,\n"),
+            ),
+            "--date",
+            "2026-11-20",
+        ]);
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(3), "{said}");
+        assert!(
+            said.contains("went to the bank as its final collection (OOFF or FNAL), which ended its mandate"),
+            "{said}"
+        );
+    }
+    assert_eq!(p.list_collections(&["--customer", "O1"]).len(), 1);
     p.db.cleanup().await;
 }
 

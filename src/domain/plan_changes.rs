@@ -69,6 +69,9 @@ pub struct StoredPlan {
     pub started: bool,
     /// Whether the payment method (mandate or card) differs from the one stated now.
     pub method_changed: bool,
+    /// The plan's own final collection (its OOFF, or its FNAL) went to the bank and ended the
+    /// mandate it is stated with: that mandate takes no further installment.
+    pub ended_its_mandate: bool,
 }
 
 /// How the plan's terms change.
@@ -158,6 +161,20 @@ pub fn plan_update(stored: &StoredPlan, record: &PlanRecord, today: NaiveDate) -
         (_, Some(PlanState::Cancelled)) => (StoredState::Cancelled, Lifecycle::Cancelled),
         (current, Some(_)) => (current, lifecycle_of(current)),
     };
+    if stored.ended_its_mandate && record.count != stored.count {
+        problems.push((
+            "count",
+            record.count.map_or_else(String::new, |c| c.to_string()),
+            format!(
+                "the plan's last installment ({}) went to the bank as its final collection (OOFF or FNAL), \
+                 which ended its mandate: it can have no other installment on it; state the plan with a \
+                 new mandate, or make a new plan",
+                stored
+                    .count
+                    .map_or_else(|| "open-ended".to_owned(), |c| format!("number {c}"))
+            ),
+        ));
+    }
     let terms = terms_change(stored, record, today).unwrap_or_else(|p| {
         problems.push(p);
         TermsChange::None
@@ -274,6 +291,29 @@ mod tests {
             terms: vec![initial_terms(&record(1000, Frequency::Monthly, None))],
             started,
             method_changed: false,
+            ended_its_mandate: false,
+        }
+    }
+
+    #[test]
+    fn a_plan_whose_final_collection_ended_its_mandate_takes_no_more_installments() {
+        let ended = StoredPlan {
+            count: Some(3),
+            ended_its_mandate: true,
+            ..stored(true, StoredState::Active)
+        };
+        let stated = |count| PlanRecord {
+            count,
+            ..record(1000, Frequency::Monthly, None)
+        };
+        assert!(
+            plan_update(&ended, &stated(Some(3)), d("2026-11-22")).is_ok(),
+            "the same plan again"
+        );
+        for more in [Some(4), None] {
+            let refused = plan_update(&ended, &stated(more), d("2026-11-22")).unwrap_err();
+            assert_eq!(refused[0].0, "count");
+            assert!(refused[0].2.contains("ended its mandate"), "{refused:?}");
         }
     }
 

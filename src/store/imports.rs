@@ -501,7 +501,9 @@ impl Store {
                                     )));
                                     continue;
                                 }
-                                Some((id, owner, _)) if *owner == customer_id => (Some(*id), None),
+                                Some((id, owner, ended_by)) if *owner == customer_id => {
+                                    (Some(*id), None, ended_by.as_deref() == Some(p.plan_id.as_str()))
+                                }
                                 Some(_) => {
                                     problems.push(problem(*line, "mandate_id", m.as_str(), "mandate belongs to another customer"));
                                     continue;
@@ -516,7 +518,7 @@ impl Store {
                                     .bind(customer_id).bind(last4.as_str())
                                     .fetch_all(&mut *tx).await.doing("reading cards")?;
                                 match cards.as_slice() {
-                                    [id] => (None, Some(*id)),
+                                    [id] => (None, Some(*id), false),
                                     [] => {
                                         problems.push(problem(*line, "mandate_id", &format!("card:{}", last4.as_str()), "no card of this customer ends with these digits"));
                                         continue;
@@ -528,7 +530,7 @@ impl Store {
                                 }
                             }
                         };
-                        stated.push(StatedPlan { line: *line, record: p, customer_id, mandate_id: method.0, card_id: method.1 });
+                        stated.push(StatedPlan { line: *line, record: p, customer_id, mandate_id: method.0, card_id: method.1, ended_its_mandate: method.2 });
                     }
                     import_plans!(tx, creditor, stated, today, now, counts, problems);
                 }

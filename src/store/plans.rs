@@ -14,6 +14,8 @@ pub(super) struct StatedPlan<'a> {
     pub customer_id: i64,
     pub mandate_id: Option<i64>,
     pub card_id: Option<i64>,
+    /// The plan's own final collection (OOFF or FNAL) ended that mandate.
+    pub ended_its_mandate: bool,
 }
 
 /// A plan whose collections are to be brought in line with its terms.
@@ -416,6 +418,7 @@ macro_rules! import_plans {
                 terms: terms_from_rows(terms_by.remove(&id).unwrap_or_default())?,
                 started: started.contains_key(&id),
                 method_changed: (old_mandate, old_card) != (s.mandate_id, s.card_id),
+                ended_its_mandate: s.ended_its_mandate,
             };
             let update = match plan_changes::plan_update(&stored_plan, p, today) {
                 Ok(u) => u,
