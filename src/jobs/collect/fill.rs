@@ -30,7 +30,8 @@ const FIRST_CHUNK: usize = 1_000;
 /// range in this process, so small reads overlap the writes of the chunks before. On
 /// PostgreSQL a file's worth: each page query costs the server a pass over the customers,
 /// mandates and plans tables (100k in ten reads took 2.0 s instead of 0.8–1.1 s, and slowed
-/// the assignment beside it), and the read overlaps the previous file's last writes instead.
+/// the assignment beside it); the next file's page is read while a file commits and is
+/// written instead.
 pub(super) fn read_sizes(dialect: Dialect, max_per_file: usize) -> (usize, usize) {
     match dialect {
         Dialect::Sqlite => (FIRST_CHUNK, CHUNK),
@@ -55,7 +56,7 @@ pub(super) enum ToRecord {
 /// What filling a file needs of the run besides its rows: the checks, the run's selector and
 /// where the file's refusals and totals are reported.
 pub(super) struct Filling<'r, 'c> {
-    /// Rows a read asks for (see `read_size`).
+    /// Rows a read asks for (see [`read_sizes`]).
     pub(super) read_rows: usize,
     pub(super) checker: &'r Checker<'c>,
     pub(super) selector: &'r mut Selector,
@@ -112,15 +113,9 @@ impl Filling<'_, '_> {
         }
         Phases::lap(&mut self.phases.decide, &mut clock);
         self.report.held += checked.held;
-        let complete = self.hand_items(&mut checked, &to_record).await
+        let _ = self.hand_items(&mut checked, &to_record).await
             && self.hand_refusals(&mut checked, &to_record).await
             && to_record.send(ToRecord::Done).await.is_ok();
-        if complete && due.rows.is_empty() {
-            // The next file's first rows, read while this one's last chunks are recorded.
-            clock = Instant::now();
-            due.fetch(self.read_rows).await?;
-            Phases::lap(&mut self.phases.read, &mut clock);
-        }
         Ok(())
     }
 

@@ -304,17 +304,27 @@ pub async fn run(
         filled?;
         let (assigned, waited) = recorded?;
         phases.assign += waited;
-        if let Some(assigned) = assigned {
-            report
-                .files
-                .extend(commit_and_write(config, store, &creditor, assigned, &progress, &mut phases).await?);
-        }
-        clock = Instant::now();
-        if due.rows.is_empty() {
-            progress.say("reading due collections");
-            due.fetch(read_rows).await?;
-            Phases::lap(&mut phases.read, &mut clock);
-        }
+        // The next file's rows, if this one left none, are read while this one commits and
+        // is written: they come after its last row, so the two never share a collection.
+        let next_rows = async {
+            let started = Instant::now();
+            let read = if due.rows.is_empty() {
+                due.fetch(read_rows).await
+            } else {
+                Ok(())
+            };
+            (read, started.elapsed())
+        };
+        let written = async {
+            match assigned {
+                Some(assigned) => commit_and_write(config, store, &creditor, assigned, &progress, &mut phases).await,
+                None => Ok(None),
+            }
+        };
+        let (written, (read, took)) = tokio::join!(written, next_rows);
+        report.files.extend(written?);
+        read?;
+        phases.read += took;
     }
     if let Due::DryRun(view) = due.source {
         view.discard().await?;
