@@ -821,42 +821,25 @@ async fn one_off_plans_follow_their_mandate(backend: Backend) {
 
     // OM1 is spent: a new plan on it is refused, with the reason; the same file again is not.
     p.import("plans", &plans);
-    let refused = p.run(&[
-        "import",
-        "plans",
-        &p.write("more.csv", &format!("{PLANS}OP2,O1,OM1,50.00,monthly,2026-12-23,,,\n")),
-        "--date",
-        "2026-11-20",
-    ]);
-    let said = String::from_utf8_lossy(&refused.stderr);
-    assert_eq!(refused.status.code(), Some(3), "{said}");
-    assert!(
-        said.contains("mandate OM1 was ended by a collection of plan OP1 sent as its one-off (OOFF)"),
-        "{said}"
-    );
-    assert!(
-        p.list_collections(&["--customer", "O1"])
-            .iter()
-            .all(|c| c["plan_id"] == "OP1")
+    let refused = |name: &str, rows: &str, reason: &str| {
+        let csv = p.write(name, &format!("{PLANS}{rows}"));
+        let out = p.run(&["import", "plans", &csv, "--date", "2026-11-20"]);
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{said}");
+        assert!(said.contains(reason), "{said}");
+    };
+    refused(
+        "more.csv",
+        "OP2,O1,OM1,50.00,monthly,2026-12-23,,,\n",
+        "mandate OM1 was ended by a collection of plan OP1 sent as its one-off (OOFF)",
     );
     // Nor does OP1 itself get more installments on it: stated again as monthly and
     // open-ended, or with three installments, it is refused.
     for (frequency, count) in [("monthly", ""), ("once", "3")] {
-        let refused = p.run(&[
-            "import",
-            "plans",
-            &p.write(
-                "again.csv",
-                &format!("{PLANS}OP1,O1,OM1,50.00,{frequency},2026-11-23,{count},,\n"),
-            ),
-            "--date",
-            "2026-11-20",
-        ]);
-        let said = String::from_utf8_lossy(&refused.stderr);
-        assert_eq!(refused.status.code(), Some(3), "{said}");
-        assert!(
-            said.contains("went to the bank as its final collection (OOFF or FNAL), which ended its mandate"),
-            "{said}"
+        refused(
+            "again.csv",
+            &format!("OP1,O1,OM1,50.00,{frequency},2026-11-23,{count},,\n"),
+            "went to the bank as its final collection (OOFF or FNAL), which ended its mandate",
         );
     }
     assert_eq!(p.list_collections(&["--customer", "O1"]).len(), 1);
