@@ -456,7 +456,7 @@ async fn a_file_assigned_in_chunks_is_all_or_nothing(backend: Backend) {
     file.fail(&[(due[2].id, "refused".to_owned())], &[]).await.unwrap();
     let conflict = file.assign(&[item(3), item(4)]).await.unwrap().unwrap_err();
     assert_eq!((conflict.taken, conflict.of), (1, 4), "{conflict}");
-    drop(file);
+    assert!(file.commit().await.is_err(), "what met a conflict is never committed");
     let rows = store.collections(creditor, &everything).await.unwrap();
     for (i, c) in due.iter().take(4).enumerate() {
         assert_eq!(status(&rows, c.id), Some(CollectionStatus::Pending), "collection {i}");

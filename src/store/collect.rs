@@ -574,6 +574,7 @@ impl Store {
             file: None,
             count: 0,
             sum_cents: 0,
+            conflicted: false,
         })
     }
 
@@ -758,11 +759,13 @@ pub struct FileAssignment {
     file: Option<FileRow>,
     count: usize,
     sum_cents: i64,
+    /// A chunk met collections another run took: what was written so far must not be kept.
+    conflicted: bool,
 }
 
 impl FileAssignment {
     /// Assigns `items` to the file (created with the first chunk): each must still be pending
-    /// and in no file; if one is not, the caller must drop the assignment (nothing is kept).
+    /// and in no file; if one is not, nothing of the assignment is kept (its commit refuses).
     pub async fn assign(
         &mut self,
         items: &[(&Assignment, Presented<'_>)],
@@ -821,6 +824,7 @@ impl FileAssignment {
                 )
             }, "a file's collections", "assigning collections to a file");
             if assigned != items.len() as u64 {
+                self.conflicted = true;
                 return Ok(Err(AssignConflict { taken: items.len() as u64 - assigned, of: self.count + items.len() }));
             }
             let announced: Vec<(i64, i64)> = items
@@ -880,6 +884,12 @@ impl FileAssignment {
     /// statement, so that it is under way from its first poll: collect writes the file
     /// meanwhile.
     pub async fn commit(self) -> Result<(), StoreError> {
+        if self.conflicted {
+            // Dropped here, the transaction rolls back.
+            return Err(StoreError::Corrupt(
+                "a file assignment that met collections of another run was to be committed; nothing was kept".into(),
+            ));
+        }
         on_tx!(self.tx, tx => tx.commit().await.doing("committing the file assignment"))
     }
 
