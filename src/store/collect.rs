@@ -271,12 +271,6 @@ macro_rules! on_tx {
             Tx::Postgres($tx) => $body,
         }
     };
-    ($on:expr, mut $tx:ident => $body:expr) => {
-        match $on {
-            Tx::Sqlite(mut $tx) => $body,
-            Tx::Postgres(mut $tx) => $body,
-        }
-    };
 }
 
 impl DryRunView {
@@ -572,8 +566,6 @@ impl Store {
             pain_version,
             now: Utc::now(),
             file: None,
-            count: 0,
-            sum_cents: 0,
             conflicted: false,
         })
     }
@@ -650,24 +642,6 @@ impl Store {
         .doing("marking a file written"))
     }
 
-    /// Marks pending collections failed with a reason a person understands (e.g. refused by
-    /// the EPC checks, or missed beyond the catch-up window), and the mandates found lapsed
-    /// (36 months without a presentation) `expired`, in one transaction.
-    pub async fn fail_collections(
-        &self,
-        failures: &[(i64, String)],
-        lapsed_mandates: &[i64],
-    ) -> Result<(), StoreError> {
-        if failures.is_empty() && lapsed_mandates.is_empty() {
-            return Ok(());
-        }
-        let mut tx = match &self.pool {
-            Pool::Sqlite(pool, _) => Tx::Sqlite(pool.begin_write().await.doing("starting to record failures")?),
-            Pool::Postgres(pool) => Tx::Postgres(pool.begin_write().await.doing("starting to record failures")?),
-        };
-        on_tx!(&mut tx, tx => fail_in!(tx, failures, lapsed_mandates, Utc::now()))?;
-        on_tx!(tx, tx => tx.commit().await.doing("committing failures"))
-    }
     /// How many collections are already in files for a business date (for "nothing new").
     pub async fn collections_in_files(
         &self,
@@ -685,61 +659,6 @@ impl Store {
     }
 }
 
-/// Records refusals inside the transaction `$tx` (a `&mut sqlx::Transaction`): pending
-/// collections in no file become `failed` with their reason (and a timeline event), lapsed
-/// mandates `expired`. A collection that meanwhile went into a file or changed is left alone.
-macro_rules! fail_in {
-    ($tx:expr, $failures:expr, $lapsed:expr, $now:expr) => {{
-        let tx = $tx;
-        let now: DateTime<Utc> = $now;
-        let columns = [("id", JsonColumn::Int), ("reason", JsonColumn::Text)];
-        // The events first, while the collections still show which of them are pending.
-        let record = format!(
-            "{} INSERT INTO collection_events (collection_id, occurred_at, kind, detail)
-             SELECT c.id, $1, 'failed', v.reason FROM v JOIN collections c ON c.id = v.id
-             WHERE c.status = 'pending' AND c.collection_file_id IS NULL",
-            json_rows(tx, 2, &columns)
-        );
-        let fail = format!(
-            "{} UPDATE collections SET status = 'failed', failure_reason = v.reason, updated_at = $1 FROM v
-             WHERE collections.id = v.id AND collections.status = 'pending' AND collections.collection_file_id IS NULL",
-            json_rows(tx, 2, &columns)
-        );
-        execute_json!(
-            *tx,
-            record.as_str(),
-            [now],
-            $failures,
-            "failed collections",
-            "recording failures"
-        );
-        execute_json!(
-            *tx,
-            fail.as_str(),
-            [now],
-            $failures,
-            "failed collections",
-            "marking collections failed"
-        );
-        let expire = format!(
-            "{} UPDATE mandates SET status = 'expired', updated_at = $1 FROM v
-             WHERE mandates.id = v.id AND mandates.status = 'active'",
-            json_rows(tx, 2, &[("id", JsonColumn::Int)])
-        );
-        execute_json!(
-            *tx,
-            expire.as_str(),
-            [now],
-            $lapsed,
-            map | id | [*id],
-            "lapsed mandates",
-            "marking mandates expired"
-        );
-        Ok::<(), StoreError>(())
-    }};
-}
-use fail_in;
-
 /// One file's assignment, as one write transaction fed while the run goes on checking rows
 /// ([`Store::begin_file`]): collections are assigned a chunk at a time as they pass the
 /// checks, so the ledger's writes (the bulk of a run) overlap the reading and checking of the
@@ -755,10 +674,8 @@ pub struct FileAssignment {
     business_date: NaiveDate,
     pain_version: &'static str,
     now: DateTime<Utc>,
-    /// The file row, once the first chunk made it (its count and sum as of creation).
+    /// The file row, once the first chunk made it, counting every chunk assigned since.
     file: Option<FileRow>,
-    count: usize,
-    sum_cents: i64,
     /// A chunk met collections another run took: what was written so far must not be kept.
     conflicted: bool,
 }
@@ -774,15 +691,14 @@ impl FileAssignment {
             return Ok(Ok(()));
         }
         let now = self.now;
-        let file = match &self.file {
-            Some(row) => row.id,
-            None => {
-                let row = self.create_file().await?;
-                let id = row.id;
-                self.file = Some(row);
-                id
-            }
+        let row = match self.file.take() {
+            Some(row) => row,
+            None => self.create_file().await?,
         };
+        let (file, already) = (row.id, row.nb_of_txs);
+        self.file = Some(row);
+        let count = i64::try_from(items.len()).unwrap_or(i64::MAX);
+        let sum: i64 = items.iter().map(|(i, _)| i.amount_cents).sum();
         on_tx!(&mut self.tx, tx => {
             // One `UPDATE … FROM v` per `JSON_ROWS_PER_STATEMENT` rows (see
             // `values::json_rows`). The collections become `submitted` here, in the same row
@@ -825,7 +741,8 @@ impl FileAssignment {
             }, "a file's collections", "assigning collections to a file");
             if assigned != items.len() as u64 {
                 self.conflicted = true;
-                return Ok(Err(AssignConflict { taken: items.len() as u64 - assigned, of: self.count + items.len() }));
+                let of = usize::try_from(already).unwrap_or_default() + items.len();
+                return Ok(Err(AssignConflict { taken: items.len() as u64 - assigned, of }));
             }
             let announced: Vec<(i64, i64)> = items
                 .iter()
@@ -848,36 +765,58 @@ impl FileAssignment {
             );
             execute_json!(*tx, sql.as_str(), [now], presentations(items), "mandate presentations", "recording mandate presentations");
             sqlx::query("UPDATE collection_files SET nb_of_txs = nb_of_txs + $1, ctrl_sum_cents = ctrl_sum_cents + $2 WHERE id = $3")
-                .bind(i64::try_from(items.len()).unwrap_or(i64::MAX))
-                .bind(items.iter().map(|(i, _)| i.amount_cents).sum::<i64>())
+                .bind(count)
+                .bind(sum)
                 .bind(file)
                 .execute(&mut **tx)
                 .await
                 .doing("counting a collection file")?;
             Ok::<(), StoreError>(())
         })?;
-        self.count += items.len();
-        self.sum_cents += items.iter().map(|(i, _)| i.amount_cents).sum::<i64>();
+        if let Some(row) = &mut self.file {
+            row.nb_of_txs += count;
+            row.ctrl_sum_cents += sum;
+        }
         Ok(Ok(()))
     }
 
-    /// Records refusals with the file ([`Store::fail_collections`]'s statements).
+    /// Records refusals with the file: pending collections in no file become `failed` with a
+    /// reason a person understands (refused by the EPC checks, missed beyond the catch-up
+    /// window...) and a timeline event; mandates found lapsed (36 months without a
+    /// presentation) become `expired`. A collection that meanwhile went into a file or changed
+    /// is left alone.
     pub async fn fail(&mut self, failures: &[(i64, String)], lapsed_mandates: &[i64]) -> Result<(), StoreError> {
-        if failures.is_empty() && lapsed_mandates.is_empty() {
-            return Ok(());
-        }
         let now = self.now;
-        on_tx!(&mut self.tx, tx => fail_in!(tx, failures, lapsed_mandates, now))
+        on_tx!(&mut self.tx, tx => {
+            let columns = [("id", JsonColumn::Int), ("reason", JsonColumn::Text)];
+            // The events first, while the collections still show which of them are pending.
+            let record = format!(
+                "{} INSERT INTO collection_events (collection_id, occurred_at, kind, detail)
+                 SELECT c.id, $1, 'failed', v.reason FROM v JOIN collections c ON c.id = v.id
+                 WHERE c.status = 'pending' AND c.collection_file_id IS NULL",
+                json_rows(tx, 2, &columns)
+            );
+            let fail = format!(
+                "{} UPDATE collections SET status = 'failed', failure_reason = v.reason, updated_at = $1 FROM v
+                 WHERE collections.id = v.id AND collections.status = 'pending' AND collections.collection_file_id IS NULL",
+                json_rows(tx, 2, &columns)
+            );
+            execute_json!(*tx, record.as_str(), [now], failures, "failed collections", "recording failures");
+            execute_json!(*tx, fail.as_str(), [now], failures, "failed collections", "marking collections failed");
+            let expire = format!(
+                "{} UPDATE mandates SET status = 'expired', updated_at = $1 FROM v
+                 WHERE mandates.id = v.id AND mandates.status = 'active'",
+                json_rows(tx, 2, &[("id", JsonColumn::Int)])
+            );
+            execute_json!(*tx, expire.as_str(), [now], lapsed_mandates, map |id| [*id], "lapsed mandates", "marking mandates expired");
+            Ok(())
+        })
     }
 
     /// The file row as [`FileAssignment::commit`] will leave it (every chunk counted), once a
     /// chunk made one: what the file is written from, which may happen while the commit runs.
     pub fn file(&self) -> Option<FileRow> {
-        self.file.as_ref().map(|row| FileRow {
-            nb_of_txs: i64::try_from(self.count).unwrap_or(i64::MAX),
-            ctrl_sum_cents: self.sum_cents,
-            ..row.clone()
-        })
+        self.file.clone()
     }
 
     /// Commits the file (if a chunk made one), its collections and the refusals. A single
