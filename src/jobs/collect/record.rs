@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use tokio::sync::mpsc::Receiver;
 
 use super::fill::ToRecord;
-use super::write::{FileContent, place_and_mark, write_temporary};
+use super::write::{FileContent, place_and_mark, write_pain008};
 use super::{FileLine, Phases};
 use crate::config::Config;
 use crate::jobs::JobError;
@@ -130,7 +130,7 @@ pub(super) async fn commit_and_write(
     };
     let writing = async {
         let started = Instant::now();
-        (write_temporary(config, creditor, &row, &content), started.elapsed())
+        (write_pain008(config, creditor, &row, &content), started.elapsed())
     };
     let ((committed, commit_took), (written, write_took)) = tokio::join!(committing, writing);
     phases.assign += commit_took;

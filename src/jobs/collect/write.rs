@@ -12,7 +12,7 @@ use super::{FileLine, Phases};
 use crate::config::Config;
 use crate::domain::collect::AmendmentFields;
 use crate::jobs::JobError;
-use crate::jobs::outbox::{Temporary, sha256_of, write_temporary as write_temporary_file};
+use crate::jobs::outbox::{self, Temporary, sha256_of};
 use crate::sepa::money::format_cents;
 use crate::sepa::pain008::{
     self, Creditor, GroupHeader, Pain008Version, Pain008Writer, PaymentGroup, Profile, SequenceType, Transaction,
@@ -134,15 +134,15 @@ pub(super) async fn finish_file(
         return mark(store, file, &sha, true, phases).await;
     }
     let content = assigned_content(config, store, creditor, file).await?;
-    let temporary = write_temporary(config, creditor, file, &content)?;
+    let temporary = write_pain008(config, creditor, file, &content)?;
     Phases::lap(&mut phases.write, &mut clock);
     drop(content);
     place_and_mark(config, store, file, temporary, true, phases).await
 }
 
-/// Writes `file` with `content` under its temporary name in the outbox (fsynced, not yet in
-/// place).
-pub(super) fn write_temporary(
+/// Writes the pain.008 of `file` with `content` under its temporary name in the outbox
+/// (fsynced, not yet in place: [`place_and_mark`]).
+pub(super) fn write_pain008(
     config: &Config,
     creditor: &Creditor,
     file: &FileRow,
@@ -164,7 +164,7 @@ pub(super) fn write_temporary(
         version,
         ..profile(config)
     };
-    let written = write_temporary_file(&config.folders.outbox, &file.file_name, |out| {
+    let written = outbox::write_temporary(&config.folders.outbox, &file.file_name, |out| {
         let mut writer =
             Pain008Writer::start(&mut *out, profile, creditor, &header).map_err(|e| invalid(e.to_string()))?;
         let mut transactions = content.transactions.iter();
