@@ -160,8 +160,8 @@ struct Phases {
     /// Counting what is already in files, and materialising plans (a stopped run's files
     /// count as write and mark).
     prepare: Duration,
-    /// Reading due collections, a chunk at a time (beside the recording of the chunks
-    /// before, except for a file's first).
+    /// Reading due collections (`fill::read_sizes`): beside the recording of a file's
+    /// chunks, or of the file before, except for the run's first read.
     read: Duration,
     /// Deciding, checking (EPC rules) and sorting (beside the recording).
     decide: Duration,
@@ -282,8 +282,8 @@ pub async fn run(
         // refused) is handed on a chunk at a time to be recorded in the file's transaction
         // meanwhile. The two sides run side by side: the checks of one chunk beside the
         // ledger's writes of the one before. Rows that leave a file room are made up from the
-        // next rows, read a chunk at a time after the last, so they never share a collection
-        // with what is being recorded; what recording changes in rows both may touch (a
+        // next rows, read after the last, so they never share a collection with what is
+        // being recorded; what recording changes in rows both may touch (a
         // mandate's first presentation, its announced amendments) the run tracks itself (the
         // selector's set of mandates presented in the run).
         progress.say(&format!("checking {} due collection(s)", due.rows.len()));
