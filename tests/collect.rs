@@ -282,6 +282,88 @@ async fn kill_and_run_again(p: &Project, n: usize, delays_ms: &[u64]) {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// A small disk of its own (tmpfs) mounted over `path` for one test, unmounted when dropped.
+/// Mounting needs root, as the test suite runs in CI; a machine where it cannot mount fails
+/// the test instead of skipping it.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(path: &std::path::Path, size: &str) -> Self {
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "mount tmpfs on {}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Self(path.to_owned())
+    }
+
+    fn grow(&self, size: &str) {
+        let out = std::process::Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// The outbox's disk full while a file is written: the run fails with exit 1 (a run-time
+/// failure, not bad input) and one line naming the file and the cause once; no partial file
+/// is left. With space again, the next run finishes the file its assignment committed, and
+/// every collection is in it once.
+async fn a_full_outbox_disk_fails_the_run_and_the_next_finishes_the_file(backend: Backend) {
+    let p = Project::new(backend).await;
+    let n = 3000; // ≈ 2.5 MB of pain.008
+    seed_monthly_plans(&p, n);
+    let outbox = p.folder("outbox");
+    std::fs::create_dir_all(&outbox).unwrap();
+    let disk = SmallDisk::mount(&outbox, "1m");
+    let out = p.run(&["run", "collect", "--date", "2026-11-20"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let line = stderr
+        .lines()
+        .filter(|l| l.starts_with("collecte: "))
+        .collect::<Vec<_>>();
+    assert_eq!(line.len(), 1, "{stderr}");
+    assert!(line[0].contains(&outbox.display().to_string()), "{stderr}");
+    assert_eq!(line[0].matches("No space left on device").count(), 1, "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "a failed write leaves nothing in the outbox: {left:?}");
+
+    disk.grow("64m");
+    let finished = p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    assert!(finished.contains("finished after an interrupted run"), "{finished}");
+    assert!(
+        p.ok(&["run", "collect", "--date", "2026-11-20"])
+            .contains("nothing new")
+    );
+    let files = p.outbox();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_valid_pain008(&std::fs::read(&files[0]).unwrap(), Pain008Version::V08);
+    let seen = outbox_end_to_end_ids(&p);
+    assert_eq!(seen.len(), n);
+    assert!(seen.values().all(|k| *k == 1));
+    assert_eq!(p.collections("submitted").len(), n);
+    drop(disk);
+    p.db.cleanup().await;
+}
+
 /// Collect runs started together (a worker's and an operator's, say) collect once: the
 /// first takes the creditor's run lock, the others wait for it and then find nothing new.
 /// Every run succeeds and each due collection is in exactly one file.
@@ -1024,6 +1106,7 @@ on_both_backends!(
     sigkill_at_any_point_never_collects_twice,
     sigkill_inside_a_file_of_several_chunks_never_collects_twice,
     concurrent_runs_collect_once,
+    a_full_outbox_disk_fails_the_run_and_the_next_finishes_the_file,
     refusals_do_not_split_files_early,
     a_stopped_runs_file_keeps_the_account_it_was_assigned,
     a_stopped_runs_file_that_can_no_longer_be_written_says_why,

@@ -12,10 +12,11 @@ use super::{FileLine, Phases};
 use crate::config::Config;
 use crate::domain::collect::AmendmentFields;
 use crate::jobs::JobError;
-use crate::jobs::outbox::{self, Temporary, sha256_of};
+use crate::jobs::outbox::{self, OutboxError, Temporary, sha256_of};
 use crate::sepa::money::format_cents;
 use crate::sepa::pain008::{
-    self, Creditor, GroupHeader, Pain008Version, Pain008Writer, PaymentGroup, Profile, SequenceType, Transaction,
+    self, Creditor, GroupHeader, Pain008Error, Pain008Version, Pain008Writer, PaymentGroup, Profile, SequenceType,
+    Transaction,
 };
 use crate::sepa::{MessageId, PaymentInfoId};
 use crate::store::{FileRow, GroupTotal, Store};
@@ -149,6 +150,16 @@ pub(super) fn write_pain008(
     content: &FileContent,
 ) -> Result<Temporary, JobError> {
     let invalid = |what: String| JobError::Invalid(format!("file {}: {what}", file.file_name));
+    // The disk failing (full, read-only, gone) is a run-time failure that says where, not
+    // input refused: a script told "exit 3" would look for a bad row that is not there.
+    let failed = |e: Pain008Error| match e {
+        Pain008Error::Io(source) => JobError::Outbox(OutboxError {
+            doing: "cannot write",
+            path: config.folders.outbox.join(&file.file_name),
+            source,
+        }),
+        other => invalid(other.to_string()),
+    };
     let header = GroupHeader {
         message_id: MessageId::parse(&file.message_id).map_err(|e| invalid(e.to_string()))?,
         created_at: file.created_at.with_timezone(&config.schedule.timezone).fixed_offset(),
@@ -165,8 +176,7 @@ pub(super) fn write_pain008(
         ..profile(config)
     };
     let written = outbox::write_temporary(&config.folders.outbox, &file.file_name, |out| {
-        let mut writer =
-            Pain008Writer::start(&mut *out, profile, creditor, &header).map_err(|e| invalid(e.to_string()))?;
+        let mut writer = Pain008Writer::start(&mut *out, profile, creditor, &header).map_err(failed)?;
         let mut transactions = content.transactions.iter();
         for (k, g) in content.groups.iter().enumerate() {
             let sequence_type = SequenceType::from_code(&g.sequence_type)
@@ -179,14 +189,14 @@ pub(super) fn write_pain008(
                 nb_of_txs: u64::try_from(g.count).unwrap_or_default(),
                 ctrl_sum_cents: g.sum_cents,
             };
-            writer.begin_group(&group).map_err(|e| invalid(e.to_string()))?;
+            writer.begin_group(&group).map_err(failed)?;
             for tx in transactions.by_ref().take(usize::try_from(g.count).unwrap_or_default()) {
-                writer.transaction(tx).map_err(|e| invalid(e.to_string()))?;
+                writer.transaction(tx).map_err(failed)?;
             }
-            writer.end_group().map_err(|e| invalid(e.to_string()))?;
+            writer.end_group().map_err(failed)?;
         }
-        let out = writer.finish().map_err(|e| invalid(e.to_string()))?;
-        out.flush().map_err(|e| invalid(format!("cannot write: {e}")))
+        let out = writer.finish().map_err(failed)?;
+        out.flush().map_err(|e| failed(Pain008Error::Io(e)))
     });
     written?
 }
