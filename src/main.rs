@@ -19,9 +19,8 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // `{:#}` chains the causes on one line: "what: why: root cause".
             match &e {
-                collecte::cli::CliError::Runtime(inner) => eprintln!("collecte: {inner:#}"),
+                collecte::cli::CliError::Runtime(inner) => eprintln!("collecte: {}", one_line(inner)),
                 collecte::cli::CliError::Usage(msg)
                 | collecte::cli::CliError::Input(msg)
                 | collecte::cli::CliError::Partial(msg)
@@ -32,6 +31,21 @@ fn main() -> ExitCode {
             e.exit_code()
         }
     }
+}
+
+/// The error and its causes on one line, "what: why: root cause", each cause said once: the
+/// library's errors already end with their cause's text (so that they read whole in a log
+/// too), which `{:#}` would repeat after them.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }
 
 /// Lets `collecte collections | head` end quietly when the reader goes away, as every Unix

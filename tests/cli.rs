@@ -291,6 +291,19 @@ async fn bad_usage_config_and_database(backend: Backend) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("127.0.0.1:1"), "{stderr}");
+    // A database file that cannot be opened: exit 1, one line, the driver's cause said once
+    // (each error in the chain already ends with its cause's text).
+    let out = Command::new(env!("CARGO_BIN_EXE_collecte"))
+        .args(["collections"])
+        .current_dir(d)
+        .env("DATABASE_URL", "sqlite:///proc/no-such-folder/collecte.db")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("sqlite:///proc/no-such-folder/collecte.db"), "{stderr}");
+    assert_eq!(stderr.matches("unable to open database file").count(), 1, "{stderr}");
     // No config at all.
     let empty = tempfile::tempdir().unwrap();
     let r = collecte(empty.path(), &db, &["collections"]);
