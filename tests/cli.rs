@@ -280,29 +280,24 @@ async fn bad_usage_config_and_database(backend: Backend) {
     );
     std::fs::write(d.join("collecte.toml"), &config).unwrap();
 
-    // An unreachable database: exit 1, one line, no panic.
-    let out = Command::new(env!("CARGO_BIN_EXE_collecte"))
-        .args(["collections"])
-        .current_dir(d)
-        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("127.0.0.1:1"), "{stderr}");
-    // A database file that cannot be opened: exit 1, one line, the driver's cause said once
-    // (each error in the chain already ends with its cause's text).
-    let out = Command::new(env!("CARGO_BIN_EXE_collecte"))
-        .args(["collections"])
-        .current_dir(d)
-        .env("DATABASE_URL", "sqlite:///proc/no-such-folder/collecte.db")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("sqlite:///proc/no-such-folder/collecte.db"), "{stderr}");
+    // A database that cannot be reached or opened: exit 1, one line naming it, no panic, and
+    // the driver's cause said once (each error in the chain already ends with its cause's
+    // text).
+    let unusable = |url: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_collecte"))
+            .args(["collections"])
+            .current_dir(d)
+            .env("DATABASE_URL", url)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(url), "{stderr}");
+        stderr
+    };
+    unusable("postgres://nobody@127.0.0.1:1/none");
+    let stderr = unusable("sqlite:///proc/no-such-folder/collecte.db");
     assert_eq!(stderr.matches("unable to open database file").count(), 1, "{stderr}");
     // No config at all.
     let empty = tempfile::tempdir().unwrap();
