@@ -257,6 +257,25 @@ async fn bad_usage_config_and_database(backend: Backend) {
     assert!(r.stderr.contains("pending"), "{}", r.stderr);
     let r = collecte(d, &db, &["collections", "--from", "2026-12-31", "--to", "2026-12-01"]);
     assert_eq!(r.code, 3);
+    // A report (a run, a file's summary, a timeline) has no CSV form: asking for one is bad
+    // usage, refused before anything runs, not a run that prints nothing.
+    for args in [
+        &["run", "collect", "--format", "csv"][..],
+        &["run", "day", "--format", "csv"],
+        &["inspect", "file.xml", "--format", "csv"],
+        &["show", "1", "--format", "csv"],
+    ] {
+        let r = collecte(d, &db, args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("[possible values: table, json]"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    let jobs: serde_json::Value =
+        serde_json::from_str(&collecte(d, &db, &["jobs", "--format", "json"]).stdout).unwrap();
+    assert_eq!(jobs["runs"].as_array().map(Vec::len), Some(0), "nothing ran: {jobs}");
 
     // A bad config value: one line naming the key and the value.
     let config = std::fs::read_to_string(d.join("collecte.toml")).unwrap();

@@ -5,7 +5,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use clap::Args;
 
-use super::output::{Format, Tabular, print_rows};
+use super::output::{Format, ReportFormat, Tabular, print_rows};
 use super::{CliError, Context, parse_date};
 use crate::store::{CollectionFilter, CollectionRow, CollectionStatus};
 
@@ -39,7 +39,7 @@ pub struct ShowArgs {
     pub id: i64,
     /// table or json.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ReportFormat,
 }
 
 fn parse_status(s: &str) -> Result<CollectionStatus, String> {
@@ -145,9 +145,9 @@ pub async fn show(explicit_config: Option<&Path>, args: ShowArgs) -> Result<(), 
         return Err(CliError::Input(format!("no collection with id {}", args.id)));
     };
     let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&serde_json::json!({ "collection": c, "timeline": events }))
+        ReportFormat::Json => serde_json::to_string_pretty(&serde_json::json!({ "collection": c, "timeline": events }))
             .map_err(anyhow::Error::new)?,
-        Format::Table | Format::Csv => {
+        ReportFormat::Table => {
             let mut s = format!(
                 "collection {}: plan {}, customer {} ({}), installment {}, attempt {}\n{} EUR due {}, status {}",
                 c.id,

@@ -20,10 +20,9 @@ use std::time::Instant;
 use anyhow::Context as _;
 use chrono::{NaiveDate, Offset, TimeZone};
 use clap::Args;
-use clap::builder::{PossibleValuesParser, TypedValueParser};
 use serde::Serialize;
 
-use super::output::Format;
+use super::output::ReportFormat;
 use super::run::job_error;
 use super::{CliError, Context, import, init, parse_date};
 use crate::config::{DEFAULT_CONFIG_FILE, EnvOverrides, Folders, Job};
@@ -62,10 +61,8 @@ pub struct DemoArgs {
     #[arg(long, value_name = "postgres://USER@HOST/DB")]
     pub postgres: Option<String>,
     /// table (a summary for people) or json.
-    #[arg(long, default_value = "table", value_name = "FORMAT",
-          value_parser = PossibleValuesParser::new(["table", "json"])
-              .map(|s| if s == "json" { Format::Json } else { Format::Table }))]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReportFormat,
 }
 
 /// Everything the demo did, as printed (`--format json` prints this object).
@@ -346,11 +343,11 @@ pub async fn run(args: DemoArgs) -> Result<(), CliError> {
         },
     };
     match args.format {
-        Format::Json => println!(
+        ReportFormat::Json => println!(
             "{}",
             serde_json::to_string_pretty(&summary).map_err(anyhow::Error::new)?
         ),
-        _ => print!("{}", render(&summary)),
+        ReportFormat::Table => print!("{}", render(&summary)),
     }
     let quarantined = summary.ingested.iter().filter(|i| i.outcome == "quarantined").count();
     if quarantined > 0 {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::CliError;
-use super::output::Format;
+use super::output::ReportFormat;
 use crate::sepa::pain008::{self, Pain008Summary};
 use crate::sepa::reports::Limits;
 use crate::sepa::reports::archive::is_zip;
@@ -20,7 +20,7 @@ pub struct InspectArgs {
     pub file: PathBuf,
     /// table (for people) or json (one object per message; an array for a zip).
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ReportFormat,
 }
 
 /// Summarises the file; the type comes from its namespace, never from its name.
@@ -34,8 +34,8 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
     let text = if is_pain008 {
         let summary = pain008::inspect(reader).map_err(|e| refused(e.to_string()))?;
         match args.format {
-            Format::Json => serde_json::to_string_pretty(&summary).map_err(anyhow::Error::new)?,
-            Format::Table | Format::Csv => pain008_table(path, &summary),
+            ReportFormat::Json => serde_json::to_string_pretty(&summary).map_err(anyhow::Error::new)?,
+            ReportFormat::Table => pain008_table(path, &summary),
         }
     } else {
         let reports = if is_zip(head) {
@@ -46,9 +46,9 @@ pub fn run(args: &InspectArgs) -> Result<(), CliError> {
             vec![inspect(reader, Limits::default()).map_err(|e| refused(e.to_string()))?]
         };
         match (args.format, reports.as_slice()) {
-            (Format::Json, [one]) => serde_json::to_string_pretty(one).map_err(anyhow::Error::new)?,
-            (Format::Json, many) => serde_json::to_string_pretty(many).map_err(anyhow::Error::new)?,
-            (Format::Table | Format::Csv, many) => many.iter().map(report_table).collect::<Vec<_>>().join("\n"),
+            (ReportFormat::Json, [one]) => serde_json::to_string_pretty(one).map_err(anyhow::Error::new)?,
+            (ReportFormat::Json, many) => serde_json::to_string_pretty(many).map_err(anyhow::Error::new)?,
+            (ReportFormat::Table, many) => many.iter().map(report_table).collect::<Vec<_>>().join("\n"),
         }
     };
     println!("{text}");

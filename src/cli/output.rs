@@ -16,6 +16,18 @@ pub enum Format {
     Json,
 }
 
+/// Output formats of the commands that print one report (a job's run, a file's summary, a
+/// collection's timeline): a report is not a list of rows, so it has no CSV form, and asking
+/// for one is bad usage (exit 2), not a run that prints nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// A summary for people.
+    #[default]
+    Table,
+    /// One JSON object (an array where the report has several parts), for scripts.
+    Json,
+}
+
 /// A row that can be shown as table or CSV cells.
 pub trait Tabular: Serialize {
     /// Column titles.

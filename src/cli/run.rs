@@ -5,7 +5,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 
-use super::output::Format;
+use super::output::ReportFormat;
 use super::{CliError, Context, parse_date};
 use crate::config::{Config, Job as JobName};
 use crate::jobs::JobError;
@@ -52,7 +52,7 @@ pub struct JobArgs {
     pub dry_run: bool,
     /// table (a summary for people) or json.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ReportFormat,
 }
 
 /// Options of `run day`.
@@ -63,7 +63,7 @@ pub struct DayArgs {
     pub date: Option<NaiveDate>,
     /// table (a summary for people) or json.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ReportFormat,
 }
 
 /// Options of jobs that only print.
@@ -71,7 +71,7 @@ pub struct DayArgs {
 pub struct OutputArgs {
     /// table (a summary for people) or json.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ReportFormat,
 }
 
 pub(super) fn job_error(e: JobError) -> CliError {
@@ -97,13 +97,13 @@ pub async fn run(explicit_config: Option<&Path>, job: Job) -> Result<(), CliErro
         let output = runner::run(&ctx.config, &ctx.store, ctx.creditor, *name, date, mode)
             .await
             .map_err(job_error)?;
-        if format == Format::Table {
+        if format == ReportFormat::Table {
             print_output(&ctx.config, date, &output);
         }
         outputs.push(output);
     }
     ctx.store.close().await;
-    if format == Format::Json {
+    if format == ReportFormat::Json {
         let json = match outputs.as_slice() {
             [one] => serde_json::to_string_pretty(one),
             many => serde_json::to_string_pretty(many),
