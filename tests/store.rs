@@ -13,6 +13,7 @@ use collecte::store::{
     Store,
 };
 use common::{Backend, TestDb};
+use futures::TryStreamExt;
 use sqlx::Connection;
 
 fn d(s: &str) -> NaiveDate {
@@ -81,7 +82,11 @@ async fn pending(store: &Store, creditor: CreditorKey) -> Vec<collecte::store::C
         status: Some(CollectionStatus::Pending),
         ..Default::default()
     };
-    store.collections(creditor, &filter).await.unwrap()
+    store
+        .collections(creditor, &filter)
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap()
 }
 
 async fn migrations_are_idempotent_and_creditor_changes_are_kept(backend: Backend) {
@@ -235,7 +240,11 @@ async fn plan_changes_apply_to_future_installments(backend: Backend) {
     let after = pending(&store, creditor).await;
     assert_eq!(after.len(), 2);
     assert!(after.iter().all(|c| c.amount.cents() == 1250), "{after:?}");
-    let all = store.collections(creditor, &CollectionFilter::default()).await.unwrap();
+    let all = store
+        .collections(creditor, &CollectionFilter::default())
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
     assert_eq!(all.iter().find(|c| c.id == before[0].id).unwrap().amount.cents(), 1000);
     // Lower the count to 2: the third installment disappears.
     let v3 = format!("{PLAN_HEADER}P1,C1,M1,12.50,monthly,2026-11-01,2,5,Gym,\n");
@@ -295,6 +304,7 @@ async fn pause_resume_and_cancel(backend: Backend) {
                 ..Default::default()
             },
         )
+        .try_collect::<Vec<_>>()
         .await
         .unwrap();
     let skipped: Vec<NaiveDate> = cancelled.iter().map(|c| c.due_date).collect();
@@ -339,7 +349,7 @@ async fn filters_and_timeline(backend: Backend) {
         to: Some(d("2026-12-31")),
         ..Default::default()
     };
-    let rows = store.collections(creditor, &f).await.unwrap();
+    let rows = store.collections(creditor, &f).try_collect::<Vec<_>>().await.unwrap();
     assert!(!rows.is_empty());
     assert!(
         rows.iter()
@@ -457,7 +467,11 @@ async fn a_file_assigned_in_chunks_is_all_or_nothing(backend: Backend) {
     let conflict = file.assign(&[item(3), item(4)]).await.unwrap().unwrap_err();
     assert_eq!((conflict.taken, conflict.of), (1, 4), "{conflict}");
     assert!(file.commit().await.is_err(), "what met a conflict is never committed");
-    let rows = store.collections(creditor, &everything).await.unwrap();
+    let rows = store
+        .collections(creditor, &everything)
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
     for (i, c) in due.iter().take(4).enumerate() {
         assert_eq!(status(&rows, c.id), Some(CollectionStatus::Pending), "collection {i}");
     }
@@ -488,7 +502,11 @@ async fn a_file_assigned_in_chunks_is_all_or_nothing(backend: Backend) {
         row.ctrl_sum_cents,
         due[0].amount_cents + due[1].amount_cents + due[3].amount_cents
     );
-    let rows = store.collections(creditor, &everything).await.unwrap();
+    let rows = store
+        .collections(creditor, &everything)
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
     for i in [0, 1, 3] {
         let r = rows.iter().find(|r| r.id == due[i].id).unwrap();
         assert_eq!(
@@ -507,7 +525,11 @@ async fn a_file_assigned_in_chunks_is_all_or_nothing(backend: Backend) {
     file.fail(&[(more[0].id, "refused".to_owned())], &[]).await.unwrap();
     assert_eq!(file.file(), None);
     file.commit().await.unwrap();
-    let rows = store.collections(creditor, &everything).await.unwrap();
+    let rows = store
+        .collections(creditor, &everything)
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
     assert_eq!(status(&rows, more[0].id), Some(CollectionStatus::Failed));
     assert_eq!(store.unwritten_files(creditor).await.unwrap().len(), 2);
     store.close().await;

@@ -5,7 +5,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use clap::Args;
 
-use super::output::{Format, ReportFormat, Tabular, print_rows};
+use super::output::{Format, ReportFormat, Tabular, print_row_stream};
 use super::{CliError, Context, parse_date};
 use crate::store::{CollectionFilter, CollectionRow, CollectionStatus};
 
@@ -108,14 +108,9 @@ pub async fn list(explicit_config: Option<&Path>, args: ListArgs) -> Result<(), 
                 .map_or(f.clone(), |n| n.to_string_lossy().into_owned())
         }),
     };
-    let rows = ctx
-        .store
-        .collections(ctx.creditor, &filter)
-        .await
-        .map_err(anyhow::Error::new)?;
-    // Nothing listed for a file: tell an unknown file (a typo) from a file with nothing
-    // matching the other filters.
-    if let Some(file) = filter.file.as_deref().filter(|_| rows.is_empty())
+    // An unknown file (a typo) is refused before anything is listed, so that it is not
+    // mistaken for a file with nothing matching the other filters.
+    if let Some(file) = filter.file.as_deref()
         && !ctx
             .store
             .has_file(ctx.creditor, file)
@@ -127,8 +122,8 @@ pub async fn list(explicit_config: Option<&Path>, args: ListArgs) -> Result<(), 
             "no pain.008 file {file:?} in this ledger (give its name in the outbox, its path or its MsgId)"
         )));
     }
+    print_row_stream(args.format, ctx.store.collections(ctx.creditor, &filter)).await?;
     ctx.store.close().await;
-    print_rows(args.format, &rows).map_err(|e| anyhow::anyhow!("cannot write to stdout: {e}"))?;
     Ok(())
 }
 

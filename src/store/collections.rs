@@ -1,6 +1,8 @@
 //! Reading collections: filtered lists and one collection's timeline.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use serde::Serialize;
 
 use super::{CreditorKey, Doing, Store, StoreError, dispatch};
@@ -284,29 +286,29 @@ fn to_row(r: Row) -> Result<CollectionRow, StoreError> {
 }
 
 impl Store {
-    /// Lists a creditor's collections by due date, then id.
-    pub async fn collections(
-        &self,
+    /// A creditor's collections by due date, then id, as the database yields them: a listing
+    /// of the whole ledger holds one row at a time, not the ledger.
+    pub fn collections<'a>(
+        &'a self,
         creditor: CreditorKey,
-        f: &CollectionFilter,
-    ) -> Result<Vec<CollectionRow>, StoreError> {
+        f: &'a CollectionFilter,
+    ) -> BoxStream<'a, Result<CollectionRow, StoreError>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "{SELECT} WHERE c.creditor_id = $1 AND ($2 IS NULL OR c.status = $2) AND ($3 IS NULL OR cu.reference = $3)
                AND ($4 IS NULL OR c.due_date >= $4) AND ($5 IS NULL OR c.due_date <= $5)
                AND ($6 IS NULL OR cf.file_name = $6 OR cf.message_id = $6)
              ORDER BY c.due_date, c.id"
         ));
-        let rows: Vec<Row> = dispatch!(self, pool => sqlx::query_as(sql)
+        dispatch!(self, pool => sqlx::query_as::<_, Row>(sql)
             .bind(creditor.0)
             .bind(f.status.map(CollectionStatus::as_str))
             .bind(f.customer.as_deref())
             .bind(f.from)
             .bind(f.to)
             .bind(f.file.as_deref())
-            .fetch_all(pool)
-            .await
-            .doing("listing collections")?);
-        rows.into_iter().map(to_row).collect()
+            .fetch(pool)
+            .map(|row| row.doing("listing collections").and_then(to_row))
+            .boxed())
     }
 
     /// Whether the creditor has a collection file of this name or MsgId, so that a listing
