@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::collect::CollectReport;
+use super::collect::{CollectReport, FileLine};
 use super::ingest::IngestReport;
 use super::{JobError, collect, ingest};
 use crate::config::{Config, Job};
@@ -38,13 +38,23 @@ impl JobOutput {
         match self {
             Self::Collect(r) => {
                 let count: u64 = r.groups.iter().map(|g| g.count).sum();
-                format!(
+                let (finished, new): (Vec<&FileLine>, Vec<&FileLine>) = r.files.iter().partition(|f| f.recovered);
+                let mut line = format!(
                     "{count} collection(s) in {} file(s) ({} EUR), {} failed, {} held",
-                    r.files.len(),
+                    new.len(),
                     r.total,
                     r.failed_count,
                     r.held
-                )
+                );
+                // A file a stopped run assigned is not this run's collections: said apart, so
+                // that "0 collections in 1 file" never hides 13,704 of them.
+                for f in finished {
+                    line.push_str(&format!(
+                        "; finished {} of an interrupted run ({} transactions, {} EUR)",
+                        f.file, f.transactions, f.total
+                    ));
+                }
+                line
             }
             Self::Ingest(r) => {
                 let booked = r.files.iter().fold(crate::store::Booked::default(), |mut acc, f| {
@@ -207,5 +217,56 @@ fn describe_holder(holder: Option<LockHolder>) -> String {
         }) => format!("held by {worker} since {}", since.format("%Y-%m-%d %H:%M:%S UTC")),
         Some(LockHolder { worker, since: None }) => format!("held by {worker}"),
         None => "its holder could not be seen".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobs::collect::GroupLine;
+
+    fn file(name: &str, transactions: i64, total: &str, recovered: bool) -> FileLine {
+        FileLine {
+            file: name.into(),
+            transactions,
+            total: total.into(),
+            recovered,
+        }
+    }
+
+    /// A run that only finished a stopped run's file says so, with that file's count and sum,
+    /// instead of "0 collection(s) in 1 file(s)".
+    #[test]
+    fn a_finished_file_is_said_apart_from_the_runs_own() {
+        let finished = JobOutput::Collect(CollectReport {
+            files: vec![file("CLT-A-20270104-00000002.xml", 13_704, "4027396.72", true)],
+            total: "0.00".into(),
+            ..CollectReport::default()
+        });
+        assert_eq!(
+            finished.summary(),
+            "0 collection(s) in 0 file(s) (0.00 EUR), 0 failed, 0 held; finished \
+             CLT-A-20270104-00000002.xml of an interrupted run (13704 transactions, 4027396.72 EUR)"
+        );
+        let both = JobOutput::Collect(CollectReport {
+            files: vec![
+                file("CLT-A-20270104-00000002.xml", 2, "30.00", true),
+                file("CLT-A-20270105-00000003.xml", 3, "45.00", false),
+            ],
+            groups: vec![GroupLine {
+                collection_date: NaiveDate::from_ymd_opt(2027, 1, 6).unwrap_or_default(),
+                sequence_type: "RCUR",
+                count: 3,
+                total: "45.00".into(),
+            }],
+            failed_count: 1,
+            total: "45.00".into(),
+            ..CollectReport::default()
+        });
+        assert_eq!(
+            both.summary(),
+            "3 collection(s) in 1 file(s) (45.00 EUR), 1 failed, 0 held; finished \
+             CLT-A-20270104-00000002.xml of an interrupted run (2 transactions, 30.00 EUR)"
+        );
     }
 }
