@@ -22,9 +22,10 @@ pub fn is_built(job: Job) -> bool {
     DAY.contains(&job)
 }
 
-/// What a job produced.
+/// What a job produced. As JSON, each report names its job (`"job": "collect"`): `run day`
+/// prints one per job, and a script must not have to tell them apart by their fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
+#[serde(tag = "job", rename_all = "lowercase")]
 pub enum JobOutput {
     /// `collect`.
     Collect(CollectReport),
@@ -248,6 +249,10 @@ mod tests {
             "0 collection(s) in 0 file(s) (0.00 EUR), 0 failed, 0 held; finished \
              CLT-A-20270104-00000002.xml of an interrupted run (13704 transactions, 4027396.72 EUR)"
         );
+        // As JSON, the report names its job (`run day` prints one per job).
+        let json = serde_json::to_value(&finished).unwrap_or_default();
+        assert_eq!(json["job"], "collect", "{json}");
+        assert_eq!(json["files"][0]["recovered"], true, "{json}");
         let both = JobOutput::Collect(CollectReport {
             files: vec![
                 file("CLT-A-20270104-00000002.xml", 2, "30.00", true),
