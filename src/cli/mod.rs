@@ -27,8 +27,9 @@ use crate::config::{Config, EnvOverrides, config_path};
 use crate::store::{CreditorKey, Store};
 use crate::telemetry::LogFormat;
 
-/// SEPA direct-debit back office: builds pain.008 files from payment plans, ingests bank
-/// returns, retries, reconciles and reports.
+/// SEPA direct-debit back office: builds pain.008 files from payment plans and books the bank's
+/// returns and settlements (retries, card-expiry warnings, reconciliation, digests and
+/// statements are not built yet).
 #[derive(Debug, Parser)]
 #[command(name = "collecte", version, propagate_version = true)]
 #[command(
