@@ -46,10 +46,10 @@ pub fn print_rows<T: Tabular>(format: Format, rows: &[T]) -> io::Result<()> {
     sink.finish()
 }
 
-/// Writes rows to stdout as the stream yields them. CSV and
-/// JSON hold one row at a time, so an export of millions of collections takes the memory of
-/// one (a whole-ledger CSV of 2M collections held 1.2 GB when listed at once); a table needs
-/// every row's cells for its column widths.
+/// Writes rows to stdout as the stream yields them. CSV and JSON hold one row at a time, so
+/// an export of millions of collections takes the memory of one (a whole-ledger CSV of 2M
+/// collections held 1.2 GB when listed at once); a table needs every row's cells for its
+/// column widths.
 pub async fn print_row_stream<T, E>(
     format: Format,
     mut rows: futures::stream::BoxStream<'_, Result<T, E>>,
