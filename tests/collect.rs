@@ -364,6 +364,75 @@ async fn a_full_outbox_disk_fails_the_run_and_the_next_finishes_the_file(backend
     p.db.cleanup().await;
 }
 
+/// A collection missed beyond the catch-up window is failed for review; a person answers
+/// with `retry` (a new attempt, due on the next reachable date, collected by the next run
+/// with its own EndToEndId) or `ignore` (set aside). Each answer is given once, only to a
+/// failed collection, and the timelines say what happened.
+async fn a_person_retries_or_ignores_a_failed_collection(backend: Backend) {
+    let p = Project::new(backend).await;
+    seed_monthly_plans(&p, 3);
+    // Run on Monday 4 Jan 2027: the 23 Nov installments are 42 days late (failed), the
+    // 23 Dec ones within the window (collected on Tuesday 5 Jan).
+    p.ok(&["run", "collect", "--date", "2027-01-04"]);
+    let failed = p.collections("failed");
+    assert_eq!(failed.len(), 3, "{failed:?}");
+    let id = |c: &serde_json::Value| c["id"].as_i64().unwrap().to_string();
+    let (retried, ignored) = (id(&failed[0]), id(&failed[1]));
+    let submitted = id(&p.collections("submitted")[0]);
+    let refused = |args: &[&str], says: &str| {
+        let out = p.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    };
+
+    let said = p.ok(&["retry", &retried, "--date", "2027-01-04"]);
+    let new = p
+        .collections("pending")
+        .into_iter()
+        .find(|c| c["attempt"] == 2)
+        .unwrap();
+    let new_id = id(&new);
+    assert!(
+        said.contains(&format!(
+            "presented again as collection {new_id} (attempt 2), due 2027-01-05"
+        )),
+        "{said}"
+    );
+    assert_eq!(new["due_date"], "2027-01-05");
+    assert_eq!(new["amount"], failed[0]["amount"]);
+    refused(
+        &["retry", &retried],
+        &format!("already presented again as collection {new_id}"),
+    );
+    refused(&["retry", &submitted], "submitted, not failed");
+    refused(&["retry", "999999"], "no collection with id 999999");
+
+    p.ok(&["ignore", &ignored]);
+    assert_eq!(id(&p.collections("ignored")[0]), ignored);
+    refused(&["ignore", &ignored], "ignored, not failed");
+    refused(&["retry", &ignored], "ignored, not failed");
+    refused(&["ignore", &new_id], "pending, not failed");
+
+    // The next run presents the new attempt, with an EndToEndId of its own.
+    let out = p.ok(&["run", "collect", "--date", "2027-01-04"]);
+    assert!(out.contains("collected 1 collection(s)"), "{out}");
+    let presented = p.list_collections(&["--status", "submitted"]);
+    let again = presented.iter().find(|c| id(c) == new_id).unwrap();
+    let e2e = again["end_to_end_id"].as_str().unwrap();
+    let seen = outbox_end_to_end_ids(&p);
+    assert_eq!(seen.get(e2e), Some(&1), "{seen:?}");
+    assert!(seen.values().all(|k| *k == 1));
+    for file in p.outbox() {
+        assert_valid_pain008(&std::fs::read(&file).unwrap(), Pain008Version::V08);
+    }
+    let timeline = |id: &str| p.ok(&["show", id, "--format", "json"]);
+    assert!(timeline(&retried).contains(&format!("presented again as collection {new_id}")));
+    assert!(timeline(&new_id).contains(&format!("retry of collection {retried}")));
+    assert!(timeline(&ignored).contains("set aside by a person"));
+    p.db.cleanup().await;
+}
+
 /// Collect runs started together (a worker's and an operator's, say) collect once: the
 /// first takes the creditor's run lock, the others wait for it and then find nothing new.
 /// Every run succeeds and each due collection is in exactly one file.
@@ -1107,6 +1176,7 @@ on_both_backends!(
     sigkill_inside_a_file_of_several_chunks_never_collects_twice,
     concurrent_runs_collect_once,
     a_full_outbox_disk_fails_the_run_and_the_next_finishes_the_file,
+    a_person_retries_or_ignores_a_failed_collection,
     refusals_do_not_split_files_early,
     a_stopped_runs_file_keeps_the_account_it_was_assigned,
     a_stopped_runs_file_that_can_no_longer_be_written_says_why,

@@ -13,6 +13,7 @@ mod import;
 mod init;
 mod inspect;
 mod jobs;
+mod manual;
 mod output;
 mod run;
 mod worker;
@@ -68,6 +69,12 @@ pub enum Command {
     Collections(collections::ListArgs),
     /// Show one collection and its timeline (created, in file, settled, returned, ...).
     Show(collections::ShowArgs),
+    /// Present a failed collection again: a new attempt (its own EndToEndId) of the same
+    /// installment and amount, due on the first collection date the next collect run reaches.
+    /// Only a failed direct-debit collection under a mandate in force, once.
+    Retry(manual::RetryArgs),
+    /// Set a failed collection aside (status `ignored`): it is not presented again.
+    Ignore(manual::IgnoreArgs),
     /// Show what a pain.008, pain.002 or camt file (or a zip of them) holds: groups, counts,
     /// totals and dates, or R-transactions and settlements. Needs no configuration or database.
     Inspect(inspect::InspectArgs),
@@ -176,6 +183,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Import(args) => import::run(cli.config.as_deref(), args).await,
         Command::Collections(args) => collections::list(cli.config.as_deref(), args).await,
         Command::Show(args) => collections::show(cli.config.as_deref(), args).await,
+        Command::Retry(args) => manual::retry(cli.config.as_deref(), args).await,
+        Command::Ignore(args) => manual::ignore(cli.config.as_deref(), args).await,
         Command::Inspect(args) => inspect::run(&args),
         Command::ActionCenter(view) => action_center::run(cli.config.as_deref(), view).await,
         Command::Jobs(args) => jobs::run(cli.config.as_deref(), args).await,

@@ -147,7 +147,7 @@ impl Selector {
             Decision::Review("the mandate is revoked or expired: not presented".to_owned())
         } else if c.due_date < self.oldest_caught_up {
             Decision::Review(format!(
-                "missed its due date {} by more than the {}-day catch-up window: retry or ignore it",
+                "missed its due date {} by more than the {}-day catch-up window: present it again (`collecte retry ID`) or set it aside (`collecte ignore ID`)",
                 c.due_date, rules.catch_up_days
             ))
         } else if !mandate_in_force(c.mandate_in_use_since, requested_date) {

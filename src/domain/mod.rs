@@ -3,6 +3,7 @@
 pub mod collect;
 pub mod email;
 pub mod installments;
+pub mod manual;
 pub mod plan_changes;
 pub mod records;
 pub mod schedule;

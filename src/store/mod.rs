@@ -12,6 +12,7 @@ mod imports;
 mod ingest;
 mod job_requests;
 mod job_runs;
+mod manual;
 mod plans;
 mod run_lock;
 mod sqlite_bulk;
@@ -35,6 +36,7 @@ pub use imports::{ImportBatch, ImportCounts, ImportOutcome};
 pub use ingest::{BankFileKey, BankFileStart, Booked, UnmatchedRow};
 pub use job_requests::{Enqueued, JobRequestRow, NewRequest, RequestEnd, RequestOrigin};
 pub use job_runs::{JobRunKey, JobRunRow};
+pub use manual::{Decided, Retried};
 pub use run_lock::{LockHolder, RunLock};
 
 /// What went wrong talking to the ledger, with the operation that failed.
