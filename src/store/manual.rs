@@ -4,6 +4,7 @@
 
 use chrono::{NaiveDate, Utc};
 
+use super::events::record_event;
 use super::{BeginWrite, CreditorKey, Doing, Store, StoreError, dispatch};
 use crate::domain::manual::{RetryFacts, ignore_refusal, retry_due_date, retry_refusal};
 use crate::sepa::money::format_cents;
@@ -163,31 +164,4 @@ impl Store {
             Ok(Decided::Done(()))
         })
     }
-}
-
-/// Adds one event to a collection's timeline.
-async fn record_event<'c, DB>(
-    tx: &mut sqlx::Transaction<'c, DB>,
-    collection: i64,
-    at: chrono::DateTime<Utc>,
-    kind: &str,
-    detail: &str,
-) -> Result<(), StoreError>
-where
-    DB: sqlx::Database,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> chrono::DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
-    for<'e> &'e mut <DB as sqlx::Database>::Connection: sqlx::Executor<'e, Database = DB>,
-{
-    sqlx::query("INSERT INTO collection_events (collection_id, occurred_at, kind, detail) VALUES ($1, $2, $3, $4)")
-        .bind(collection)
-        .bind(at)
-        .bind(kind)
-        .bind(detail)
-        .execute(&mut **tx)
-        .await
-        .doing("recording a collection event")?;
-    Ok(())
 }

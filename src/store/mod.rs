@@ -8,6 +8,7 @@
 mod collect;
 mod collections;
 mod creditor;
+mod events;
 mod imports;
 mod ingest;
 mod job_requests;

@@ -287,14 +287,7 @@ macro_rules! materialize_plans {
                         id
                     }
                 };
-                sqlx::query("INSERT INTO collection_events (collection_id, occurred_at, kind, detail) VALUES ($1, $2, $3, $4)")
-                    .bind(collection_id)
-                    .bind(now)
-                    .bind(kind)
-                    .bind(detail)
-                    .execute(&mut *$tx)
-                    .await
-                    .doing("recording a collection event")?;
+                $crate::store::events::record_event(&mut $tx, collection_id, now, kind, &detail).await?;
             }
             let sql = format!(
                 "{} UPDATE plans SET next_due = v.next_due FROM v WHERE plans.creditor_id = $1 AND plans.reference = v.reference",
