@@ -621,7 +621,7 @@ fn render(s: &Summary) -> String {
     let _ = writeln!(out, "\nTook {:.2}s: {}", total as f64 / 1000.0, steps.join(", "));
     let _ = writeln!(
         out,
-        "\nLook around: {}collecte --config {} collections --status failed   (then: show ID, jobs, action-center unmatched)",
+        "\nLook around: {}collecte --config {} collections --status failed   (then: show ID, retry ID or ignore ID, jobs, action-center unmatched)",
         if p.database.starts_with("sqlite:") {
             String::new()
         } else {
