@@ -321,7 +321,10 @@ pub async fn run(
                 None => Ok(None),
             }
         };
-        let (written, (read, took)) = tokio::join!(written, next_rows);
+        // The read is polled first: its first poll starts it (on SQLite a blocking thread, on
+        // PostgreSQL the server), while writing the pain.008 holds this task's thread until
+        // the file is fsynced. Polled second, the read would start only after the write.
+        let ((read, took), written) = tokio::join!(next_rows, written);
         report.files.extend(written?);
         read?;
         phases.read += took;
