@@ -1,0 +1,3 @@
+-- PostgreSQL's migration 0013 leaves room in the mandates' pages for collect's updates. SQLite
+-- rewrites a row in place whatever its page holds, so there is nothing to do here; the file
+-- keeps both folders in step.
