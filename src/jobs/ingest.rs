@@ -104,6 +104,16 @@ fn read_facts(path: &Path, mut sink: impl FnMut(Fact) -> ControlFlow<()>) -> Res
     Ok(messages)
 }
 
+/// What a reader task returned. A panic in it is a bug, not a bad file: it continues as the
+/// panic it is (as the store's bulk path does) rather than becoming a refusal of the file
+/// (exit code 3, which tells a script the input was wrong).
+fn reader_finished<T>(name: &str, joined: Result<T, tokio::task::JoinError>) -> Result<T, JobError> {
+    joined.map_err(|e| match e.try_into_panic() {
+        Ok(panic) => std::panic::resume_unwind(panic),
+        Err(e) => JobError::Interrupted(format!("{name}: the reader was stopped before it finished: {e}")),
+    })
+}
+
 /// `name` with `.n` before its extension for n ≥ 2: the names tried for a taken name.
 fn numbered(name: &str, n: u32) -> String {
     if n < 2 {
@@ -364,9 +374,10 @@ async fn ingest_file(
     // First pass: the whole file must be readable before anything is booked.
     let check = {
         let path = path.to_owned();
-        tokio::task::spawn_blocking(move || read_facts(&path, |_| ControlFlow::Continue(())))
-            .await
-            .map_err(|e| JobError::Invalid(format!("{name}: the reader stopped: {e}")))?
+        reader_finished(
+            name,
+            tokio::task::spawn_blocking(move || read_facts(&path, |_| ControlFlow::Continue(()))).await,
+        )?
     };
     let messages = match check {
         Ok(messages) => messages,
@@ -400,10 +411,7 @@ async fn ingest_file(
         }
     }
     booked.add(store.book_facts(creditor, key, &batch).await?);
-    if let Err(reason) = reader
-        .await
-        .map_err(|e| JobError::Invalid(format!("{name}: the reader stopped: {e}")))?
-    {
+    if let Err(reason) = reader_finished(name, reader.await)? {
         // The file changed between the passes (it is in our working folder: it should not).
         store.finish_bank_file(key, None, Some(&reason), "").await?;
         return quarantine(reason, messages);
@@ -430,4 +438,27 @@ async fn ingest_file(
         note: None,
         moved_to,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{JobError, reader_finished};
+
+    #[tokio::test]
+    async fn a_panicking_reader_stays_a_panic() {
+        let joined = tokio::task::spawn_blocking(|| -> Result<(), String> { panic!("reader bug") }).await;
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader_finished("r.xml", joined)));
+        let payload = caught.expect_err("the panic goes on");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"reader bug"));
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_reader_is_an_interruption_not_a_bad_file() {
+        let task = tokio::spawn(std::future::pending::<Result<(), String>>());
+        task.abort();
+        match reader_finished("r.xml", task.await) {
+            Err(JobError::Interrupted(msg)) => assert!(msg.starts_with("r.xml: the reader was stopped"), "{msg}"),
+            other => panic!("expected an interruption, got {other:?}"),
+        }
+    }
 }

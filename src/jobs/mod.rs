@@ -26,6 +26,10 @@ pub enum JobError {
     /// would wait; nothing was done.
     #[error("{0}")]
     Busy(String),
+    /// A task of the run was cancelled before it finished (the runtime is shutting down):
+    /// nothing about the input is known to be wrong.
+    #[error("{0}")]
+    Interrupted(String),
     /// The ledger and the outbox disagree in a way that could collect twice; a person must
     /// look before anything more is collected.
     #[error(transparent)]
