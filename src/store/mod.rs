@@ -86,6 +86,27 @@ pub enum StoreError {
     /// The ledger holds something its own rules forbid (a bug or a hand edit).
     #[error("ledger inconsistency: {0}")]
     Corrupt(String),
+    /// Another process held the SQLite ledger's write lock for longer than
+    /// [`SQLITE_BUSY_TIMEOUT`]: nothing is wrong with the ledger or the input, the run can
+    /// simply be started again (SQLite's own "database is locked" says none of that).
+    #[error(
+        "the ledger was busy while {doing}: another process (an import, another job, a `sqlite3` shell) held its write lock for more than {} s; run again once it is done",
+        SQLITE_BUSY_TIMEOUT.as_secs()
+    )]
+    Busy {
+        /// What the store was doing.
+        doing: &'static str,
+    },
+}
+
+/// How long an SQLite connection waits for another process's write lock before the
+/// operation fails with [`StoreError::Busy`]: longer than a run's transactions take, short
+/// enough that a stuck process is reported rather than waited for.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Whether an SQLite result code (extended or primary) says another connection holds the lock.
+fn sqlite_busy_code(code: i32) -> bool {
+    matches!(code & 0xff, 5 | 6) // SQLITE_BUSY, SQLITE_LOCKED and their extended codes
 }
 
 /// Adds "while doing what" to driver errors.
@@ -95,7 +116,20 @@ trait Doing<T> {
 
 impl<T> Doing<T> for Result<T, sqlx::Error> {
     fn doing(self, doing: &'static str) -> Result<T, StoreError> {
-        self.map_err(|source| StoreError::Query { doing, source })
+        self.map_err(|source| {
+            let busy = match &source {
+                sqlx::Error::Database(e) if e.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() => e
+                    .code()
+                    .and_then(|code| code.parse().ok())
+                    .is_some_and(sqlite_busy_code),
+                _ => false,
+            };
+            if busy {
+                StoreError::Busy { doing }
+            } else {
+                StoreError::Query { doing, source }
+            }
+        })
     }
 }
 
@@ -211,7 +245,7 @@ impl Store {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(30));
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(4)
                     .connect_with(options)
@@ -265,5 +299,77 @@ impl Store {
     /// Waits for running queries and closes every connection (SQLite checkpoints its WAL).
     pub async fn close(&self) {
         dispatch!(self, pool => pool.close().await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use sqlx::ConnectOptions as _;
+    use sqlx::sqlite::SqliteConnectOptions;
+
+    use super::{Doing as _, StoreError};
+
+    /// A real SQLite file whose write lock another connection holds, as an import would.
+    fn locked_ledger() -> (tempfile::TempDir, std::path::PathBuf, rusqlite::Connection) {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = dir.path().join("ledger.db");
+        let holder = rusqlite::Connection::open(&path).expect("the ledger file");
+        holder
+            .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x); BEGIN IMMEDIATE; INSERT INTO t VALUES (1);")
+            .expect("the write lock");
+        (dir, path, holder)
+    }
+
+    fn assert_busy(e: StoreError) {
+        let text = e.to_string();
+        assert!(matches!(e, StoreError::Busy { doing: "writing" }), "{e:?}");
+        assert!(
+            text.starts_with("the ledger was busy while writing: another process"),
+            "{text}"
+        );
+        assert!(text.contains("more than 30 s"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_held_write_lock_is_busy_through_sqlx() {
+        let (_dir, path, _holder) = locked_ledger();
+        let mut conn = SqliteConnectOptions::new()
+            .filename(&path)
+            .busy_timeout(Duration::ZERO)
+            .connect()
+            .await
+            .expect("a second connection");
+        let e = sqlx::query("INSERT INTO t VALUES (2)")
+            .execute(&mut conn)
+            .await
+            .doing("writing")
+            .expect_err("the lock is held");
+        assert_busy(e);
+        // Other failures keep the driver's error.
+        let e = sqlx::query("SELECT nope FROM t")
+            .execute(&mut conn)
+            .await
+            .doing("writing")
+            .expect_err("no such column");
+        assert!(matches!(e, StoreError::Query { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn a_held_write_lock_is_busy_through_rusqlite() {
+        let (_dir, path, _holder) = locked_ledger();
+        let conn = rusqlite::Connection::open(&path).expect("a second connection");
+        conn.busy_timeout(Duration::ZERO).expect("no wait");
+        let e = conn
+            .execute("INSERT INTO t VALUES (2)", [])
+            .doing("writing")
+            .expect_err("the lock is held");
+        assert_busy(e);
+        let e = conn
+            .execute("SELECT nope FROM t", [])
+            .doing("writing")
+            .expect_err("no such column");
+        assert!(matches!(e, StoreError::Sqlite { .. }), "{e:?}");
     }
 }

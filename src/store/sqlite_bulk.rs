@@ -9,7 +9,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use rusqlite::types::ValueRef;
@@ -42,7 +41,7 @@ impl SqliteFile {
         let joined = tokio::task::spawn_blocking(move || {
             let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
             let mut conn = Connection::open_with_flags(path.as_path(), flags).doing(doing)?;
-            conn.busy_timeout(Duration::from_secs(30)).doing(doing)?;
+            conn.busy_timeout(super::SQLITE_BUSY_TIMEOUT).doing(doing)?;
             conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
                 .doing(doing)?;
             work(&mut conn)
@@ -58,7 +57,10 @@ impl SqliteFile {
 
 impl<T> Doing<T> for Result<T, rusqlite::Error> {
     fn doing(self, doing: &'static str) -> Result<T, StoreError> {
-        self.map_err(|source| StoreError::Sqlite { doing, source })
+        self.map_err(|source| match source.sqlite_error() {
+            Some(e) if super::sqlite_busy_code(e.extended_code) => StoreError::Busy { doing },
+            _ => StoreError::Sqlite { doing, source },
+        })
     }
 }
 
