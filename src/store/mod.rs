@@ -104,9 +104,12 @@ pub enum StoreError {
 /// enough that a stuck process is reported rather than waited for.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Whether an SQLite result code (extended or primary) says another connection holds the lock.
+/// Whether an SQLite result code (extended or primary) is SQLITE_BUSY: another connection
+/// holds the lock. SQLITE_LOCKED is not: it is a conflict inside one connection (or a shared
+/// cache, which the store does not use), which no other process caused and a re-run would meet
+/// again.
 fn sqlite_busy_code(code: i32) -> bool {
-    matches!(code & 0xff, 5 | 6) // SQLITE_BUSY, SQLITE_LOCKED and their extended codes
+    code & 0xff == 5
 }
 
 /// Adds "while doing what" to driver errors.
