@@ -39,6 +39,9 @@
 //!
 //! `cargo test --benches` runs this file without `--bench`: it then only says how to run it.
 
+#[path = "support/args.rs"]
+#[allow(dead_code, reason = "each harness uses the part of the shared parser it needs")]
+mod args;
 #[path = "../examples/support/pain008_fixture.rs"]
 mod fixture;
 #[path = "support/time_v.rs"]
@@ -50,6 +53,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use args::BenchArgs;
 use collecte::sepa::pain008::Transaction;
 use fixture::{ADDRESS, Counter, IBANS, POOL, Plain, Source, ours, plain, run_ours, run_theirs};
 use time_v::{Measured, measure};
@@ -67,16 +71,28 @@ fn main() {
         child(&args[1..]);
         return;
     }
-    if !args.iter().any(|a| a == "--bench") {
-        println!("bench_collect: run it with `cargo bench --bench bench_collect` (see BENCHMARKS.md)");
-        return;
+    if let Some(args) = BenchArgs::from_env(USAGE, FLAGS, SWITCHES) {
+        orchestrate(&Options::new(&args));
     }
-    let opts = Options::parse(&args);
-    orchestrate(&opts);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Options
+
+const USAGE: &str = "cargo bench --bench bench_collect -- [--sizes 10000,100000,1000000] [--repeat 3] \
+    [--only writer,checked,sepa,sepaxml,collect] [--import-chunk ROWS] [--validate] [--xsd DIR] \
+    [--python python3] [--work DIR] [--keep] [--reuse-seed] [--phases] [--postgres URL]";
+const FLAGS: &[&str] = &[
+    "--sizes",
+    "--repeat",
+    "--only",
+    "--import-chunk",
+    "--xsd",
+    "--python",
+    "--work",
+    "--postgres",
+];
+const SWITCHES: &[&str] = &["--validate", "--keep", "--reuse-seed", "--phases"];
 
 struct Options {
     sizes: Vec<usize>,
@@ -94,42 +110,21 @@ struct Options {
 }
 
 impl Options {
-    fn parse(args: &[String]) -> Self {
-        let mut o = Options {
-            sizes: vec![10_000, 100_000, 1_000_000],
-            repeat: 3,
-            only: SIDES.iter().map(|s| (*s).to_owned()).collect(),
-            import_chunk: 0,
-            validate: false,
-            xsd: Path::new(MANIFEST_DIR).join("../shared/sepa-samples/xsd"),
-            python: "python3".to_owned(),
-            work: std::env::temp_dir().join("collecte-bench_collect"),
-            keep: false,
-            reuse_seed: false,
-            phases: false,
-            postgres: None,
+    fn new(args: &BenchArgs) -> Self {
+        let o = Options {
+            sizes: args.list("--sizes", "10000,100000,1000000"),
+            repeat: args.parsed("--repeat", 3).max(1),
+            only: args.list("--only", &SIDES.join(",")),
+            import_chunk: args.parsed("--import-chunk", 0),
+            validate: args.switch("--validate"),
+            xsd: args.path("--xsd", || Path::new(MANIFEST_DIR).join("../shared/sepa-samples/xsd")),
+            python: args.parsed("--python", "python3".to_owned()),
+            work: args.path("--work", || std::env::temp_dir().join("collecte-bench_collect")),
+            keep: args.switch("--keep"),
+            reuse_seed: args.switch("--reuse-seed"),
+            phases: args.switch("--phases"),
+            postgres: args.value("--postgres").map(str::to_owned),
         };
-        let number = |s: &str| -> usize { s.replace('_', "").parse().expect("a number") };
-        let mut it = args.iter();
-        while let Some(a) = it.next() {
-            let mut value = || it.next().unwrap_or_else(|| panic!("{a} needs a value")).clone();
-            match a.as_str() {
-                "--bench" => {}
-                "--sizes" => o.sizes = value().split(',').map(number).collect(),
-                "--repeat" => o.repeat = number(&value()).max(1),
-                "--only" => o.only = value().split(',').map(str::to_owned).collect(),
-                "--import-chunk" => o.import_chunk = number(&value()),
-                "--validate" => o.validate = true,
-                "--xsd" => o.xsd = PathBuf::from(value()),
-                "--python" => o.python = value(),
-                "--work" => o.work = PathBuf::from(value()),
-                "--keep" => o.keep = true,
-                "--reuse-seed" => o.reuse_seed = true,
-                "--phases" => o.phases = true,
-                "--postgres" => o.postgres = Some(value()),
-                other => panic!("unknown option {other} (see the top of benches/bench_collect.rs)"),
-            }
-        }
         for s in &o.only {
             assert!(SIDES.contains(&s.as_str()), "--only takes {}", SIDES.join(","));
         }

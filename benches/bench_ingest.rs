@@ -22,6 +22,9 @@
 //!
 //! `cargo test --benches` runs this file without `--bench`: it then only says how to run it.
 
+#[path = "support/args.rs"]
+#[allow(dead_code, reason = "each harness uses the part of the shared parser it needs")]
+mod args;
 #[path = "../examples/support/pain008_fixture.rs"]
 mod fixture;
 #[path = "support/time_v.rs"]
@@ -33,6 +36,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use args::BenchArgs;
 use chrono::{DateTime, NaiveDate};
 use collecte::sepa::MessageId;
 use collecte::sepa::bank::{
@@ -45,12 +49,10 @@ use time_v::{Measured, measure};
 const COLLECTE: &str = env!("CARGO_BIN_EXE_collecte");
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if !args.iter().any(|a| a == "--bench") {
-        println!("bench_ingest: run it with `cargo bench --bench bench_ingest` (see BENCHMARKS.md)");
+    let Some(args) = BenchArgs::from_env(USAGE, FLAGS, &["--keep"]) else {
         return;
-    }
-    let opts = Options::parse(&args);
+    };
+    let opts = Options::new(&args);
     std::fs::create_dir_all(&opts.work).expect("work dir");
     let mut rows = Vec::new();
     for &n in &opts.sizes {
@@ -90,34 +92,34 @@ struct Options {
     baseline: Option<String>,
 }
 
+const USAGE: &str = "cargo bench --bench bench_ingest -- [--sizes 100000] [--backends sqlite,postgres] \
+    [--repeat 1] [--postgres URL] [--work DIR] [--keep] [--baseline PATH]";
+const FLAGS: &[&str] = &[
+    "--sizes",
+    "--backends",
+    "--repeat",
+    "--postgres",
+    "--work",
+    "--baseline",
+];
+
 impl Options {
-    fn parse(args: &[String]) -> Self {
-        let mut o = Self {
-            sizes: vec![100_000],
-            backends: vec!["sqlite".into(), "postgres".into()],
-            repeat: 1,
-            postgres: std::env::var("COLLECTE_TEST_POSTGRES")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
-            work: std::env::temp_dir().join("collecte-bench-ingest"),
-            keep: false,
-            baseline: None,
-        };
-        let mut it = args.iter();
-        while let Some(a) = it.next() {
-            let mut value = || it.next().unwrap_or_else(|| panic!("{a} needs a value")).clone();
-            match a.as_str() {
-                "--bench" => {}
-                "--sizes" => o.sizes = value().split(',').map(|s| s.parse().expect("--sizes N,N")).collect(),
-                "--backends" => o.backends = value().split(',').map(str::to_owned).collect(),
-                "--repeat" => o.repeat = value().parse().expect("--repeat N"),
-                "--postgres" => o.postgres = value(),
-                "--work" => o.work = value().into(),
-                "--keep" => o.keep = true,
-                "--baseline" => o.baseline = Some(value()),
-                other => panic!("unknown option {other}"),
-            }
+    fn new(args: &BenchArgs) -> Self {
+        Self {
+            sizes: args.list("--sizes", "100000"),
+            backends: args.list("--backends", "sqlite,postgres"),
+            repeat: args.parsed("--repeat", 1),
+            postgres: args.value("--postgres").map_or_else(
+                || {
+                    std::env::var("COLLECTE_TEST_POSTGRES")
+                        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+                },
+                str::to_owned,
+            ),
+            work: args.path("--work", || std::env::temp_dir().join("collecte-bench-ingest")),
+            keep: args.switch("--keep"),
+            baseline: args.value("--baseline").map(str::to_owned),
         }
-        o
     }
 }
 

@@ -15,9 +15,14 @@
 //!
 //! `cargo test --benches` runs this file without `--bench`: it then only says how to run it.
 
+#[path = "support/args.rs"]
+#[allow(dead_code, reason = "each harness uses the part of the shared parser it needs")]
+mod args;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use args::BenchArgs;
 use chrono::{Days, NaiveDate};
 use collecte::config::{Config, EnvOverrides};
 use collecte::store::{Enqueued, NewRequest, RequestOrigin, Store};
@@ -33,28 +38,15 @@ struct Options {
     queues: Vec<String>,
 }
 
-fn list(value: Option<&String>, default: &str) -> Vec<String> {
-    value
-        .map_or(default, String::as_str)
-        .split(',')
-        .map(str::to_owned)
-        .collect()
-}
-
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if !args.iter().any(|a| a == "--bench") {
-        println!("bench_queue: run with `cargo bench --bench bench_queue` (see the file's header)");
+    let usage = "cargo bench --bench bench_queue -- [--jobs 2000] [--workers 1,2,4] [--queues sqlite,postgres,redis]";
+    let Some(args) = BenchArgs::from_env(usage, &["--jobs", "--workers", "--queues"], &[]) else {
         return;
-    }
-    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1));
+    };
     let opts = Options {
-        jobs: value("--jobs").map_or(2000, |v| v.parse().expect("--jobs N")),
-        workers: list(value("--workers"), "1,2,4")
-            .iter()
-            .map(|w| w.parse().expect("--workers 1,2,4"))
-            .collect(),
-        queues: list(value("--queues"), "sqlite,postgres,redis"),
+        jobs: args.parsed("--jobs", 2000),
+        workers: args.list("--workers", "1,2,4"),
+        queues: args.list("--queues", "sqlite,postgres,redis"),
     };
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     println!("| queue | workers | jobs | seconds | jobs/s | enqueue/s |");

@@ -26,14 +26,18 @@
 //!
 //! `cargo test --benches` runs this file without `--bench`: it then only says how to run it.
 
+#[path = "support/args.rs"]
+#[allow(dead_code, reason = "each harness uses the part of the shared parser it needs")]
+mod args;
 #[path = "../examples/support/pain008_fixture.rs"]
 mod fixture;
 
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use args::BenchArgs;
 use chrono::{DateTime, NaiveDate};
 use collecte::sepa::pain008::{
     self, GroupHeader, Pain008Writer, PaymentGroup, Profile, RawAddress, RawTransaction, SequenceType,
@@ -47,15 +51,13 @@ const MONTHS: i64 = 12;
 const DUE: &str = "2026-11-23";
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if !args.iter().any(|a| a == "--bench") {
-        println!("ledger_floor: run with `cargo bench --bench ledger_floor -- [--n N] [--repeat R] [--work DIR]`");
+    let usage = "cargo bench --bench ledger_floor -- [--n 100000] [--repeat 5] [--work DIR]";
+    let Some(args) = BenchArgs::from_env(usage, &["--n", "--repeat", "--work"], &[]) else {
         return;
-    }
-    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1));
-    let n: i64 = value("--n").map_or(100_000, |v| v.parse().expect("--n takes a number"));
-    let repeat: usize = value("--repeat").map_or(5, |v| v.parse().expect("--repeat takes a number"));
-    let work = value("--work").map_or_else(|| std::env::temp_dir().join("collecte-ledger_floor"), PathBuf::from);
+    };
+    let n: i64 = args.parsed("--n", 100_000);
+    let repeat: usize = args.parsed("--repeat", 5);
+    let work = args.path("--work", || std::env::temp_dir().join("collecte-ledger_floor"));
     std::fs::create_dir_all(&work).expect("the work folder");
 
     let seed = work.join(format!("seed-{n}.db"));
