@@ -212,7 +212,9 @@ async fn a_mandate_split_across_files_is_first_and_amended_once(backend: Backend
 }
 
 /// Kills `collect` with SIGKILL at many moments, re-runs it, and checks that every due
-/// collection is in exactly one outbox file and every file is valid: many small files.
+/// collection is in exactly one bank file and every file is valid: many small files, taken
+/// from the outbox by the bank's transfer after every kill (a file placed by a killed run
+/// before the ledger recorded it must not be written again once it has gone).
 async fn sigkill_at_any_point_never_collects_twice(backend: Backend) {
     let p = Project::new(backend).await;
     p.set_bank("max_transactions_per_file = 250");
@@ -222,7 +224,7 @@ async fn sigkill_at_any_point_never_collects_twice(backend: Backend) {
     let delays = [
         5, 15, 30, 45, 60, 80, 100, 130, 160, 200, 250, 350, 500, 700, 1000, 1400, 2000,
     ];
-    kill_and_run_again(&p, 6000, &delays).await;
+    kill_and_run_again(&p, 6000, &delays, true).await;
     p.db.cleanup().await;
 }
 
@@ -231,14 +233,17 @@ async fn sigkill_at_any_point_never_collects_twice(backend: Backend) {
 async fn sigkill_inside_a_file_of_several_chunks_never_collects_twice(backend: Backend) {
     let p = Project::new(backend).await;
     let delays = [20, 60, 120, 200, 300, 450, 650, 900, 1200, 1600, 2100, 2800, 3600];
-    kill_and_run_again(&p, 25_000, &delays).await;
+    kill_and_run_again(&p, 25_000, &delays, false).await;
     p.db.cleanup().await;
 }
 
 /// Seeds `n` due collections, starts `collect` and kills it (SIGKILL) after each of
-/// `delays_ms`, runs it to the end, and checks every outbox file.
-async fn kill_and_run_again(p: &Project, n: usize, delays_ms: &[u64]) {
+/// `delays_ms`, runs it to the end, and checks every file written. `bank_takes`: after each
+/// kill the bank's transfer moves what is in the outbox to a `bank` folder.
+async fn kill_and_run_again(p: &Project, n: usize, delays_ms: &[u64], bank_takes: bool) {
     seed_monthly_plans(p, n);
+    let bank = p.folder("bank");
+    std::fs::create_dir_all(&bank).unwrap();
     let mut kills = 0;
     for &delay_ms in delays_ms {
         let mut child = p
@@ -253,6 +258,11 @@ async fn kill_and_run_again(p: &Project, n: usize, delays_ms: &[u64]) {
             kills += 1;
         }
         child.wait().unwrap();
+        if bank_takes {
+            for f in p.outbox() {
+                std::fs::rename(&f, bank.join(f.file_name().unwrap())).unwrap();
+            }
+        }
     }
     eprintln!("{kills} runs killed part-way");
     assert!(kills >= 3, "the runs were too fast to be interrupted ({kills} kills)");
@@ -260,7 +270,8 @@ async fn kill_and_run_again(p: &Project, n: usize, delays_ms: &[u64]) {
     let last = p.ok(&["run", "collect", "--date", "2026-11-20"]);
     assert!(last.contains("nothing new"), "{out}\n{last}");
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for file in p.outbox() {
+    let taken = std::fs::read_dir(&bank).unwrap().map(|e| e.unwrap().path());
+    for file in p.outbox().into_iter().chain(taken) {
         assert_valid_pain008(&std::fs::read(&file).unwrap(), Pain008Version::V08);
         for id in end_to_end_ids(&file) {
             *seen.entry(id).or_default() += 1;
@@ -320,8 +331,9 @@ impl Drop for SmallDisk {
 }
 
 /// The outbox's disk full while a file is written: the run fails with exit 1 (a run-time
-/// failure, not bad input) and one line naming the file and the cause once; no partial file
-/// is left. With space again, the next run finishes the file its assignment committed, and
+/// failure, not bad input) and one line naming the file and the cause once; no file is in
+/// place, and its temporary, which tells the next run the file is still to be written, is
+/// emptied (the disk gets its space back). With space again, the next run finishes the file its assignment committed, and
 /// every collection is in it once.
 async fn a_full_outbox_disk_fails_the_run_and_the_next_finishes_the_file(backend: Backend) {
     let p = Project::new(backend).await;
@@ -340,11 +352,20 @@ async fn a_full_outbox_disk_fails_the_run_and_the_next_finishes_the_file(backend
     assert_eq!(line.len(), 1, "{stderr}");
     assert!(line[0].contains(&outbox.display().to_string()), "{stderr}");
     assert_eq!(line[0].matches("No space left on device").count(), 1, "{stderr}");
-    let left: Vec<_> = std::fs::read_dir(&outbox)
+    let left: Vec<(String, u64)> = std::fs::read_dir(&outbox)
         .unwrap()
-        .map(|e| e.unwrap().file_name())
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                e.metadata().unwrap().len(),
+            )
+        })
         .collect();
-    assert!(left.is_empty(), "a failed write leaves nothing in the outbox: {left:?}");
+    assert!(
+        matches!(left.as_slice(), [(name, 0)] if name.starts_with(".CLT-") && name.ends_with(".xml.tmp")),
+        "a failed write leaves only its empty temporary in the outbox: {left:?}"
+    );
 
     disk.grow("64m");
     let finished = p.ok(&["run", "collect", "--date", "2026-11-20"]);
@@ -637,6 +658,8 @@ async fn assign_like_a_stopped_run(p: &Project, mandate: &str) -> collecte::stor
         .unwrap()
         .unwrap();
     store.close().await;
+    // A run reserves the file's temporary in the outbox before its assignment commits.
+    collecte::jobs::outbox::reserve(&p.folder("outbox"), &file.file_name).unwrap();
     file
 }
 
@@ -1130,6 +1153,43 @@ async fn a_ledger_behind_its_outbox_refuses_to_collect(backend: Backend) {
     p.db.cleanup().await;
 }
 
+/// A run that placed its files and stopped before the ledger recorded them, the files then
+/// taken from the outbox by the bank's transfer: a dry run says they are to be finished, and
+/// the next run records them as sent and writes nothing (writing them again would present
+/// their collections twice). A file whose temporary is still there is written instead (the
+/// stopped runs of `assign_like_a_stopped_run`).
+async fn a_file_taken_before_the_ledger_recorded_it_is_not_written_again(backend: Backend) {
+    let p = Project::new(backend).await;
+    p.set_bank("max_transactions_per_file = 4");
+    seed_monthly_plans(&p, 6);
+    p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    let written = p.outbox();
+    assert_eq!(written.len(), 2, "{written:?}");
+    common::raw_exec(
+        &p.db.url,
+        "UPDATE collection_files SET state = 'writing', sha256 = NULL, written_at = NULL",
+    )
+    .await
+    .unwrap();
+    let bank = p.folder("bank");
+    std::fs::create_dir(&bank).unwrap();
+    for f in &written {
+        std::fs::rename(f, bank.join(f.file_name().unwrap())).unwrap();
+    }
+
+    let dry = p.ok(&["run", "collect", "--date", "2026-11-20", "--dry-run"]);
+    assert_eq!(dry.matches("would finish").count(), 2, "{dry}");
+    let out = p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    assert_eq!(out.matches("recorded as sent").count(), 2, "{out}");
+    assert!(out.contains("not written again"), "{out}");
+    assert!(p.outbox().is_empty(), "{:?}", p.outbox());
+    assert_eq!(p.collections("submitted").len(), 6);
+    let again = p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    assert!(again.contains("nothing new"), "{again}");
+    assert!(p.outbox().is_empty());
+    p.db.cleanup().await;
+}
+
 /// At a terminal (a pseudo-terminal from `script`), collect draws its progress bar on
 /// stderr; piped, the same run prints its report and nothing else.
 #[tokio::test]
@@ -1182,6 +1242,7 @@ on_both_backends!(
     a_stopped_runs_file_that_can_no_longer_be_written_says_why,
     a_run_waits_for_the_lock_then_gives_up,
     a_ledger_behind_its_outbox_refuses_to_collect,
+    a_file_taken_before_the_ledger_recorded_it_is_not_written_again,
     revoked_and_lapsed_mandates_are_not_collected,
     a_change_undone_before_the_next_collection_announces_nothing,
     a_dry_run_foretells_the_run,

@@ -9,12 +9,10 @@ use chrono::NaiveDate;
 use collecte::config::{Config, EXAMPLE_CONFIG, EnvOverrides};
 use collecte::import::{ImportKind, parse};
 use collecte::store::{
-    Assignment, CollectionFilter, CollectionStatus, CreditorKey, DatabaseUrl, FileState, ImportCounts, ImportOutcome,
-    Store,
+    Assignment, CollectionFilter, CollectionStatus, CreditorKey, FileState, ImportCounts, ImportOutcome, Store,
 };
-use common::{Backend, TestDb};
+use common::{Backend, TestDb, raw_exec};
 use futures::TryStreamExt;
-use sqlx::Connection;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -59,21 +57,6 @@ async fn import_demo(store: &Store, creditor: CreditorKey) {
     for kind in ImportKind::ALL {
         let csv = std::fs::read_to_string(demo.join(format!("{}.csv", kind.name()))).unwrap();
         applied(import(store, creditor, kind, &csv).await);
-    }
-}
-
-/// Runs raw SQL against the test database (only to prove the schema's own constraints).
-async fn raw_exec(url: &DatabaseUrl, sql: &str) -> Result<u64, sqlx::Error> {
-    let sql = sqlx::AssertSqlSafe(sql.to_owned());
-    match url {
-        DatabaseUrl::Sqlite(p) => {
-            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", p.display())).await?;
-            sqlx::query(sql).execute(&mut c).await.map(|r| r.rows_affected())
-        }
-        DatabaseUrl::Postgres(u) => {
-            let mut c = sqlx::PgConnection::connect(u).await?;
-            sqlx::query(sql).execute(&mut c).await.map(|r| r.rows_affected())
-        }
     }
 }
 
@@ -419,7 +402,7 @@ async fn filters_and_timeline(backend: Backend) {
             .is_err(),
         "a collection in a file is never assigned to another"
     );
-    store.mark_written(&file, "0".repeat(64).as_str()).await.unwrap();
+    store.mark_written(&file, Some("0".repeat(64).as_str())).await.unwrap();
     let (row, events) = store.collection_timeline(creditor, due.id).await.unwrap().unwrap();
     assert_eq!(row.file_state, Some(FileState::Written));
     let last = events.last().unwrap();
@@ -559,7 +542,7 @@ async fn older_ledgers_are_brought_in_line(backend: Backend) {
         .await
         .unwrap()
         .unwrap();
-    store.mark_written(&file, "0".repeat(64).as_str()).await.unwrap();
+    store.mark_written(&file, Some("0".repeat(64).as_str())).await.unwrap();
     store
         .assign_file(
             creditor,

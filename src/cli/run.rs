@@ -144,13 +144,17 @@ fn print_collect(config: &Config, date: NaiveDate, report: &CollectReport) {
         );
     }
     for f in &report.files {
-        let how = if f.recovered {
-            " (finished after an interrupted run)"
-        } else {
-            ""
+        let (verb, how) = match (report.dry_run, f.already_taken, f.recovered) {
+            (true, _, _) => ("would finish", " (left by an interrupted run)"),
+            (false, true, _) => (
+                "recorded as sent",
+                " (an interrupted run placed it, and it has left the outbox since: not written again)",
+            ),
+            (false, false, true) => ("wrote", " (finished after an interrupted run)"),
+            (false, false, false) => ("wrote", ""),
         };
         println!(
-            "  wrote {} ({} transactions, {} EUR){how}",
+            "  {verb} {} ({} transactions, {} EUR){how}",
             config.folders.outbox.join(&f.file).display(),
             f.transactions,
             f.total

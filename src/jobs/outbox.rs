@@ -58,34 +58,30 @@ pub fn sha256_of(path: &Path) -> Result<String, OutboxError> {
     Ok(hex(&hasher.finalize()))
 }
 
-/// The temporary name of `name` while this process writes it: `.{name}.{host}.{pid}.tmp`.
+/// The temporary name of `name` while it is written: `.{name}.tmp`, one per file name, so
+/// that a later run can tell a file still to be placed (its temporary is there) from one that
+/// was placed and has left the folder since (neither name is).
 fn temporary_name(name: &str) -> String {
-    format!(".{name}.{}.{}.tmp", super::runner::host_name(), std::process::id())
+    format!(".{name}.tmp")
 }
 
-/// Removes temporary files left by writers of this host that died (their process id no
-/// longer runs), so that nothing half-written lingers beside the bank's files. Another
-/// host's (a shared folder, a container) are left alone: its process ids mean nothing here.
-pub fn remove_stale_temporaries(dir: &Path) -> Result<usize, OutboxError> {
+/// Whether `dir` holds a temporary of `name`: this version's `.{name}.tmp` or an earlier
+/// version's `.{name}.{host}.{pid}.tmp`.
+pub fn has_temporary(dir: &Path, name: &str) -> Result<bool, OutboxError> {
+    let prefix = format!(".{name}.");
+    Ok(!names_like(dir, &prefix, ".tmp")?.is_empty())
+}
+
+/// Removes the temporaries in `dir` whose file names start with `prefix` (one ledger's files:
+/// others sharing the folder are left alone), so that nothing half-written lingers beside the
+/// bank's files. Called under the ledger's run lock once its files still to be placed are
+/// placed: what is left belongs to assignments that never committed.
+pub fn remove_stale_temporaries(dir: &Path, prefix: &str) -> Result<usize, OutboxError> {
     let mut removed = 0;
-    let host = format!(".{}", super::runner::host_name());
-    for entry in fs::read_dir(dir).map_err(err("cannot list", dir))? {
-        let entry = entry.map_err(err("cannot list", dir))?;
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        let Some(pid) = name
-            .strip_prefix('.')
-            .and_then(|n| n.strip_suffix(".tmp"))
-            .and_then(|n| n.rsplit_once('.'))
-            .filter(|(written_by, _)| written_by.ends_with(&host))
-            .and_then(|(_, pid)| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
-            fs::remove_file(entry.path()).map_err(err("cannot remove", &entry.path()))?;
-            removed += 1;
-        }
+    for temp in names_like(dir, &format!(".{prefix}"), ".tmp")? {
+        let path = dir.join(&temp);
+        fs::remove_file(&path).map_err(err("cannot remove", &path))?;
+        removed += 1;
     }
     Ok(removed)
 }
@@ -178,79 +174,121 @@ pub fn write_atomically<E>(
     name: &str,
     fill: impl FnOnce(&mut Hashing<BufWriter<File>>) -> Result<(), E>,
 ) -> Result<Result<String, E>, OutboxError> {
-    match write_temporary(dir, name, fill)? {
-        Ok(temporary) => temporary.place().map(Ok),
-        Err(e) => Ok(Err(e)),
+    let reserved = reserve(dir, name)?;
+    let temp = reserved.temp.clone();
+    let placed = match reserved.fill(fill) {
+        Ok(Ok(temporary)) => temporary.place().map(Ok),
+        Ok(Err(e)) => Ok(Err(e)),
+        Err(e) => Err(e),
+    };
+    if !matches!(placed, Ok(Ok(_))) {
+        let _ = fs::remove_file(&temp);
+    }
+    placed
+}
+
+/// A file's temporary, created (empty) and recorded in its folder, not yet written: the
+/// first step of writing a bank file in three ([`reserve`], [`Reserved::fill`],
+/// [`Temporary::place`]). Collect reserves a file before it commits the file's assignment, so
+/// that once the ledger says "writing", the folder holds the temporary or the placed file
+/// until the file is taken away — never neither. Nothing here removes a temporary: a run that
+/// fails leaves it for the next one to finish or, if its assignment was never committed,
+/// remove ([`remove_stale_temporaries`]).
+#[derive(Debug)]
+pub struct Reserved {
+    dir: PathBuf,
+    temp: PathBuf,
+    final_path: PathBuf,
+    file: File,
+}
+
+/// Creates `dir/name`'s temporary (emptying one left there) and fsyncs `dir`, so that the
+/// temporary's name survives a crash.
+pub fn reserve(dir: &Path, name: &str) -> Result<Reserved, OutboxError> {
+    let temp = dir.join(temporary_name(name));
+    let file = File::create(&temp).map_err(err("cannot create", &temp))?;
+    sync_folder(dir)?;
+    Ok(Reserved {
+        dir: dir.to_owned(),
+        temp,
+        final_path: dir.join(name),
+        file,
+    })
+}
+
+fn sync_folder(dir: &Path) -> Result<(), OutboxError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(err("cannot sync folder", dir))
+}
+
+impl Reserved {
+    /// Writes the content with `fill` (a buffered, hashing writer) and fsyncs it: the file is
+    /// complete under its temporary name, ready to be placed. If writing fails, the temporary
+    /// is emptied but kept: its name still says the file is to be written, and a full disk
+    /// gets its space back.
+    pub fn fill<E>(
+        self,
+        fill: impl FnOnce(&mut Hashing<BufWriter<File>>) -> Result<(), E>,
+    ) -> Result<Result<Temporary, E>, OutboxError> {
+        let Reserved {
+            dir,
+            temp,
+            final_path,
+            file,
+        } = self;
+        let marker = file.try_clone().map_err(err("cannot write", &temp))?;
+        let emptied = |result| {
+            if !matches!(result, Ok(Ok(_))) {
+                let _ = marker.set_len(0);
+            }
+            result
+        };
+        let mut out = Hashing {
+            inner: BufWriter::with_capacity(1 << 20, file),
+            hasher: Sha256::new(),
+        };
+        if let Err(e) = fill(&mut out) {
+            drop(out); // its buffer is flushed on drop: before the temporary is emptied
+            return emptied(Ok(Err(e)));
+        }
+        let Hashing { inner, hasher } = out;
+        let synced = inner
+            .into_inner()
+            .map_err(|e| OutboxError {
+                doing: "cannot write",
+                path: temp.clone(),
+                source: e.into_error(),
+            })
+            .and_then(|file| file.sync_all().map_err(err("cannot sync", &temp)));
+        emptied(synced.map(|()| {
+            Ok(Temporary {
+                dir,
+                temp,
+                final_path,
+                sha: hex(&hasher.finalize()),
+            })
+        }))
     }
 }
 
 /// A complete file under its temporary name in the folder it is bound for, fsynced, not yet
-/// in place: [`write_atomically`] in two steps, so that a caller can finish something first
-/// (collect commits the file's assignment meanwhile, and only a committed file may appear).
-/// Dropped before [`Temporary::place`], it is removed.
+/// in place.
 #[derive(Debug)]
 pub struct Temporary {
     dir: PathBuf,
     temp: PathBuf,
     final_path: PathBuf,
     sha: String,
-    placed: bool,
-}
-
-/// The first step of [`write_atomically`]: `dir/name`'s content, written and fsynced under
-/// its temporary name.
-pub fn write_temporary<E>(
-    dir: &Path,
-    name: &str,
-    fill: impl FnOnce(&mut Hashing<BufWriter<File>>) -> Result<(), E>,
-) -> Result<Result<Temporary, E>, OutboxError> {
-    let temp_path = dir.join(temporary_name(name));
-    let file = File::create(&temp_path).map_err(err("cannot create", &temp_path))?;
-    let mut temporary = Temporary {
-        dir: dir.to_owned(),
-        temp: temp_path,
-        final_path: dir.join(name),
-        sha: String::new(),
-        placed: false,
-    };
-    let mut out = Hashing {
-        inner: BufWriter::with_capacity(1 << 20, file),
-        hasher: Sha256::new(),
-    };
-    if let Err(e) = fill(&mut out) {
-        return Ok(Err(e));
-    }
-    let Hashing { inner, hasher } = out;
-    let file = inner.into_inner().map_err(|e| OutboxError {
-        doing: "cannot write",
-        path: temporary.temp.clone(),
-        source: e.into_error(),
-    })?;
-    file.sync_all().map_err(err("cannot sync", &temporary.temp))?;
-    temporary.sha = hex(&hasher.finalize());
-    Ok(Ok(temporary))
 }
 
 impl Temporary {
     /// Moves the file into place (never over an existing file: `AlreadyExists`) and fsyncs
     /// the folder; returns its SHA-256.
-    pub fn place(mut self) -> Result<String, OutboxError> {
+    pub fn place(self) -> Result<String, OutboxError> {
         place_new(&self.temp, &self.final_path).map_err(err("cannot move into place", &self.final_path))?;
-        self.placed = true;
-        let sha = std::mem::take(&mut self.sha);
-        File::open(&self.dir)
-            .and_then(|d| d.sync_all())
-            .map_err(err("cannot sync folder", &self.dir))?;
-        Ok(sha)
-    }
-}
-
-impl Drop for Temporary {
-    /// Not placed (an error, or the caller's step failed): nothing half-done stays behind.
-    fn drop(&mut self) {
-        if !self.placed {
-            let _ = fs::remove_file(&self.temp);
-        }
+        sync_folder(&self.dir)?;
+        Ok(self.sha)
     }
 }
 
@@ -298,51 +336,63 @@ mod tests {
     }
 
     #[test]
-    fn a_temporary_appears_only_when_placed_and_is_removed_when_dropped() {
+    fn a_reserved_file_is_a_temporary_until_placed_and_stays_one_if_never_placed() {
         let dir = tempfile::tempdir().unwrap();
         let listing = || names_like(dir.path(), "", ".xml").unwrap();
         let written = |name: &str| {
-            write_temporary::<()>(dir.path(), name, |w| {
-                w.write_all(b"<x/>").unwrap();
-                Ok(())
-            })
-            .unwrap()
-            .unwrap()
+            reserve(dir.path(), name)
+                .unwrap()
+                .fill::<()>(|w| {
+                    w.write_all(b"<x/>").unwrap();
+                    Ok(())
+                })
+                .unwrap()
+                .unwrap()
         };
         let kept = written("a.xml");
         assert_eq!(listing(), Vec::<String>::new(), "not in place before it is placed");
+        assert!(has_temporary(dir.path(), "a.xml").unwrap());
         drop(written("b.xml"));
+        assert!(
+            has_temporary(dir.path(), "b.xml").unwrap(),
+            "a temporary never placed stays for the next run"
+        );
+        let failed = reserve(dir.path(), "c.xml").unwrap().fill(|w| {
+            w.write_all(&[b'x'; 4 << 20]).unwrap();
+            Err("the disk is full")
+        });
+        assert_eq!(failed.unwrap().unwrap_err(), "the disk is full");
         assert_eq!(
-            fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "a dropped temporary is removed"
+            fs::read(dir.path().join(".c.xml.tmp")).unwrap(),
+            b"",
+            "a failed write keeps the temporary's name, not its bytes"
         );
         let sha = kept.place().unwrap();
         assert_eq!(listing(), ["a.xml"]);
+        assert!(!has_temporary(dir.path(), "a.xml").unwrap());
         assert_eq!(sha, sha256_of(&dir.path().join("a.xml")).unwrap());
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary left");
+        // Reserving again empties what an earlier attempt left.
+        let again = reserve(dir.path(), "b.xml").unwrap();
+        assert_eq!(fs::read(&again.temp).unwrap(), b"");
     }
 
     #[test]
-    fn removes_the_temporaries_of_dead_writers_of_this_host_only() {
+    fn removes_one_ledgers_temporaries_only() {
         let dir = tempfile::tempdir().unwrap();
-        let host = crate::jobs::runner::host_name();
-        let dead = u32::MAX - 1; // no such process
         let names = [
-            format!(".a.xml.{host}.{dead}.tmp"),
-            format!(".b.xml.{host}.{}.tmp", std::process::id()),
-            format!(".c.xml.another-host.{dead}.tmp"),
-            "c.xml".to_owned(),
+            ".CLT-aa-1.xml.tmp",           // removed
+            ".CLT-aa-3.xml.host.4242.tmp", // an earlier version's: removed
+            ".CLT-bb-1.xml.tmp",           // another ledger's: kept
+            "CLT-aa-5.xml",                // a placed file: kept
         ];
         for name in &names {
             fs::write(dir.path().join(name), b"").unwrap();
         }
-        assert_eq!(remove_stale_temporaries(dir.path()).unwrap(), 1);
+        assert!(has_temporary(dir.path(), "CLT-aa-3.xml").unwrap());
+        assert_eq!(remove_stale_temporaries(dir.path(), "CLT-aa-").unwrap(), 2);
         let mut left = names_like(dir.path(), "", "").unwrap();
         left.sort();
-        let mut expected = names[1..].to_vec();
-        expected.sort();
-        assert_eq!(left, expected);
+        assert_eq!(left, [names[2], names[3]]);
     }
 
     #[test]

@@ -50,8 +50,13 @@ impl JobOutput {
                 // A file a stopped run assigned is not this run's collections: said apart, so
                 // that "0 collections in 1 file" never hides 13,704 of them.
                 for f in finished {
+                    let how = if f.already_taken {
+                        "recorded as sent (it had left the outbox)"
+                    } else {
+                        "finished"
+                    };
                     line.push_str(&format!(
-                        "; finished {} of an interrupted run ({} transactions, {} EUR)",
+                        "; {how} {} of an interrupted run ({} transactions, {} EUR)",
                         f.file, f.transactions, f.total
                     ));
                 }
@@ -232,6 +237,7 @@ mod tests {
             transactions,
             total: total.into(),
             recovered,
+            already_taken: false,
         }
     }
 

@@ -628,7 +628,7 @@ impl Store {
     /// Marks a file complete in the outbox (idempotent). Its collections became `submitted`
     /// when they were assigned; their timeline shows the submission from this moment on
     /// (`collection_timeline`), so nothing is written per collection here.
-    pub async fn mark_written(&self, file: &FileRow, sha256: &str) -> Result<(), StoreError> {
+    pub async fn mark_written(&self, file: &FileRow, sha256: Option<&str>) -> Result<(), StoreError> {
         let now = Utc::now();
         dispatch!(self, pool => sqlx::query(
             "UPDATE collection_files SET state = 'written', sha256 = $1, written_at = $2 WHERE id = $3 AND state = 'writing'",

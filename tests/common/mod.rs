@@ -500,3 +500,19 @@ pub fn drop_bank_replies(
     std::fs::write(project.folder("inbox").join("notification.xml"), &camt054).unwrap();
     (pain002, camt054)
 }
+
+/// Runs raw SQL against the test database: to prove the schema's own constraints, or to put
+/// the ledger in a state only a crash leaves.
+pub async fn raw_exec(url: &DatabaseUrl, sql: &str) -> Result<u64, sqlx::Error> {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    match url {
+        DatabaseUrl::Sqlite(p) => {
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", p.display())).await?;
+            sqlx::query(sql).execute(&mut c).await.map(|r| r.rows_affected())
+        }
+        DatabaseUrl::Postgres(u) => {
+            let mut c = sqlx::PgConnection::connect(u).await?;
+            sqlx::query(sql).execute(&mut c).await.map(|r| r.rows_affected())
+        }
+    }
+}

@@ -43,7 +43,7 @@ use crate::config::Config;
 use crate::domain::collect::{Rules, Selector};
 use crate::sepa::money::format_cents;
 use crate::sepa::pain008::{Creditor, PostalAddress};
-use crate::store::{Assignment, CreditorKey, Store};
+use crate::store::{Assignment, CreditorKey, Store, message_id_prefix};
 use crate::telemetry::Progress;
 
 pub use self::checker::end_to_end_id;
@@ -73,6 +73,9 @@ pub struct FileLine {
     pub total: String,
     /// Whether it was left over by a stopped run and finished now.
     pub recovered: bool,
+    /// A stopped run's file that had left the outbox (taken by the bank's transfer) before
+    /// the ledger recorded it: recorded as sent now, not written again.
+    pub already_taken: bool,
 }
 
 /// What a collect run did (or, dry, would do).
@@ -205,16 +208,27 @@ pub async fn run(
     report.already_in_files = store.collections_in_files(creditor_key, date).await?;
     let tag = store.ledger_tag(creditor_key).await?;
     ensure_outbox_known(config, store, creditor_key, &tag).await?;
+    for file in store.unwritten_files(creditor_key).await? {
+        let line = if dry_run {
+            FileLine {
+                file: file.file_name.clone(),
+                transactions: file.nb_of_txs,
+                total: format_cents(file.ctrl_sum_cents),
+                recovered: true,
+                already_taken: false,
+            }
+        } else {
+            finish_file(config, store, &creditor, &file, &mut phases).await?
+        };
+        report.files.push(line);
+        clock = Instant::now();
+    }
     if !dry_run {
-        let removed = remove_stale_temporaries(&config.folders.outbox)?;
+        // Every file of this ledger's still to be placed was just finished: what temporaries
+        // are left belong to assignments that never committed.
+        let removed = remove_stale_temporaries(&config.folders.outbox, &message_id_prefix(&tag))?;
         if removed > 0 {
             tracing::warn!(removed, "removed temporary files of interrupted runs from the outbox");
-        }
-        for file in store.unwritten_files(creditor_key).await? {
-            report
-                .files
-                .push(finish_file(config, store, &creditor, &file, &mut phases).await?);
-            clock = Instant::now();
         }
     }
     // Dry runs too, but uncommitted: a dry run for a date past the plans' materialised

@@ -124,13 +124,19 @@ pub(super) async fn commit_and_write(
     };
     Phases::lap(&mut phases.decide, &mut clock);
     progress.say(&format!("writing {}", row.file_name));
+    // Reserved before the commit: a committed file always has its temporary or itself in the
+    // outbox until the bank's transfer takes it (see `finish_file`).
+    let reserved = crate::jobs::outbox::reserve(&config.folders.outbox, &row.file_name)?;
     let committing = async {
         let started = Instant::now();
         (assignment.commit().await, started.elapsed())
     };
     let writing = async {
         let started = Instant::now();
-        (write_pain008(config, creditor, &row, &content), started.elapsed())
+        (
+            write_pain008(config, creditor, &row, &content, reserved),
+            started.elapsed(),
+        )
     };
     let ((committed, commit_took), (written, write_took)) = tokio::join!(committing, writing);
     phases.assign += commit_took;

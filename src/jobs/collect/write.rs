@@ -12,7 +12,7 @@ use super::{FileLine, Phases};
 use crate::config::Config;
 use crate::domain::collect::AmendmentFields;
 use crate::jobs::JobError;
-use crate::jobs::outbox::{self, OutboxError, Temporary, sha256_of};
+use crate::jobs::outbox::{self, OutboxError, Reserved, Temporary, sha256_of};
 use crate::sepa::money::format_cents;
 use crate::sepa::pain008::{
     self, Creditor, GroupHeader, Pain008Error, Pain008Version, Pain008Writer, PaymentGroup, Profile, SequenceType,
@@ -116,7 +116,11 @@ async fn assigned_content(
 }
 
 /// Finishes the file a stopped run assigned but did not mark written: takes the complete file
-/// found in the outbox if it is that file, or writes it from what the ledger assigned to it.
+/// found in the outbox if it is that file, writes it from what the ledger assigned to it if
+/// its temporary is there (the run stopped before placing it), and otherwise records it as
+/// sent: a file is reserved in the outbox before its assignment commits, so a committed file
+/// with neither name there was placed and has left the outbox since — the bank's transfer
+/// took it. Writing it again would present its collections twice.
 pub(super) async fn finish_file(
     config: &Config,
     store: &Store,
@@ -132,22 +136,34 @@ pub(super) async fn finish_file(
         // content).
         let sha = take_found_file(outbox, file)?;
         Phases::lap(&mut phases.write, &mut clock);
-        return mark(store, file, &sha, true, phases).await;
+        return mark(store, file, Some(&sha), Finished::Found, phases).await;
     }
+    if !outbox::has_temporary(outbox, &file.file_name)? {
+        tracing::warn!(
+            file = %file.file_name,
+            transactions = file.nb_of_txs,
+            "a stopped run placed this file in the outbox and it has left the outbox since (taken by the \
+             bank transfer): recorded as sent, not written again. If it never reached the bank, its \
+             collections are `submitted` with no bank file: ask the bank before collecting them again"
+        );
+        return mark(store, file, None, Finished::AlreadyTaken, phases).await;
+    }
+    let reserved = outbox::reserve(outbox, &file.file_name)?;
     let content = assigned_content(config, store, creditor, file).await?;
-    let temporary = write_pain008(config, creditor, file, &content)?;
+    let temporary = write_pain008(config, creditor, file, &content, reserved)?;
     Phases::lap(&mut phases.write, &mut clock);
     drop(content);
     place_and_mark(config, store, file, temporary, true, phases).await
 }
 
-/// Writes the pain.008 of `file` with `content` under its temporary name in the outbox
+/// Writes the pain.008 of `file` with `content` into its reserved temporary in the outbox
 /// (fsynced, not yet in place: [`place_and_mark`]).
 pub(super) fn write_pain008(
     config: &Config,
     creditor: &Creditor,
     file: &FileRow,
     content: &FileContent,
+    reserved: Reserved,
 ) -> Result<Temporary, JobError> {
     let invalid = |what: String| JobError::Invalid(format!("file {}: {what}", file.file_name));
     // The disk failing (full, read-only, gone) is a run-time failure that says where, not
@@ -175,7 +191,7 @@ pub(super) fn write_pain008(
         version,
         ..profile(config)
     };
-    let written = outbox::write_temporary(&config.folders.outbox, &file.file_name, |out| {
+    let written = reserved.fill(|out| {
         let mut writer = Pain008Writer::start(&mut *out, profile, creditor, &header).map_err(failed)?;
         let mut transactions = content.transactions.iter();
         for (k, g) in content.groups.iter().enumerate() {
@@ -217,7 +233,11 @@ pub(super) async fn place_and_mark(
     let sha = match temporary.place() {
         Ok(sha) => sha,
         // A stopped run's file: another run finished it meanwhile; taken if it is the one.
-        Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists && recovered => take_found_file(outbox, file)?,
+        Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists && recovered => {
+            let sha = take_found_file(outbox, file)?;
+            Phases::lap(&mut phases.write, &mut clock);
+            return mark(store, file, Some(&sha), Finished::Found, phases).await;
+        }
         // A new file's name was free when the run started (step 0): someone else, or a ledger
         // with the same forgotten history, put a file there since.
         Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -232,15 +252,29 @@ pub(super) async fn place_and_mark(
         Err(e) => return Err(e.into()),
     };
     Phases::lap(&mut phases.write, &mut clock);
-    mark(store, file, &sha, recovered, phases).await
+    let how = if recovered { Finished::Written } else { Finished::New };
+    mark(store, file, Some(&sha), how, phases).await
 }
 
-/// Marks a file complete in the outbox, with its checksum.
+/// How a file came to be marked written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Finished {
+    /// Written by this run, from its own assignment.
+    New,
+    /// A stopped run's file, written by this run.
+    Written,
+    /// A stopped run's complete file, found in the outbox.
+    Found,
+    /// A stopped run's file, placed and gone from the outbox since.
+    AlreadyTaken,
+}
+
+/// Marks a file complete in the outbox, with its checksum when this run saw its content.
 async fn mark(
     store: &Store,
     file: &FileRow,
-    sha: &str,
-    recovered: bool,
+    sha: Option<&str>,
+    how: Finished,
     phases: &mut Phases,
 ) -> Result<FileLine, JobError> {
     let clock = Instant::now();
@@ -250,7 +284,8 @@ async fn mark(
         file: file.file_name.clone(),
         transactions: file.nb_of_txs,
         total: format_cents(file.ctrl_sum_cents),
-        recovered,
+        recovered: how != Finished::New,
+        already_taken: how == Finished::AlreadyTaken,
     })
 }
 
