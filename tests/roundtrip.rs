@@ -127,11 +127,9 @@ async fn collect_reply_ingest(backend: Backend) {
     p.db.cleanup().await;
 }
 
-/// The creditor identifier and the debtor's bank changed: the next collection announces both
-/// (`OrgnlCdtrSchmeId`, `OrgnlDbtrAcct` SMNDA). The bank rejects that collection, so it never
-/// learnt of the changes: the mandate's next collection announces them again; once that one
-/// is accepted, the one after announces nothing.
-async fn rejected_amendments_are_announced_again(backend: Backend) {
+/// A project with one customer, mandate (AM1) and open-ended monthly plan due from Monday
+/// 23 Nov 2026.
+async fn one_monthly_plan(backend: Backend) -> Project {
     let p = Project::new(backend).await;
     p.import(
         "customers",
@@ -145,16 +143,66 @@ async fn rejected_amendments_are_announced_again(backend: Backend) {
         "plans",
         "plan_id,customer_reference,mandate_id,amount,frequency,start_date,count,day_of_month,description\nAP1,A1,AM1,10.00,monthly,2026-11-23,,,\n",
     );
-    let replies = |file: &std::path::Path, decisions: &Decisions| {
-        common::drop_bank_replies(&p, file, decisions, (Pain002Version::V10, Camt054Version::V08));
-        let (code, report) = p.ingest_json();
-        assert_eq!(code, 0, "{report}");
-    };
-    let announces_old_id = |file: &std::path::Path| {
-        std::fs::read_to_string(file)
-            .unwrap()
-            .contains("<Id>FR72ZZZ123456</Id>")
-    };
+    p
+}
+
+/// The bank's replies to `file`, ingested.
+fn replies(p: &Project, file: &std::path::Path, decisions: &Decisions) {
+    common::drop_bank_replies(p, file, decisions, (Pain002Version::V10, Camt054Version::V08));
+    let (code, report) = p.ingest_json();
+    assert_eq!(code, 0, "{report}");
+}
+
+/// Whether `file` announces the creditor's former identifier.
+fn announces_old_id(file: &std::path::Path) -> bool {
+    std::fs::read_to_string(file)
+        .unwrap()
+        .split_whitespace()
+        .collect::<String>()
+        .contains("<OrgnlCdtrSchmeId><Id><PrvtId><Othr><Id>FR72ZZZ123456</Id>")
+}
+
+/// Runs collect for `date` and returns the one file it wrote.
+fn collect_one(p: &Project, date: &str) -> std::path::PathBuf {
+    let before = p.outbox();
+    p.ok(&["run", "collect", "--date", date]);
+    let mut new: Vec<_> = p.outbox().into_iter().filter(|f| !before.contains(f)).collect();
+    assert_eq!(new.len(), 1, "{date}: {new:?}");
+    new.remove(0)
+}
+
+/// The collection that announced a new creditor identifier is rejected after the mandate's
+/// next collection went out without the announcement (the bank's reply came late): the
+/// announcement is made again with the collection after, since nothing the bank accepted
+/// has told it yet.
+async fn a_late_rejected_creditor_id_announcement_is_made_again(backend: Backend) {
+    let p = one_monthly_plan(backend).await;
+    let first = collect_one(&p, "2026-11-20");
+    replies(&p, &first, &Decisions::accept_all());
+    p.set_table("creditor", "creditor_id = \"DE98ZZZ09999999999\"");
+
+    let announcing = collect_one(&p, "2026-12-22");
+    assert!(announces_old_id(&announcing));
+    let plain = collect_one(&p, "2027-01-22");
+    assert!(!announces_old_id(&plain), "announced once per presentation run");
+    let e2e = common::end_to_end_ids(&announcing).pop().unwrap();
+    replies(
+        &p,
+        &announcing,
+        &Decisions::accept_all().reject(EndToEndId::parse(&e2e).unwrap(), ReasonCode::AM04),
+    );
+    let next = collect_one(&p, "2027-02-22");
+    assert!(announces_old_id(&next), "{}", std::fs::read_to_string(&next).unwrap());
+    p.db.cleanup().await;
+}
+
+/// The creditor identifier and the debtor's bank changed: the next collection announces both
+/// (`OrgnlCdtrSchmeId`, `OrgnlDbtrAcct` SMNDA). The bank rejects that collection, so it never
+/// learnt of the changes: the mandate's next collection announces them again; once that one
+/// is accepted, the one after announces nothing.
+async fn rejected_amendments_are_announced_again(backend: Backend) {
+    let p = one_monthly_plan(backend).await;
+    let replies = |file: &std::path::Path, decisions: &Decisions| replies(&p, file, decisions);
     p.ok(&["run", "collect", "--date", "2026-11-20"]);
     let first = p.outbox().pop().unwrap();
     replies(&first, &Decisions::accept_all());
@@ -201,4 +249,8 @@ async fn rejected_amendments_are_announced_again(backend: Backend) {
     p.db.cleanup().await;
 }
 
-on_both_backends!(collect_reply_ingest, rejected_amendments_are_announced_again);
+on_both_backends!(
+    collect_reply_ingest,
+    rejected_amendments_are_announced_again,
+    a_late_rejected_creditor_id_announcement_is_made_again
+);

@@ -238,9 +238,13 @@ pub fn amendment_for(
     let current_iban = current.iban;
     let original_debtor_account =
         first("iban", current_iban.as_str()).map(|old| match crate::sepa::Iban::parse(&old) {
+            // Same bank only when both IBANs say which bank: a country whose IBAN format has
+            // no bank identifier (Poland's, in `iban_validate`) cannot show it, so a move
+            // there is announced as a change of bank, which the rulebook accepts either way.
             Ok(old)
-                if old.bank_identifier() == current_iban.bank_identifier()
-                    && old.country() == current_iban.country() =>
+                if old.country() == current_iban.country()
+                    && old.bank_identifier().is_some()
+                    && old.bank_identifier() == current_iban.bank_identifier() =>
             {
                 old.as_str().to_owned()
             }
@@ -451,6 +455,15 @@ mod tests {
         let same_bank = "DE62370400440532013001"; // same BLZ 37040044
         let a = amendment_for(&[("iban", same_bank)], now, &[]);
         assert_eq!(a.original_debtor_account.as_deref(), Some(same_bank));
+        // Polish IBANs name no bank identifier: two banks' accounts are not "the same bank".
+        let polish = crate::sepa::Iban::parse("PL61109010140000071219812874").unwrap();
+        assert_eq!(polish.bank_identifier(), None, "if this changes, test another country");
+        let a = amendment_for(
+            &[("iban", "PL27114020040000300201355387")],
+            self::now(&polish, "UMR-NOW"),
+            &[],
+        );
+        assert_eq!(a.original_debtor_account.as_deref(), Some("SMNDA"));
         let a = amendment_for(
             &[("mandate_id", "OLD-1"), ("mandate_id", "OLD-2")],
             now,

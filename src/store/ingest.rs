@@ -635,8 +635,10 @@ impl Store {
                 // A creditor-id change is announced to a mandate presented before it; the
                 // bank did not take this presentation, so the mandate counts as last
                 // presented when the identifier it announced came into force (or before any
-                // change, if it was the first) — unless a later file already presented the
-                // mandate and was not undone: that one told the bank.
+                // change, if it was the first) — unless a later file already announced the
+                // change to the bank and was not undone. A later presentation that did not
+                // carry the announcement does not count: if the bank refuses it for the
+                // unknown identifier, nothing else would announce the change again.
                 let mut query = sqlx::QueryBuilder::new(
                     "UPDATE mandates SET last_presented_at = (SELECT MAX(s.changed_at) FROM creditor_scheme_id_changes s
                        WHERE s.creditor_id = c.creditor_id AND s.new_scheme_id = c.original_scheme_id), updated_at = ",
@@ -644,7 +646,8 @@ impl Store {
                 query.push_bind(now).push(
                     " FROM collections c WHERE c.mandate_id = mandates.id AND c.original_scheme_id IS NOT NULL
                        AND NOT EXISTS (SELECT 1 FROM collections later WHERE later.mandate_id = c.mandate_id
-                         AND later.collection_file_id > c.collection_file_id AND later.status IN ('submitted', 'settled'))
+                         AND later.collection_file_id > c.collection_file_id AND later.status IN ('submitted', 'settled')
+                         AND later.original_scheme_id IS NOT NULL)
                        AND c.id IN (",
                 );
                 let mut list = query.separated(", ");
