@@ -610,6 +610,30 @@ async fn a_stopped_runs_file_keeps_the_account_it_was_assigned(backend: Backend)
     p.db.cleanup().await;
 }
 
+/// A stopped run's file finished on a later day asks for no collection date a file sent
+/// that day cannot reach: stopped on Friday 20 Nov asking for Monday 23, finished on
+/// Tuesday 24 with D-1, it asks for Wednesday 25 (the file is written from the ledger, which
+/// now says the same).
+/// Finished on its own day, it keeps its date (the other stopped-run tests).
+async fn a_stopped_runs_file_finished_late_asks_for_a_reachable_date(backend: Backend) {
+    let p = Project::new(backend).await;
+    seed_monthly_plans(&p, 2);
+    let stopped = assign_like_a_stopped_run(&p, "KM0").await;
+    let out = p.ok(&["run", "collect", "--date", "2026-11-24"]);
+    assert!(out.contains("finished after an interrupted run"), "{out}");
+    let text = std::fs::read_to_string(p.folder("outbox").join(&stopped.file_name)).unwrap();
+    assert_valid_pain008(text.as_bytes(), Pain008Version::V08);
+    assert!(
+        text.contains("<ReqdColltnDt>2026-11-25</ReqdColltnDt>") && !text.contains("2026-11-23</ReqdColltnDt>"),
+        "{text}"
+    );
+    // The run's own file (KM1's collection) asks for the same date.
+    let own = p.last_file_text();
+    assert!(own.contains("<ReqdColltnDt>2026-11-25</ReqdColltnDt>"), "{own}");
+    assert_eq!(p.collections("submitted").len(), 2);
+    p.db.cleanup().await;
+}
+
 /// Refused rows do not split a run's files before the maximum: with room for four per file,
 /// seven due collections of which the first three are refused (revoked mandates) make one
 /// file of four, not a file of one and a file of three.
@@ -1243,6 +1267,7 @@ on_both_backends!(
     a_run_waits_for_the_lock_then_gives_up,
     a_ledger_behind_its_outbox_refuses_to_collect,
     a_file_taken_before_the_ledger_recorded_it_is_not_written_again,
+    a_stopped_runs_file_finished_late_asks_for_a_reachable_date,
     revoked_and_lapsed_mandates_are_not_collected,
     a_change_undone_before_the_next_collection_announces_nothing,
     a_dry_run_foretells_the_run,

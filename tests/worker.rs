@@ -658,6 +658,59 @@ async fn postgres_restart() {
     assert!(stop(worker).success(), "{}", logs(&p));
 }
 
+/// A scheduled collect that runs too late for its date (a dead request requeued days later)
+/// runs for today: its files ask for the first collection date a file sent today can reach,
+/// and what is due by then is in them. Run for its own date, it would ask for a date long
+/// past (and would not even reach this collection).
+async fn a_late_scheduled_collect_runs_for_today(backend: Backend) {
+    let p = project(backend, QueueKind::Sql).await;
+    let config = load(&p);
+    let today = config.schedule.today();
+    let due = collecte::domain::collect::reachable_date(today, config.bank.lead_days);
+    p.import(
+        "customers",
+        "reference,name,email,street,building,postcode,town,country\nL1,Lea,,Hauptstr.,1,10115,Berlin,DE\n",
+    );
+    p.import(
+        "mandates",
+        "mandate_id,customer_reference,iban,bic,signed_on,channel\nLM1,L1,DE89370400440532013000,,2025-01-01,web\n",
+    );
+    p.import(
+        "plans",
+        &format!(
+            "plan_id,customer_reference,mandate_id,amount,frequency,start_date,count,day_of_month,description\n\
+             LP1,L1,LM1,10.00,monthly,{due},1,,\n"
+        ),
+    );
+    let store = Store::open(&config.database).await.unwrap();
+    let mut queue = Queue::open(&config).await.unwrap();
+    let long_ago = today - chrono::Days::new(14);
+    let queued = collecte::worker::enqueue(
+        &store,
+        Ok(&mut queue),
+        &config.queue,
+        collecte::config::Job::Collect,
+        long_ago,
+        collecte::store::RequestOrigin::Cron,
+        Some(Utc::now() - chrono::Duration::days(14)),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(queued, EnqueueOutcome::Queued(_)), "{queued:?}");
+    store.close().await;
+    let worker = spawn_worker(&p, "0", &["--no-triggers", "--no-inbox-watch"]);
+    wait_for(&p, Duration::from_secs(60), "the late request to succeed", || {
+        request_states(&p) == (0, 0, 1)
+    });
+    assert!(stop(worker).success(), "{}", logs(&p));
+    let j = jobs(&p);
+    assert_eq!(j["runs"][0]["business_date"], today.to_string(), "{j:#}");
+    let text = p.last_file_text();
+    assert!(text.contains(&format!("<ReqdColltnDt>{due}</ReqdColltnDt>")), "{text}");
+    assert!(logs(&p).contains(&format!("this scheduled request runs for {today} instead")));
+    p.db.cleanup().await;
+}
+
 async fn three_workers_sql(backend: Backend) {
     three_workers_share_a_day(backend, QueueKind::Sql).await;
 }
@@ -680,5 +733,6 @@ on_both_backends!(
     failing_job_goes_dead_and_comes_back,
     inbox_files_are_ingested_on_arrival,
     cron_fires_once_and_catches_up,
+    a_late_scheduled_collect_runs_for_today,
     redis_restart
 );

@@ -596,6 +596,22 @@ impl Store {
         .doing("reading unwritten collection files"))
     }
 
+    /// Moves the requested collection date of a still unwritten file's collections that ask
+    /// for a date before `earliest` to `earliest`; returns how many moved. Only for a file the
+    /// bank has never seen (its temporary, not the file, is in the outbox).
+    pub async fn move_unwritten_file_dates(&self, file: &FileRow, earliest: NaiveDate) -> Result<u64, StoreError> {
+        dispatch!(self, pool => sqlx::query(
+            "UPDATE collections SET requested_date = $1 WHERE collection_file_id = $2 AND requested_date < $1
+               AND EXISTS (SELECT 1 FROM collection_files f WHERE f.id = $2 AND f.state = 'writing')",
+        )
+        .bind(earliest)
+        .bind(file.id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+        .doing("moving an unwritten file's collection date"))
+    }
+
     /// The payment groups of a file, in the order they are written.
     pub async fn file_groups(&self, file: &FileRow) -> Result<Vec<GroupTotal>, StoreError> {
         let rows: Vec<(NaiveDate, String, i64, i64)> = dispatch!(self, pool => sqlx::query_as(

@@ -22,7 +22,8 @@ pub enum RequestOrigin {
 }
 
 impl RequestOrigin {
-    fn as_str(self) -> &'static str {
+    /// As stored in `job_requests.origin`.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Cron => "cron",
             Self::Manual => "manual",

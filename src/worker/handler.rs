@@ -10,16 +10,17 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use apalis::prelude::{BoxDynError, Data};
-use chrono::{Duration, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 use tracing::{error, info, warn};
 
 use super::enqueue::push;
 use super::queue::{JobTask, Queue};
 use super::{NOOP, WorkerError};
 use crate::config::{Config, Job};
+use crate::domain::collect::late_run;
 use crate::jobs::JobError;
 use crate::jobs::runner::{self, RunMode};
-use crate::store::{CreditorKey, JobRequestRow, RequestEnd, Store};
+use crate::store::{CreditorKey, JobRequestRow, RequestEnd, RequestOrigin, Store};
 
 /// What every task of one worker process shares.
 pub(super) struct Shared {
@@ -76,13 +77,14 @@ impl Shared {
     /// Runs the job; the error comes with whether retrying could help.
     async fn run_job(&self, request: &JobRequestRow) -> Result<String, (String, bool)> {
         let job = Job::from_str(&request.job).map_err(|e| (e.to_string(), true))?;
-        info!(request = request.id, job = %job, date = %request.business_date, attempt = request.attempts, "job starts");
+        let date = self.date_to_run(request, job);
+        info!(request = request.id, job = %job, %date, attempt = request.attempts, "job starts");
         runner::run(
             &self.config,
             &self.store,
             self.creditor,
             job,
-            request.business_date,
+            date,
             RunMode::Request(request.id),
         )
         .await
@@ -93,6 +95,26 @@ impl Shared {
             let permanent = matches!(e, JobError::Invalid(_) | JobError::Disagree(_));
             (e.to_string(), permanent)
         })
+    }
+
+    /// The business date a request runs for: its own, except for a scheduled collect that
+    /// runs too late for it (requeued days later, retried after midnight), which runs for
+    /// today — its files would ask for a collection date the bank can no longer reach, and
+    /// what was due by then is caught up, as after a missed firing. A date given to
+    /// `collecte enqueue` is kept (a person may replay a day on purpose); the run warns.
+    fn date_to_run(&self, request: &JobRequestRow, job: Job) -> NaiveDate {
+        let today = self.config.schedule.today();
+        if job == Job::Collect
+            && request.origin == RequestOrigin::Cron.as_str()
+            && let Some(late) = late_run(request.business_date, today, self.config.bank.lead_days)
+        {
+            warn!(
+                request = request.id,
+                "{late}; this scheduled request runs for {today} instead"
+            );
+            return today;
+        }
+        request.business_date
     }
 
     async fn failed(&self, request: &JobRequestRow, error: &str, permanent: bool) -> Result<(), WorkerError> {

@@ -40,7 +40,7 @@ use self::write::finish_file;
 use super::JobError;
 use super::outbox::remove_stale_temporaries;
 use crate::config::Config;
-use crate::domain::collect::{Rules, Selector};
+use crate::domain::collect::{Rules, Selector, reachable_date};
 use crate::sepa::money::format_cents;
 use crate::sepa::pain008::{Creditor, PostalAddress};
 use crate::store::{Assignment, CreditorKey, Store, message_id_prefix};
@@ -218,7 +218,8 @@ pub async fn run(
                 already_taken: false,
             }
         } else {
-            finish_file(config, store, &creditor, &file, &mut phases).await?
+            let reachable = reachable_date(date, config.bank.lead_days);
+            finish_file(config, store, &creditor, &file, reachable, &mut phases).await?
         };
         report.files.push(line);
         clock = Instant::now();

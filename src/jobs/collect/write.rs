@@ -6,6 +6,8 @@
 use std::io::Write;
 use std::time::Instant;
 
+use chrono::NaiveDate;
+
 use super::checker::{hybrid_line, raw};
 use super::outbox_guard::behind;
 use super::{FileLine, Phases};
@@ -121,11 +123,16 @@ async fn assigned_content(
 /// sent: a file is reserved in the outbox before its assignment commits, so a committed file
 /// with neither name there was placed and has left the outbox since — the bank's transfer
 /// took it. Writing it again would present its collections twice.
+///
+/// A file written again asks for no collection date before what a file sent on `run_date`
+/// can reach (`reachable`): a run that stopped on Friday and is finished on Monday moves
+/// Monday's collections to the first date it can still ask for.
 pub(super) async fn finish_file(
     config: &Config,
     store: &Store,
     creditor: &Creditor,
     file: &FileRow,
+    reachable: NaiveDate,
     phases: &mut Phases,
 ) -> Result<FileLine, JobError> {
     let mut clock = Instant::now();
@@ -149,6 +156,15 @@ pub(super) async fn finish_file(
         return mark(store, file, None, Finished::AlreadyTaken, phases).await;
     }
     let reserved = outbox::reserve(outbox, &file.file_name)?;
+    let moved = store.move_unwritten_file_dates(file, reachable).await?;
+    if moved > 0 {
+        tracing::warn!(
+            file = %file.file_name,
+            moved,
+            "the stopped run's file asked for a collection date the bank can no longer be reached for: \
+             its collections now ask for {reachable}"
+        );
+    }
     let content = assigned_content(config, store, creditor, file).await?;
     let temporary = write_pain008(config, creditor, file, &content, reserved)?;
     Phases::lap(&mut phases.write, &mut clock);
@@ -291,8 +307,6 @@ async fn mark(
 
 #[cfg(test)]
 mod tests {
-    use chrono::NaiveDate;
-
     use super::*;
 
     /// A file the project generated (see sepa-samples/README.md): MsgId
