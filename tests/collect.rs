@@ -548,6 +548,10 @@ async fn a_run_waits_for_the_lock_then_gives_up(backend: Backend) {
             .iter()
             .all(|c| c["debtor_iban"] != "DE89370400440532013000")
     );
+    // So does ingest: a rejected FRST changes what collect decides from.
+    let out = p.run(&["run", "ingest"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a collect run for this creditor (held by ops-laptop-4242"));
 
     p.set_table("queue", "wait_for_other_run_seconds = 60");
     let waiting = p

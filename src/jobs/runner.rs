@@ -127,6 +127,13 @@ pub async fn run(
     // Held until the run is recorded as ended; dry runs too, so that what they foretell is
     // not a state another run is half-way through changing.
     let lock = wait_for_run_lock(config, store, creditor, job).await?;
+    // Ingest changes what collect decides from (a rejected FRST makes the mandate first
+    // again, a rejected announcement is re-armed): it also waits for a collect run to end,
+    // as imports do, so that a collect never assigns from a mandate ingest changed meanwhile.
+    let collect_lock = match job {
+        Job::Ingest if !dry_run => Some(wait_for_run_lock(config, store, creditor, Job::Collect).await?),
+        _ => None,
+    };
     let request = match mode {
         RunMode::Request(id) => Some(id),
         RunMode::Manual | RunMode::DryRun => None,
@@ -167,6 +174,9 @@ pub async fn run(
             .finish_job_run(run, line.as_deref().map_err(String::as_str))
             .await?;
     }
+    if let Some(held) = collect_lock {
+        held.release().await;
+    }
     lock.release().await;
     output
 }
@@ -175,8 +185,8 @@ pub async fn run(
 const LOCK_POLL: Duration = Duration::from_millis(200);
 
 /// Takes the run lock of `job` for `creditor`, waiting for a run of the job to end, at most
-/// `queue.wait_for_other_run_seconds`; then gives up having done nothing. Imports take
-/// collect's, so that a collect run never reads a mandate, plan or amendment half-changed.
+/// `queue.wait_for_other_run_seconds`; then gives up having done nothing. Imports and ingest
+/// take collect's, so that a collect run never reads a mandate, plan or amendment half-changed.
 pub async fn wait_for_run_lock(
     config: &Config,
     store: &Store,
