@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::domain::collect::{AmendmentFields, Candidate, CurrentMandate, Decision, Selector, amendment_for};
 use crate::sepa::Iban;
 use crate::sepa::pain008::{self, AddressStyle, Creditor, RawAddress, RawTransaction, Transaction};
+use crate::sepa::text::AddressText;
 use crate::store::{Assignment, DueCollection, LedgerTag, SchemeIdChange};
 
 /// The end-to-end id of a collection attempt: one per collection row, so every return names
@@ -19,17 +20,28 @@ pub fn end_to_end_id(tag: &LedgerTag, collection_id: i64) -> String {
     format!("E2E-{tag}-{collection_id:012}")
 }
 
-/// The address line of a hybrid address: street and building number, which then leave their
-/// structured elements (town and country stay structured, as the EPC requires).
-pub(super) fn hybrid_line(c: &DueCollection, style: AddressStyle) -> Option<String> {
+/// The address lines of a hybrid address: street and building number, which then leave their
+/// structured elements (town and country stay structured, as the EPC requires) — on one
+/// line when it holds both (70 characters once transliterated), else one each, so a long
+/// street never loses its number to the cut at 70.
+pub(super) fn hybrid_lines(c: &DueCollection, style: AddressStyle) -> Vec<String> {
     if style != AddressStyle::Hybrid {
-        return None;
+        return Vec::new();
     }
-    let parts: Vec<&str> = [c.street.as_deref(), c.building.as_deref()]
+    street_lines(c.street.as_deref(), c.building.as_deref())
+}
+
+fn street_lines(street: Option<&str>, building: Option<&str>) -> Vec<String> {
+    let parts: Vec<&str> = [street, building]
         .into_iter()
         .flatten()
+        .filter(|p| !p.trim().is_empty())
         .collect();
-    (!parts.is_empty()).then(|| parts.join(" "))
+    let joined = parts.join(" ");
+    if parts.len() < 2 || AddressText::parse(&joined).is_ok() {
+        return (!joined.is_empty()).then_some(joined).into_iter().collect();
+    }
+    parts.into_iter().map(str::to_owned).collect()
 }
 
 /// The row as pain.008's checks take it: with its EndToEndId, the amendment it announces and,
@@ -135,8 +147,8 @@ impl Checker<'_> {
             self.amendment(&c)
         };
         let e2e = end_to_end_id(self.tag, c.id);
-        let line = hybrid_line(&c, self.config.bank.address_style);
-        let lines: Vec<&str> = line.iter().map(String::as_str).collect();
+        let hybrid = hybrid_lines(&c, self.config.bank.address_style);
+        let lines: Vec<&str> = hybrid.iter().map(String::as_str).collect();
         match pain008::check_transaction(&raw(&c, &e2e, &amendment, &lines), self.creditor, requested_date) {
             Err(refused) => out
                 .failed
@@ -187,5 +199,23 @@ impl Checker<'_> {
             // The checks refuse it, with the reason.
             Err(_) => AmendmentFields::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::street_lines;
+
+    #[test]
+    fn a_long_street_keeps_its_building_number_on_a_line_of_its_own() {
+        assert_eq!(street_lines(Some("Rue de Rivoli"), Some("12B")), ["Rue de Rivoli 12B"]);
+        assert_eq!(street_lines(Some("Rue de Rivoli"), None), ["Rue de Rivoli"]);
+        assert_eq!(street_lines(None, Some("12B")), ["12B"]);
+        assert!(street_lines(None, Some("  ")).is_empty());
+        let long = "Avenue du Général de Gaulle et de la Libération Nationale Prolongée";
+        assert_eq!(long.chars().count(), 67);
+        assert_eq!(street_lines(Some(long), Some("12B")), [long, "12B"]);
+        assert_eq!(street_lines(Some(&"x".repeat(66)), Some("12B")).len(), 1, "70 fit");
+        assert_eq!(street_lines(Some(&"x".repeat(67)), Some("12B")).len(), 2, "71 do not");
     }
 }

@@ -117,7 +117,12 @@ fn creditor(config: &Config) -> Creditor {
     Creditor {
         name: c.name.clone(),
         iban: c.iban.clone(),
-        bic: c.bic.clone().filter(|_| config.bank.include_bic),
+        // A creditor bank outside the EEA is always named (the writer's rule), whatever the
+        // profile says about BICs.
+        bic: c
+            .bic
+            .clone()
+            .filter(|_| config.bank.include_bic || c.iban.requires_debtor_address()),
         id: c.creditor_id.clone(),
         address: Some(address),
     }

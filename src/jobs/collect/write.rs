@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 
-use super::checker::{hybrid_line, raw};
+use super::checker::{hybrid_lines, raw};
 use super::outbox_guard::behind;
 use super::{FileLine, Phases};
 use crate::config::Config;
@@ -99,8 +99,8 @@ async fn assigned_content(
                 original_debtor_account: c.original_debtor_account.clone(),
             };
             let e2e = c.end_to_end_id.clone().unwrap_or_default();
-            let line = hybrid_line(c, config.bank.address_style);
-            let lines: Vec<&str> = line.iter().map(String::as_str).collect();
+            let hybrid = hybrid_lines(c, config.bank.address_style);
+            let lines: Vec<&str> = hybrid.iter().map(String::as_str).collect();
             let tx = pain008::check_transaction(&raw(c, &e2e, &amendment, &lines), creditor, g.requested_date)
                 .map_err(|e| {
                     invalid(format!(

@@ -23,6 +23,15 @@ pub enum TransactionProblem {
         /// The country of the debtor's IBAN.
         country: String,
     },
+    /// EPC rulebook and the EU transfer-of-funds rules: when the creditor's bank is outside
+    /// the EEA, every debtor (the payer) comes with an address too.
+    #[error(
+        "the creditor's bank is in {country} (outside the EEA), so every debtor needs a postal address, and the customer has none"
+    )]
+    NonEeaCreditorBankDebtorWithoutAddress {
+        /// The country of the creditor's IBAN.
+        country: String,
+    },
     /// EPC rulebook: the BIC of a debtor bank outside the EEA is mandatory.
     #[error("debtor bank is in {country} (outside the EEA) and its BIC is unknown")]
     NonEeaDebtorWithoutBic {
@@ -53,20 +62,28 @@ pub enum TransactionProblem {
     CollectionDateNotBusinessDay(NaiveDate),
 }
 
-/// Every problem of `tx` collected by `creditor_id` on `collection_date`, first one first.
+/// Every problem of `tx` collected by `creditor_id` into `creditor_iban` on
+/// `collection_date`, first one first.
 ///
 /// Allocates only for the problems found, so the writer runs it on every transaction.
 pub fn problems(
     tx: &Transaction,
     creditor_id: &CreditorId,
+    creditor_iban: &Iban,
     collection_date: NaiveDate,
 ) -> impl Iterator<Item = TransactionProblem> + use<> {
     let non_eea = tx.debtor_iban.requires_debtor_address();
     let country = || tx.debtor_iban.country().to_owned();
+    let creditor_non_eea = creditor_iban.requires_debtor_address();
     let amendment = tx.amendment.as_ref();
     [
         (non_eea && tx.debtor_address.is_none())
             .then(|| TransactionProblem::NonEeaDebtorWithoutAddress { country: country() }),
+        (!non_eea && creditor_non_eea && tx.debtor_address.is_none()).then(|| {
+            TransactionProblem::NonEeaCreditorBankDebtorWithoutAddress {
+                country: creditor_iban.country().to_owned(),
+            }
+        }),
         (non_eea && tx.debtor_bic.is_none()).then(|| TransactionProblem::NonEeaDebtorWithoutBic { country: country() }),
         (tx.mandate_signed_on > collection_date).then_some(TransactionProblem::MandateSignedAfterCollection {
             signed_on: tx.mandate_signed_on,
@@ -319,7 +336,7 @@ pub fn check_transaction(
     };
     reasons
         .0
-        .extend(problems(&tx, &creditor.id, collection_date).map(|p| p.to_string()));
+        .extend(problems(&tx, &creditor.id, &creditor.iban, collection_date).map(|p| p.to_string()));
     if !calendar::is_business_day(collection_date) {
         reasons
             .0
@@ -444,6 +461,30 @@ mod tests {
         };
         let e = check_transaction(&r, &creditor(), date("2026-11-23")).unwrap_err();
         assert_eq!(e.reasons, ["amount 1000000000.00 is above 999999999.99"]);
+    }
+
+    #[test]
+    fn a_creditor_bank_outside_the_eea_needs_every_debtors_address() {
+        let swiss = Creditor {
+            iban: Iban::parse("CH9300762011623852957").unwrap(),
+            ..creditor()
+        };
+        let e = check_transaction(&raw(), &swiss, date("2026-11-23")).unwrap_err();
+        assert_eq!(
+            e.reasons,
+            [
+                "the creditor's bank is in CH (outside the EEA), so every debtor needs a postal address, and the customer has none"
+            ]
+        );
+        let r = RawTransaction {
+            debtor_address: Some(RawAddress {
+                town: "Paris",
+                country: "FR",
+                ..RawAddress::default()
+            }),
+            ..raw()
+        };
+        assert!(check_transaction(&r, &swiss, date("2026-11-23")).is_ok());
     }
 
     #[test]

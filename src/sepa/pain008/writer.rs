@@ -22,7 +22,7 @@ use super::model::{
 };
 use super::xml::XmlOut;
 use crate::sepa::money::{MAX_CENTS, format_cents};
-use crate::sepa::{Bic, CreditorId, PaymentInfoId};
+use crate::sepa::{Bic, CreditorId, Iban, PaymentInfoId};
 
 /// Bytes gathered before they are handed to the underlying writer.
 const FLUSH_AT: usize = 64 * 1024;
@@ -132,6 +132,8 @@ pub struct Pain008Writer<W: Write> {
     profile: Profile,
     bic_tag: &'static str,
     creditor_id: CreditorId,
+    /// Whose country decides whether every debtor needs an address.
+    creditor_iban: Iban,
     /// Everything of a `PmtInf` from `Cdtr` to `CdtrSchmeId`: the same in every group.
     group_tail: Vec<u8>,
     message_scope: String,
@@ -323,6 +325,7 @@ impl<W: Write> Pain008Writer<W> {
             profile,
             bic_tag,
             creditor_id: creditor.id.clone(),
+            creditor_iban: creditor.iban.clone(),
             group_tail: tail,
             message_scope,
             declared_nb: header.nb_of_txs,
@@ -424,7 +427,7 @@ impl<W: Write> Pain008Writer<W> {
                 written: group.nb + 1,
             });
         }
-        if let Some(problem) = problems(tx, &self.creditor_id, group.date).next() {
+        if let Some(problem) = problems(tx, &self.creditor_id, &self.creditor_iban, group.date).next() {
             return Err(Pain008Error::Transaction {
                 end_to_end_id: tx.end_to_end_id.to_string(),
                 problem,
