@@ -875,6 +875,37 @@ async fn a_change_undone_before_the_next_collection_announces_nothing(backend: B
     p.db.cleanup().await;
 }
 
+/// FNAL goes with a plan's last installment only when nothing else of the plan is still to
+/// be collected: a rejected installment retried for the same date as the last one makes the
+/// last one RCUR (an RCUR after the FNAL that ended the mandate would be refused).
+async fn no_final_collection_while_a_retry_of_the_plan_is_pending(backend: Backend) {
+    use collecte::sepa::EndToEndId;
+    use collecte::sepa::bank::{Camt054Version, Decisions, Pain002Version, ReasonCode};
+    let p = Project::new(backend).await;
+    p.set_bank("use_frst = false\nuse_fnal = true");
+    p.import("customers", &format!("{CUSTOMERS}T1,Tom,,,,,,\n"));
+    p.import(
+        "mandates",
+        &format!("{MANDATES}TM1,T1,FR1420041010050500013M02606,,2026-01-01,web\n"),
+    );
+    p.import("plans", &format!("{PLANS}TP1,T1,TM1,5.00,monthly,2026-11-23,2,,\n"));
+    p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    let first = p.outbox().pop().unwrap();
+    let e2e = end_to_end_ids(&first).pop().unwrap();
+    let decisions = Decisions::accept_all().reject(EndToEndId::parse(&e2e).unwrap(), ReasonCode::AM04);
+    common::drop_bank_replies(&p, &first, &decisions, (Pain002Version::V10, Camt054Version::V08));
+    p.ok(&["run", "ingest"]);
+    let failed = p.collections("failed");
+    assert_eq!(failed.len(), 1);
+    p.ok(&["retry", &failed[0]["id"].to_string(), "--date", "2026-12-22"]);
+
+    p.ok(&["run", "collect", "--date", "2026-12-22"]);
+    let text = p.last_file_text();
+    assert_eq!(text.matches("<DrctDbtTxInf>").count(), 2, "{text}");
+    assert!(!text.contains("<SeqTp>FNAL</SeqTp>"), "{text}");
+    p.db.cleanup().await;
+}
+
 /// Every switch of the bank profile reaches the file the collect job writes (not only the
 /// writer's own tests): FNAL for a plan's last installment with RCUR-only, B2B, batch booking
 /// off, no control sum in the group header, hybrid addresses — in both versions, each file
@@ -1272,6 +1303,7 @@ on_both_backends!(
     a_ledger_behind_its_outbox_refuses_to_collect,
     a_file_taken_before_the_ledger_recorded_it_is_not_written_again,
     a_stopped_runs_file_finished_late_asks_for_a_reachable_date,
+    no_final_collection_while_a_retry_of_the_plan_is_pending,
     revoked_and_lapsed_mandates_are_not_collected,
     a_change_undone_before_the_next_collection_announces_nothing,
     a_dry_run_foretells_the_run,

@@ -28,7 +28,8 @@ pub struct DueCollection {
     pub plan_active: bool,
     /// The plan's current frequency is `once`.
     pub one_off: bool,
-    /// The plan's last installment.
+    /// The plan's last installment, with nothing else of the plan still pending (a retried
+    /// earlier installment would follow a FNAL that ended the mandate).
     pub last_installment: bool,
     /// Remittance text.
     pub description: Option<String>,
@@ -124,7 +125,8 @@ impl DueCollection {
 const DUE_SELECT: &str = "SELECT c.id, c.due_date, c.amount_cents,
         p.status = 'active' AS plan_active,
         COALESCE((SELECT t.frequency FROM plan_terms t WHERE t.plan_id = p.id ORDER BY t.effective_from DESC LIMIT 1) = 'once', FALSE) AS one_off,
-        COALESCE(p.installment_count = c.installment, FALSE) AS last_installment,
+        COALESCE(p.installment_count = c.installment AND NOT EXISTS (SELECT 1 FROM collections o
+          WHERE o.plan_id = c.plan_id AND o.id <> c.id AND o.status = 'pending'), FALSE) AS last_installment,
         p.description,
         m.id AS mandate_key, COALESCE(c.presented_mandate_id, m.reference) AS mandate_id,
         m.status = 'active' AS mandate_active, m.first_presented,
