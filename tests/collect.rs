@@ -580,7 +580,7 @@ async fn a_stopped_runs_file_keeps_the_account_it_was_assigned(backend: Backend)
     const NEW: &str = "DE89370400440532013000";
     let p = Project::new(backend).await;
     seed_monthly_plans(&p, 2);
-    let stopped = assign_like_a_stopped_run(&p, "KM0").await;
+    let stopped = assign_like_a_stopped_run(&p, &["KM0"]).await;
     p.import(
         "mandates",
         &format!("{MANDATES}KM0,K0,{NEW},,2026-01-01,web\nKM1,K1,{OLD},,2026-01-01,web\n"),
@@ -622,7 +622,7 @@ async fn a_stopped_runs_file_keeps_the_account_it_was_assigned(backend: Backend)
 async fn a_stopped_runs_file_finished_late_asks_for_a_reachable_date(backend: Backend) {
     let p = Project::new(backend).await;
     seed_monthly_plans(&p, 2);
-    let stopped = assign_like_a_stopped_run(&p, "KM0").await;
+    let stopped = assign_like_a_stopped_run(&p, &["KM0"]).await;
     let out = p.ok(&["run", "collect", "--date", "2026-11-24"]);
     assert!(out.contains("finished after an interrupted run"), "{out}");
     let text = std::fs::read_to_string(p.folder("outbox").join(&stopped.file_name)).unwrap();
@@ -662,8 +662,9 @@ async fn refusals_do_not_split_files_early(backend: Backend) {
 }
 
 /// Does what a collect run of Friday 20 Nov 2026 that stopped between its assignment and its
-/// file did: assigns the first due collection of `mandate` to a new file, writes nothing.
-async fn assign_like_a_stopped_run(p: &Project, mandate: &str) -> collecte::store::FileRow {
+/// file did: assigns the first due collection of each of `mandates` to a new file (each
+/// FRST), writes nothing.
+async fn assign_like_a_stopped_run(p: &Project, mandates: &[&str]) -> collecte::store::FileRow {
     let store = collecte::store::Store::open(&p.db.url).await.unwrap();
     let creditor = collecte::store::CreditorKey(1);
     let tag = store.ledger_tag(creditor).await.unwrap();
@@ -672,16 +673,21 @@ async fn assign_like_a_stopped_run(p: &Project, mandate: &str) -> collecte::stor
         .due_collections(creditor, day("2026-11-23"), None, 10)
         .await
         .unwrap();
-    let c = due.iter().find(|c| c.mandate_id == mandate).unwrap();
-    let assignment = common::frst_assignment(c, collecte::jobs::collect::end_to_end_id(&tag, c.id));
+    let chosen: Vec<_> = mandates
+        .iter()
+        .map(|m| due.iter().find(|c| c.mandate_id == *m).unwrap())
+        .collect();
+    let assignments: Vec<_> = chosen
+        .iter()
+        .map(|c| common::frst_assignment(c, collecte::jobs::collect::end_to_end_id(&tag, c.id)))
+        .collect();
+    let items: Vec<_> = assignments
+        .iter()
+        .zip(&chosen)
+        .map(|(a, c)| (a, common::presented(c)))
+        .collect();
     let file = store
-        .assign_file(
-            creditor,
-            &tag,
-            day("2026-11-20"),
-            "pain.008.001.08",
-            &[(&assignment, common::presented(c))],
-        )
+        .assign_file(creditor, &tag, day("2026-11-20"), "pain.008.001.08", &items)
         .await
         .unwrap()
         .unwrap();
@@ -691,38 +697,88 @@ async fn assign_like_a_stopped_run(p: &Project, mandate: &str) -> collecte::stor
     file
 }
 
-/// A stopped run's file whose debtor can no longer be written (a Swiss debtor's address
-/// removed since: outside the EEA it is mandatory) stops collect with the collection, the
-/// reason and what to do (exit 3); once the address is back, the file is finished.
+/// A stopped run's file with a collection that can no longer be written (a Swiss debtor's
+/// address removed since: outside the EEA it is mandatory): that collection fails with the
+/// reason and what to do, its mandate is first to present again, and the file is written
+/// without it (count and sum declared anew) — the run goes on, as item 7 wants of any
+/// refusal. A file left with nothing is not written at all.
 async fn a_stopped_runs_file_that_can_no_longer_be_written_says_why(backend: Backend) {
     let p = Project::new(backend).await;
-    let customer = |address: &str| format!("{CUSTOMERS}CH1,Heidi Muster,,{address}\n");
+    let customer = |address: &str| format!("{CUSTOMERS}CH1,Heidi Muster,,{address}\nDE1,Dora,,,,,,\n");
     p.import("customers", &customer("Bahnhofstrasse,1,8001,Zürich,CH"));
     p.import(
         "mandates",
-        &format!("{MANDATES}CHM1,CH1,CH9300762011623852957,UBSWCHZH80A,2026-01-01,web\n"),
+        &format!(
+            "{MANDATES}CHM1,CH1,CH9300762011623852957,UBSWCHZH80A,2026-01-01,web\n\
+             DEM1,DE1,DE89370400440532013000,,2026-01-01,web\n"
+        ),
     );
     p.import(
         "plans",
+        &format!("{PLANS}CHP1,CH1,CHM1,25.00,monthly,2026-11-23,,,Abo\nDEP1,DE1,DEM1,7.50,monthly,2026-11-23,,,Abo\n"),
+    );
+    let stopped = assign_like_a_stopped_run(&p, &["CHM1", "DEM1"]).await;
+    assert_eq!((stopped.nb_of_txs, stopped.ctrl_sum_cents), (2, 3250));
+    p.import("customers", &customer(",,,,"));
+    let out = p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    assert!(
+        out.contains("1 failed") && out.contains("can no longer be written"),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(p.folder("outbox").join(&stopped.file_name)).unwrap();
+    assert_valid_pain008(text.as_bytes(), Pain008Version::V08);
+    assert_eq!(end_to_end_ids(&p.folder("outbox").join(&stopped.file_name)).len(), 1);
+    assert!(
+        text.contains("<NbOfTxs>1</NbOfTxs>") && text.contains("<CtrlSum>7.50</CtrlSum>") && !text.contains("Heidi"),
+        "{text}"
+    );
+    let failed = p.collections("failed");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let reason = failed[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&stopped.file_name)
+            && reason.contains("no postal address")
+            && reason.contains("collecte retry"),
+        "{reason}"
+    );
+    assert!(failed[0]["file"].is_null(), "{}", failed[0]);
+
+    // Address back, retried: the next run presents it, FRST again (the bank never saw it).
+    p.import("customers", &customer("Bahnhofstrasse,1,8001,Zürich,CH"));
+    p.ok(&["retry", &failed[0]["id"].to_string(), "--date", "2026-11-20"]);
+    p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    let retried = p.last_file_text();
+    assert!(
+        retried.contains("<TwnNm>Zurich</TwnNm>") && retried.contains("<SeqTp>FRST</SeqTp>"),
+        "{retried}"
+    );
+
+    // A stopped file with nothing left to write is dropped: no file, nothing left behind.
+    let p2 = Project::new(backend).await;
+    p2.import("customers", &customer("Bahnhofstrasse,1,8001,Zürich,CH"));
+    p2.import(
+        "mandates",
+        &format!("{MANDATES}CHM1,CH1,CH9300762011623852957,UBSWCHZH80A,2026-01-01,web\n"),
+    );
+    p2.import(
+        "plans",
         &format!("{PLANS}CHP1,CH1,CHM1,25.00,monthly,2026-11-23,,,Abo\n"),
     );
-    let stopped = assign_like_a_stopped_run(&p, "CHM1").await;
-    p.import("customers", &customer(",,,,"));
-    let out = p.run(&["run", "collect", "--date", "2026-11-20"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let alone = assign_like_a_stopped_run(&p2, &["CHM1"]).await;
+    p2.import("customers", &customer(",,,,"));
+    let out = p2.ok(&["run", "collect", "--date", "2026-11-20"]);
+    assert!(out.contains("1 failed"), "{out}");
+    assert!(!p2.folder("outbox").join(&alone.file_name).exists());
     assert!(
-        stderr.contains(&stopped.file_name)
-            && stderr.contains("can no longer be written")
-            && stderr.contains("correct it and run collect again"),
-        "{stderr}"
+        std::fs::read_dir(p2.folder("outbox")).unwrap().next().is_none(),
+        "no temporary left"
     );
-    assert!(p.outbox().is_empty());
-    p.import("customers", &customer("Bahnhofstrasse,1,8001,Zürich,CH"));
-    p.ok(&["run", "collect", "--date", "2026-11-20"]);
-    let text = std::fs::read_to_string(p.folder("outbox").join(&stopped.file_name)).unwrap();
-    assert!(text.contains("<TwnNm>Zurich</TwnNm>"), "{text}");
+    assert!(
+        p2.ok(&["run", "collect", "--date", "2026-11-20"])
+            .contains("nothing new")
+    );
     p.db.cleanup().await;
+    p2.db.cleanup().await;
 }
 
 /// A mandate the CRM revoked (mandates file, `status` column) and one with no collection

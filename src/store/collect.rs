@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::plans::{Holds, Materialize};
+use super::presentations::undo_presentations;
 use super::sqlite_bulk::{Columns, iso};
 use super::values::{JsonColumn, execute_json, json_rows};
 use super::{BeginWrite, CreditorKey, Doing, LedgerTag, Pool, Store, StoreError, dispatch};
@@ -612,6 +613,112 @@ impl Store {
         .await
         .map(|r| r.rows_affected())
         .doing("moving an unwritten file's collection date"))
+    }
+
+    /// Takes collections that can no longer be written out of a stopped run's unwritten file
+    /// (`refused`: collection id and reason): they become `failed` with the reason, as a
+    /// refusal of the checks would have made them, their mandate's first presentation and
+    /// their announcements count as not made (the bank never saw them), and the file's
+    /// declared count and sum drop accordingly. Returns the file as it now is, or `None` when
+    /// nothing is left in it (its row goes: no file of that name will ever be written). One
+    /// transaction; only while the file is still `writing`.
+    pub async fn refuse_from_unwritten_file(
+        &self,
+        file: &FileRow,
+        refused: &[(i64, String)],
+    ) -> Result<Option<FileRow>, StoreError> {
+        let now = Utc::now();
+        let ids: Vec<i64> = refused.iter().map(|(id, _)| *id).collect();
+        dispatch!(self, pool => {
+            let mut tx = pool.begin_write().await.doing("starting to take collections out of an unwritten file")?;
+            let writing: Option<i64> = sqlx::query_scalar("SELECT id FROM collection_files WHERE id = $1 AND state = 'writing'")
+                .bind(file.id)
+                .fetch_optional(&mut *tx)
+                .await
+                .doing("reading an unwritten file")?;
+            if writing.is_none() {
+                return Err(StoreError::Corrupt(format!(
+                    "file {} is no longer being written: its collections were not taken out",
+                    file.file_name
+                )));
+            }
+            let mut first_presented: Vec<i64> = Vec::new();
+            for chunk in ids.chunks(super::presentations::ROWS_PER_STATEMENT) {
+                let mut query = sqlx::QueryBuilder::new(
+                    "SELECT DISTINCT mandate_id FROM collections WHERE sequence_type = 'FRST' AND mandate_id IS NOT NULL AND collection_file_id = ",
+                );
+                query.push_bind(file.id).push(" AND id IN (");
+                let mut list = query.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                query.push(")");
+                let mandates: Vec<i64> = query
+                    .build_query_scalar()
+                    .fetch_all(&mut *tx)
+                    .await
+                    .doing("reading the refused collections' mandates")?;
+                first_presented.extend(mandates);
+            }
+            undo_presentations!(tx, now, &first_presented, &ids);
+            for (id, reason) in refused {
+                sqlx::query(
+                    "INSERT INTO collection_events (collection_id, occurred_at, kind, detail)
+                     SELECT id, $1, 'failed', $2 FROM collections WHERE id = $3 AND collection_file_id = $4",
+                )
+                .bind(now)
+                .bind(reason.as_str())
+                .bind(*id)
+                .bind(file.id)
+                .execute(&mut *tx)
+                .await
+                .doing("recording a refused collection")?;
+                sqlx::query(
+                    "UPDATE collections SET status = 'failed', failure_reason = $1, updated_at = $2,
+                       collection_file_id = NULL, end_to_end_id = NULL, sequence_type = NULL, requested_date = NULL,
+                       original_mandate_id = NULL, original_scheme_id = NULL, original_debtor_account = NULL,
+                       presented_iban = NULL, presented_bic = NULL, presented_mandate_id = NULL
+                     WHERE id = $3 AND collection_file_id = $4",
+                )
+                .bind(reason.as_str())
+                .bind(now)
+                .bind(*id)
+                .bind(file.id)
+                .execute(&mut *tx)
+                .await
+                .doing("taking a refused collection out of its file")?;
+            }
+            let (nb_of_txs, ctrl_sum_cents): (i64, i64) = sqlx::query_as(
+                "SELECT COUNT(*), CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) FROM collections WHERE collection_file_id = $1",
+            )
+            .bind(file.id)
+            .fetch_one(&mut *tx)
+            .await
+            .doing("counting what is left in an unwritten file")?;
+            let left = if nb_of_txs == 0 {
+                sqlx::query("DELETE FROM collection_files WHERE id = $1")
+                    .bind(file.id)
+                    .execute(&mut *tx)
+                    .await
+                    .doing("removing an emptied unwritten file")?;
+                None
+            } else {
+                sqlx::query("UPDATE collection_files SET nb_of_txs = $1, ctrl_sum_cents = $2 WHERE id = $3")
+                    .bind(nb_of_txs)
+                    .bind(ctrl_sum_cents)
+                    .bind(file.id)
+                    .execute(&mut *tx)
+                    .await
+                    .doing("updating an unwritten file's totals")?;
+                Some(FileRow {
+                    nb_of_txs,
+                    ctrl_sum_cents,
+                    ..file.clone()
+                })
+            };
+            tx.commit().await.doing("committing collections taken out of an unwritten file")?;
+            Ok(left)
+        })
     }
 
     /// The payment groups of a file, in the order they are written.

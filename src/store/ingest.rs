@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use super::presentations::undo_presentations;
 use super::{BeginWrite, CreditorKey, Doing, Store, StoreError, dispatch};
 use crate::sepa::money::format_cents;
 use crate::sepa::reports::RKind;
@@ -88,7 +89,7 @@ const TARGET_COLUMNS: &str = "SELECT c.id, c.end_to_end_id, c.status, c.sequence
 /// Rows per multi-row statement: a batch costs a few statements, not a few per fact (the
 /// per-statement round trip, not the database, is what row-at-a-time booking spent its time
 /// on), and the placeholders stay far below both backends' limits (SQLite 32,766).
-const ROWS_PER_STATEMENT: usize = 500;
+const ROWS_PER_STATEMENT: usize = super::presentations::ROWS_PER_STATEMENT;
 
 /// A fact applied to one of our collections: an R-transaction or a settlement.
 enum Applied<'f> {
@@ -614,49 +615,7 @@ impl Store {
                 query.push(") AS v WHERE collections.id = v.column1 AND collections.status IN ('pending', 'submitted', 'settled')");
                 query.build().execute(&mut *tx).await.doing("failing collections")?;
             }
-            for chunk in effects.not_presented.chunks(ROWS_PER_STATEMENT) {
-                let mut query = sqlx::QueryBuilder::new("UPDATE mandates SET first_presented = FALSE, updated_at = ");
-                query.push_bind(now).push(" WHERE id IN (");
-                let mut list = query.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
-                query.push(")");
-                query.build().execute(&mut *tx).await.doing("resetting mandates' sequence")?;
-            }
-            for chunk in effects.rearm.chunks(ROWS_PER_STATEMENT) {
-                let mut query = sqlx::QueryBuilder::new("UPDATE mandate_amendments SET presented_in = NULL WHERE presented_in IN (");
-                let mut list = query.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
-                query.push(")");
-                query.build().execute(&mut *tx).await.doing("re-arming amendments")?;
-                // A creditor-id change is announced to a mandate presented before it; the
-                // bank did not take this presentation, so the mandate counts as last
-                // presented when the identifier it announced came into force (or before any
-                // change, if it was the first) — unless a later file already announced the
-                // change to the bank and was not undone. A later presentation that did not
-                // carry the announcement does not count: if the bank refuses it for the
-                // unknown identifier, nothing else would announce the change again.
-                let mut query = sqlx::QueryBuilder::new(
-                    "UPDATE mandates SET last_presented_at = (SELECT MAX(s.changed_at) FROM creditor_scheme_id_changes s
-                       WHERE s.creditor_id = c.creditor_id AND s.new_scheme_id = c.original_scheme_id), updated_at = ",
-                );
-                query.push_bind(now).push(
-                    " FROM collections c WHERE c.mandate_id = mandates.id AND c.original_scheme_id IS NOT NULL
-                       AND NOT EXISTS (SELECT 1 FROM collections later WHERE later.mandate_id = c.mandate_id
-                         AND later.collection_file_id > c.collection_file_id AND later.status IN ('submitted', 'settled')
-                         AND later.original_scheme_id IS NOT NULL)
-                       AND c.id IN (",
-                );
-                let mut list = query.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
-                query.push(")");
-                query.build().execute(&mut *tx).await.doing("re-arming creditor-id amendments")?;
-            }
+            undo_presentations!(tx, now, &effects.not_presented, &effects.rearm);
             for chunk in effects.events.chunks(ROWS_PER_STATEMENT) {
                 let mut query = sqlx::QueryBuilder::new("INSERT INTO collection_events (collection_id, occurred_at, kind, detail, bank_file_id) ");
                 query.push_values(chunk, |mut row, (id, kind, detail)| {

@@ -15,6 +15,7 @@ mod job_requests;
 mod job_runs;
 mod manual;
 mod plans;
+mod presentations;
 mod run_lock;
 mod sqlite_bulk;
 mod values;

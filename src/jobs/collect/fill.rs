@@ -9,7 +9,7 @@ use tokio::sync::mpsc::Sender;
 
 use super::checker::{Checked, Checker};
 use super::due_rows::DueRows;
-use super::{CollectReport, GroupTotals, Phases, REPORTED_FAILURES};
+use super::{CollectReport, GroupTotals, Phases};
 use crate::domain::collect::Selector;
 use crate::jobs::JobError;
 use crate::sepa::pain008::Transaction;
@@ -132,17 +132,15 @@ impl Filling<'_, '_> {
         to_record.send(ToRecord::Items(items)).await.is_ok()
     }
 
-    /// Hands on the refusals gathered so far (the first [`REPORTED_FAILURES`] are kept for
-    /// the report); false when the recording side has gone.
+    /// Hands on the refusals gathered so far (the report keeps the first ones:
+    /// `CollectReport::add_failures`); false when the recording side has gone.
     async fn hand_refusals(&mut self, checked: &mut Checked, to_record: &Sender<ToRecord>) -> bool {
         if checked.failed.is_empty() {
             return true;
         }
         let failed = std::mem::take(&mut checked.failed);
         let lapsed = std::mem::take(&mut checked.lapsed);
-        self.report.failed_count += failed.len() as u64;
-        let room = REPORTED_FAILURES.saturating_sub(self.report.failed.len());
-        self.report.failed.extend(failed.iter().take(room).cloned());
+        self.report.add_failures(&failed);
         self.progress.say(&format!("recording {} refusal(s)", failed.len()));
         to_record.send(ToRecord::Refusals { failed, lapsed }).await.is_ok()
     }

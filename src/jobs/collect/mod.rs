@@ -191,6 +191,16 @@ impl Phases {
     }
 }
 
+impl CollectReport {
+    /// Counts `failed` refusals and keeps their reasons, up to [`REPORTED_FAILURES`] (all are
+    /// in the ledger).
+    fn add_failures(&mut self, failed: &[(i64, String)]) {
+        self.failed_count += failed.len() as u64;
+        let room = REPORTED_FAILURES.saturating_sub(self.failed.len());
+        self.failed.extend(failed.iter().take(room).cloned());
+    }
+}
+
 /// At most this many failure reasons are kept in the report (all are in the ledger).
 const REPORTED_FAILURES: usize = 1000;
 
@@ -214,19 +224,20 @@ pub async fn run(
     let tag = store.ledger_tag(creditor_key).await?;
     ensure_outbox_known(config, store, creditor_key, &tag).await?;
     for file in store.unwritten_files(creditor_key).await? {
-        let line = if dry_run {
-            FileLine {
+        if dry_run {
+            report.files.push(FileLine {
                 file: file.file_name.clone(),
                 transactions: file.nb_of_txs,
                 total: format_cents(file.ctrl_sum_cents),
                 recovered: true,
                 already_taken: false,
-            }
-        } else {
-            let reachable = reachable_date(date, config.bank.lead_days);
-            finish_file(config, store, &creditor, &file, reachable, &mut phases).await?
-        };
-        report.files.push(line);
+            });
+            continue;
+        }
+        let reachable = reachable_date(date, config.bank.lead_days);
+        let finished = finish_file(config, store, &creditor, &file, reachable, &mut phases).await?;
+        report.add_failures(&finished.refused);
+        report.files.extend(finished.line);
         clock = Instant::now();
     }
     if !dry_run {

@@ -79,17 +79,18 @@ fn take_found_file(outbox: &std::path::Path, file: &FileRow) -> Result<String, J
 }
 
 /// Reads back what a stopped run assigned to `file` (same groups, same values) and checks it
-/// again.
+/// again; also returns the collections that no longer pass (id and reason), which the content
+/// then lacks.
 async fn assigned_content(
     config: &Config,
     store: &Store,
     creditor: &Creditor,
     file: &FileRow,
-) -> Result<FileContent, JobError> {
-    let invalid = |what: String| JobError::Invalid(format!("file {}: {what}", file.file_name));
+) -> Result<(FileContent, Vec<(i64, String)>), JobError> {
     let groups = store.file_groups(file).await?;
     let collections = store.file_collections(file).await?;
     let mut transactions = Vec::with_capacity(collections.len());
+    let mut refused = Vec::new();
     let mut rows = collections.iter();
     for g in &groups {
         for c in rows.by_ref().take(usize::try_from(g.count).unwrap_or_default()) {
@@ -101,20 +102,22 @@ async fn assigned_content(
             let e2e = c.end_to_end_id.clone().unwrap_or_default();
             let hybrid = hybrid_lines(c, config.bank.address_style);
             let lines: Vec<&str> = hybrid.iter().map(String::as_str).collect();
-            let tx = pain008::check_transaction(&raw(c, &e2e, &amendment, &lines), creditor, g.requested_date)
-                .map_err(|e| {
-                    invalid(format!(
-                        "collection {} of this file, assigned by a run that stopped before writing it, can no \
-                         longer be written: {e}. What it is written from changed since (the customer's name or \
-                         address, the plan's text, the creditor's settings; the account and mandate id are kept \
-                         from the assignment): correct it and run collect again",
-                        c.id
-                    ))
-                })?;
-            transactions.push(tx);
+            match pain008::check_transaction(&raw(c, &e2e, &amendment, &lines), creditor, g.requested_date) {
+                Ok(tx) => transactions.push(tx),
+                Err(e) => refused.push((
+                    c.id,
+                    format!(
+                        "not written to a bank file: assigned to {} by a run that stopped before writing it, it \
+                         can no longer be written: {e} (what it is written from changed since: the customer's \
+                         name or address, the plan's text, the creditor's settings); correct it, then `collecte \
+                         retry {}`",
+                        file.file_name, c.id
+                    ),
+                )),
+            }
         }
     }
-    Ok(FileContent { groups, transactions })
+    Ok((FileContent { groups, transactions }, refused))
 }
 
 /// Finishes the file a stopped run assigned but did not mark written: takes the complete file
@@ -134,7 +137,7 @@ pub(super) async fn finish_file(
     file: &FileRow,
     reachable: NaiveDate,
     phases: &mut Phases,
-) -> Result<FileLine, JobError> {
+) -> Result<Finished, JobError> {
     let mut clock = Instant::now();
     let outbox = &config.folders.outbox;
     if outbox.join(&file.file_name).exists() {
@@ -143,7 +146,7 @@ pub(super) async fn finish_file(
         // content).
         let sha = take_found_file(outbox, file)?;
         Phases::lap(&mut phases.write, &mut clock);
-        return mark(store, file, Some(&sha), Finished::Found, phases).await;
+        return Ok(mark(store, file, Some(&sha), How::Found, phases).await?.into());
     }
     if !outbox::has_temporary(outbox, &file.file_name)? {
         tracing::warn!(
@@ -153,7 +156,7 @@ pub(super) async fn finish_file(
              bank transfer): recorded as sent, not written again. If it never reached the bank, its \
              collections are `submitted` with no bank file: ask the bank before collecting them again"
         );
-        return mark(store, file, None, Finished::AlreadyTaken, phases).await;
+        return Ok(mark(store, file, None, How::AlreadyTaken, phases).await?.into());
     }
     let reserved = outbox::reserve(outbox, &file.file_name)?;
     let moved = store.move_unwritten_file_dates(file, reachable).await?;
@@ -161,15 +164,43 @@ pub(super) async fn finish_file(
         tracing::warn!(
             file = %file.file_name,
             moved,
-            "the stopped run's file asked for a collection date the bank can no longer be reached for: \
+            "the stopped run's file asked for a collection date a file sent now can no longer reach: \
              its collections now ask for {reachable}"
         );
     }
-    let content = assigned_content(config, store, creditor, file).await?;
-    let temporary = write_pain008(config, creditor, file, &content, reserved)?;
+    let (mut content, refused) = assigned_content(config, store, creditor, file).await?;
+    let mut file = file.clone();
+    if !refused.is_empty() {
+        tracing::warn!(
+            file = %file.file_name,
+            refused = refused.len(),
+            "collections of the stopped run's file can no longer be written: they are failed and the file is written without them"
+        );
+        match store.refuse_from_unwritten_file(&file, &refused).await? {
+            Some(left) => file = left,
+            None => return Ok(Finished { line: None, refused }),
+        }
+        let (again, more) = assigned_content(config, store, creditor, &file).await?;
+        if let Some((id, reason)) = more.first() {
+            return Err(JobError::Invalid(format!("collection {id}: {reason}")));
+        }
+        content = again;
+    }
+    let temporary = write_pain008(config, creditor, &file, &content, reserved)?;
     Phases::lap(&mut phases.write, &mut clock);
     drop(content);
-    place_and_mark(config, store, file, temporary, true, phases).await
+    let line = place_and_mark(config, store, &file, temporary, true, phases).await?;
+    Ok(Finished {
+        line: Some(line),
+        refused,
+    })
+}
+
+/// What finishing a stopped run's file did: the file (none when every collection in it was
+/// refused) and the collections taken out of it.
+pub(super) struct Finished {
+    pub(super) line: Option<FileLine>,
+    pub(super) refused: Vec<(i64, String)>,
 }
 
 /// Writes the pain.008 of `file` with `content` into its reserved temporary in the outbox
@@ -252,7 +283,7 @@ pub(super) async fn place_and_mark(
         Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists && recovered => {
             let sha = take_found_file(outbox, file)?;
             Phases::lap(&mut phases.write, &mut clock);
-            return mark(store, file, Some(&sha), Finished::Found, phases).await;
+            return mark(store, file, Some(&sha), How::Found, phases).await;
         }
         // A new file's name was free when the run started (step 0): someone else, or a ledger
         // with the same forgotten history, put a file there since.
@@ -268,13 +299,22 @@ pub(super) async fn place_and_mark(
         Err(e) => return Err(e.into()),
     };
     Phases::lap(&mut phases.write, &mut clock);
-    let how = if recovered { Finished::Written } else { Finished::New };
+    let how = if recovered { How::Written } else { How::New };
     mark(store, file, Some(&sha), how, phases).await
+}
+
+impl From<FileLine> for Finished {
+    fn from(line: FileLine) -> Self {
+        Self {
+            line: Some(line),
+            refused: Vec::new(),
+        }
+    }
 }
 
 /// How a file came to be marked written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Finished {
+enum How {
     /// Written by this run, from its own assignment.
     New,
     /// A stopped run's file, written by this run.
@@ -290,7 +330,7 @@ async fn mark(
     store: &Store,
     file: &FileRow,
     sha: Option<&str>,
-    how: Finished,
+    how: How,
     phases: &mut Phases,
 ) -> Result<FileLine, JobError> {
     let clock = Instant::now();
@@ -300,8 +340,8 @@ async fn mark(
         file: file.file_name.clone(),
         transactions: file.nb_of_txs,
         total: format_cents(file.ctrl_sum_cents),
-        recovered: how != Finished::New,
-        already_taken: how == Finished::AlreadyTaken,
+        recovered: how != How::New,
+        already_taken: how == How::AlreadyTaken,
     })
 }
 
