@@ -648,11 +648,7 @@ impl Store {
                     "SELECT DISTINCT mandate_id FROM collections WHERE sequence_type = 'FRST' AND mandate_id IS NOT NULL AND collection_file_id = ",
                 );
                 query.push_bind(file.id).push(" AND id IN (");
-                let mut list = query.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
-                query.push(")");
+                super::values::push_in_list(&mut query, chunk);
                 let mandates: Vec<i64> = query
                     .build_query_scalar()
                     .fetch_all(&mut *tx)

@@ -292,11 +292,7 @@ macro_rules! by_end_to_end_id {
         for chunk in ids.chunks(ROWS_PER_STATEMENT) {
             let mut query = sqlx::QueryBuilder::new(format!("{TARGET_COLUMNS} WHERE f.creditor_id = "));
             query.push_bind($creditor.0).push(" AND c.end_to_end_id IN (");
-            let mut list = query.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            query.push(")");
+            super::values::push_in_list(&mut query, chunk);
             let rows: Vec<Target> = query
                 .build_query_as()
                 .fetch_all(&mut *$tx)
@@ -599,11 +595,7 @@ impl Store {
             for chunk in effects.settled.chunks(ROWS_PER_STATEMENT) {
                 let mut query = sqlx::QueryBuilder::new("UPDATE collections SET status = 'settled', updated_at = ");
                 query.push_bind(now).push(" WHERE status = 'submitted' AND id IN (");
-                let mut list = query.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
-                query.push(")");
+                super::values::push_in_list(&mut query, chunk);
                 query.build().execute(&mut *tx).await.doing("settling collections")?;
             }
             for chunk in effects.failed.chunks(ROWS_PER_STATEMENT) {

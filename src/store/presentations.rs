@@ -16,11 +16,7 @@ macro_rules! undo_presentations {
         for chunk in $not_presented.chunks($crate::store::presentations::ROWS_PER_STATEMENT) {
             let mut query = sqlx::QueryBuilder::new("UPDATE mandates SET first_presented = FALSE, updated_at = ");
             query.push_bind($now).push(" WHERE id IN (");
-            let mut list = query.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            query.push(")");
+            $crate::store::values::push_in_list(&mut query, chunk);
             query
                 .build()
                 .execute(&mut *$tx)
@@ -30,11 +26,7 @@ macro_rules! undo_presentations {
         for chunk in $rearm.chunks($crate::store::presentations::ROWS_PER_STATEMENT) {
             let mut query =
                 sqlx::QueryBuilder::new("UPDATE mandate_amendments SET presented_in = NULL WHERE presented_in IN (");
-            let mut list = query.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            query.push(")");
+            $crate::store::values::push_in_list(&mut query, chunk);
             query.build().execute(&mut *$tx).await.doing("re-arming amendments")?;
             // A creditor-id change is announced to a mandate presented before it; the
             // bank did not take this presentation, so the mandate counts as last
@@ -54,11 +46,7 @@ macro_rules! undo_presentations {
                      AND later.original_scheme_id IS NOT NULL)
                    AND c.id IN (",
             );
-            let mut list = query.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            query.push(")");
+            $crate::store::values::push_in_list(&mut query, chunk);
             query
                 .build()
                 .execute(&mut *$tx)

@@ -143,3 +143,17 @@ macro_rules! named_rows {
     }};
 }
 pub(super) use named_rows;
+
+/// Binds `items` one by one as the inside of an `IN (` list the query has opened, and
+/// closes it.
+pub(super) fn push_in_list<DB, T>(query: &mut sqlx::QueryBuilder<DB>, items: &[T])
+where
+    DB: sqlx::Database,
+    T: Copy + for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let mut list = query.separated(", ");
+    for item in items {
+        list.push_bind(*item);
+    }
+    query.push(")");
+}
