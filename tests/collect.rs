@@ -1269,10 +1269,10 @@ async fn a_ledger_behind_its_outbox_refuses_to_collect(backend: Backend) {
 }
 
 /// A run that placed its files and stopped before the ledger recorded them, the files then
-/// taken from the outbox by the bank's transfer: a dry run says they are to be finished, and
-/// the next run records them as sent and writes nothing (writing them again would present
+/// taken from the outbox by the bank's transfer: a dry run says so, and the next run records
+/// them as sent and writes nothing (writing them again would present
 /// their collections twice). A file whose temporary is still there is written instead (the
-/// stopped runs of `assign_like_a_stopped_run`).
+/// stopped runs of `assign_like_a_stopped_run`), and so is one an earlier version assigned.
 async fn a_file_taken_before_the_ledger_recorded_it_is_not_written_again(backend: Backend) {
     let p = Project::new(backend).await;
     p.set_bank("max_transactions_per_file = 4");
@@ -1293,7 +1293,7 @@ async fn a_file_taken_before_the_ledger_recorded_it_is_not_written_again(backend
     }
 
     let dry = p.ok(&["run", "collect", "--date", "2026-11-20", "--dry-run"]);
-    assert_eq!(dry.matches("would finish").count(), 2, "{dry}");
+    assert_eq!(dry.matches("would record as sent").count(), 2, "{dry}");
     let out = p.ok(&["run", "collect", "--date", "2026-11-20"]);
     assert_eq!(out.matches("recorded as sent").count(), 2, "{out}");
     assert!(out.contains("not written again"), "{out}");
@@ -1302,6 +1302,34 @@ async fn a_file_taken_before_the_ledger_recorded_it_is_not_written_again(backend
     let again = p.ok(&["run", "collect", "--date", "2026-11-20"]);
     assert!(again.contains("nothing new"), "{again}");
     assert!(p.outbox().is_empty());
+
+    // A file an earlier version assigned (no temporary reserved before its commit) with
+    // neither name in the outbox may never have been written: it is written, not assumed
+    // sent. An earlier version's temporary left beside it counts for nothing and goes.
+    let p = Project::new(backend).await;
+    seed_monthly_plans(&p, 3);
+    let legacy = assign_like_a_stopped_run(&p, &["KM0", "KM1"]).await;
+    common::raw_exec(&p.db.url, "UPDATE collection_files SET reserved_in_outbox = FALSE")
+        .await
+        .unwrap();
+    let outbox = p.folder("outbox");
+    std::fs::remove_file(outbox.join(format!(".{}.tmp", legacy.file_name))).unwrap();
+    std::fs::write(outbox.join(format!(".{}.oldhost.4242.tmp", legacy.file_name)), "half").unwrap();
+    let dry = p.ok(&["run", "collect", "--date", "2026-11-20", "--dry-run"]);
+    assert!(
+        dry.contains("would finish") && !dry.contains("would record as sent"),
+        "{dry}"
+    );
+    let out = p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    assert!(out.contains("finished after an interrupted run"), "{out}");
+    assert_eq!(end_to_end_ids(&outbox.join(&legacy.file_name)).len(), 2);
+    assert_eq!(outbox_end_to_end_ids(&p).len(), 3);
+    let left: Vec<_> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
     p.db.cleanup().await;
 }
 

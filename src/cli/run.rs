@@ -145,7 +145,11 @@ fn print_collect(config: &Config, date: NaiveDate, report: &CollectReport) {
     }
     for f in &report.files {
         let (verb, how) = match (report.dry_run, f.already_taken, f.recovered) {
-            (true, _, _) => ("would finish", " (left by an interrupted run)"),
+            (true, true, _) => (
+                "would record as sent",
+                " (an interrupted run placed it, and it has left the outbox since)",
+            ),
+            (true, false, _) => ("would finish", " (left by an interrupted run)"),
             (false, true, _) => (
                 "recorded as sent",
                 " (an interrupted run placed it, and it has left the outbox since: not written again)",

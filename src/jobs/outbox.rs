@@ -65,11 +65,27 @@ fn temporary_name(name: &str) -> String {
     format!(".{name}.tmp")
 }
 
-/// Whether `dir` holds a temporary of `name`: this version's `.{name}.tmp` or an earlier
-/// version's `.{name}.{host}.{pid}.tmp`.
-pub fn has_temporary(dir: &Path, name: &str) -> Result<bool, OutboxError> {
-    let prefix = format!(".{name}.");
-    Ok(!names_like(dir, &prefix, ".tmp")?.is_empty())
+/// Where a file stands in its folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Whereabouts {
+    /// In place under its name: complete.
+    Placed,
+    /// Only its temporary (this version's `.NAME.tmp`) is there: still to be placed.
+    Temporary,
+    /// Neither name is there.
+    Neither,
+}
+
+/// Where the file `name` stands in `dir`.
+pub fn whereabouts(dir: &Path, name: &str) -> Result<Whereabouts, OutboxError> {
+    let exists = |path: PathBuf| path.try_exists().map_err(err("cannot look for", &path));
+    Ok(if exists(dir.join(name))? {
+        Whereabouts::Placed
+    } else if exists(dir.join(temporary_name(name)))? {
+        Whereabouts::Temporary
+    } else {
+        Whereabouts::Neither
+    })
 }
 
 /// Removes the temporaries in `dir` whose file names start with `prefix` (one ledger's files:
@@ -174,7 +190,7 @@ pub fn write_atomically<E>(
     name: &str,
     fill: impl FnOnce(&mut Hashing<BufWriter<File>>) -> Result<(), E>,
 ) -> Result<Result<String, E>, OutboxError> {
-    let reserved = reserve(dir, name)?;
+    let reserved = reserve_again(dir, name)?;
     let temp = reserved.temp.clone();
     let placed = match reserved.fill(fill) {
         Ok(Ok(temporary)) => temporary.place().map(Ok),
@@ -202,11 +218,22 @@ pub struct Reserved {
     file: File,
 }
 
-/// Creates `dir/name`'s temporary (emptying one left there) and fsyncs `dir`, so that the
-/// temporary's name survives a crash.
+/// Creates `dir/name`'s temporary, which must not exist yet (`AlreadyExists`: someone else
+/// is writing a file of that name), and fsyncs `dir`, so that the temporary's name survives a
+/// crash.
 pub fn reserve(dir: &Path, name: &str) -> Result<Reserved, OutboxError> {
+    reserve_with(dir, name, |p| File::create_new(p))
+}
+
+/// [`reserve`] for a file still to be written again: the temporary a stopped run left, if
+/// any, is emptied and reused.
+pub fn reserve_again(dir: &Path, name: &str) -> Result<Reserved, OutboxError> {
+    reserve_with(dir, name, |p| File::create(p))
+}
+
+fn reserve_with(dir: &Path, name: &str, create: fn(&Path) -> io::Result<File>) -> Result<Reserved, OutboxError> {
     let temp = dir.join(temporary_name(name));
-    let file = File::create(&temp).map_err(err("cannot create", &temp))?;
+    let file = create(&temp).map_err(err("cannot create", &temp))?;
     sync_folder(dir)?;
     Ok(Reserved {
         dir: dir.to_owned(),
@@ -351,11 +378,18 @@ mod tests {
         };
         let kept = written("a.xml");
         assert_eq!(listing(), Vec::<String>::new(), "not in place before it is placed");
-        assert!(has_temporary(dir.path(), "a.xml").unwrap());
+        assert_eq!(whereabouts(dir.path(), "a.xml").unwrap(), Whereabouts::Temporary);
         drop(written("b.xml"));
-        assert!(
-            has_temporary(dir.path(), "b.xml").unwrap(),
+        assert_eq!(
+            whereabouts(dir.path(), "b.xml").unwrap(),
+            Whereabouts::Temporary,
             "a temporary never placed stays for the next run"
+        );
+        let taken = reserve(dir.path(), "b.xml").unwrap_err();
+        assert_eq!(
+            taken.source.kind(),
+            io::ErrorKind::AlreadyExists,
+            "a new file's name is free"
         );
         let failed = reserve(dir.path(), "c.xml").unwrap().fill(|w| {
             w.write_all(&[b'x'; 4 << 20]).unwrap();
@@ -369,10 +403,11 @@ mod tests {
         );
         let sha = kept.place().unwrap();
         assert_eq!(listing(), ["a.xml"]);
-        assert!(!has_temporary(dir.path(), "a.xml").unwrap());
+        assert_eq!(whereabouts(dir.path(), "a.xml").unwrap(), Whereabouts::Placed);
+        assert_eq!(whereabouts(dir.path(), "d.xml").unwrap(), Whereabouts::Neither);
         assert_eq!(sha, sha256_of(&dir.path().join("a.xml")).unwrap());
         // Reserving again empties what an earlier attempt left.
-        let again = reserve(dir.path(), "b.xml").unwrap();
+        let again = reserve_again(dir.path(), "b.xml").unwrap();
         assert_eq!(fs::read(&again.temp).unwrap(), b"");
     }
 
@@ -388,7 +423,6 @@ mod tests {
         for name in &names {
             fs::write(dir.path().join(name), b"").unwrap();
         }
-        assert!(has_temporary(dir.path(), "CLT-aa-3.xml").unwrap());
         assert_eq!(remove_stale_temporaries(dir.path(), "CLT-aa-").unwrap(), 2);
         let mut left = names_like(dir.path(), "", "").unwrap();
         left.sort();

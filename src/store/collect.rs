@@ -372,6 +372,10 @@ pub struct FileRow {
     pub ctrl_sum_cents: i64,
     /// `CreDtTm`.
     pub created_at: DateTime<Utc>,
+    /// Its temporary was reserved in the outbox before its assignment committed, so while it
+    /// is `writing` the outbox holds the temporary or the file until the bank's transfer
+    /// takes the file (false for files assigned by versions before migration 0014).
+    pub reserved_in_outbox: bool,
 }
 
 /// One payment group of a file: its key and declared totals.
@@ -590,13 +594,25 @@ impl Store {
     /// Files assigned but not yet marked written (a run stopped between the two).
     pub async fn unwritten_files(&self, creditor: CreditorKey) -> Result<Vec<FileRow>, StoreError> {
         dispatch!(self, pool => sqlx::query_as(
-            "SELECT id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at
+            "SELECT id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at, reserved_in_outbox
              FROM collection_files WHERE creditor_id = $1 AND state = 'writing' ORDER BY id",
         )
         .bind(creditor.0)
         .fetch_all(pool)
         .await
         .doing("reading unwritten collection files"))
+    }
+
+    /// Records that an earlier version's unwritten file now has its temporary reserved in the
+    /// outbox (see [`FileRow::reserved_in_outbox`]): from here on it follows this version's
+    /// protocol, so that a file placed and taken before it is marked is never written again.
+    pub async fn mark_reserved_in_outbox(&self, file: &FileRow) -> Result<(), StoreError> {
+        dispatch!(self, pool => sqlx::query("UPDATE collection_files SET reserved_in_outbox = TRUE WHERE id = $1 AND state = 'writing'")
+            .bind(file.id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .doing("recording an unwritten file's reserved temporary"))
     }
 
     /// Moves the requested collection date of a still unwritten file's collections that ask
@@ -969,8 +985,8 @@ impl FileAssignment {
         );
         on_tx!(&mut self.tx, tx => {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO collection_files (creditor_id, message_id, business_date, pain_version, state, nb_of_txs, ctrl_sum_cents, file_name, created_at)
-                 VALUES ($1, $2, $3, $4, 'writing', 0, 0, $2, $5) RETURNING id",
+                "INSERT INTO collection_files (creditor_id, message_id, business_date, pain_version, state, nb_of_txs, ctrl_sum_cents, file_name, created_at, reserved_in_outbox)
+                 VALUES ($1, $2, $3, $4, 'writing', 0, 0, $2, $5, TRUE) RETURNING id",
             )
             .bind(creditor.0)
             .bind(&provisional)
@@ -983,7 +999,7 @@ impl FileAssignment {
             let message_id = format!("{prefix}{id:08}");
             sqlx::query_as(
                 "UPDATE collection_files SET message_id = $1, file_name = $2 WHERE id = $3
-                 RETURNING id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at",
+                 RETURNING id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at, reserved_in_outbox",
             )
             .bind(&message_id)
             .bind(format!("{message_id}.xml"))

@@ -38,7 +38,7 @@ use self::outbox_guard::ensure_outbox_known;
 use self::record::{FileToRecord, assign_as_checked, commit_and_write};
 use self::write::finish_file;
 use super::JobError;
-use super::outbox::remove_stale_temporaries;
+use super::outbox::{Whereabouts, remove_stale_temporaries, whereabouts};
 use crate::config::Config;
 use crate::domain::collect::{Rules, Selector, reachable_date};
 use crate::sepa::money::format_cents;
@@ -225,12 +225,13 @@ pub async fn run(
     ensure_outbox_known(config, store, creditor_key, &tag).await?;
     for file in store.unwritten_files(creditor_key).await? {
         if dry_run {
+            let gone = whereabouts(&config.folders.outbox, &file.file_name)? == Whereabouts::Neither;
             report.files.push(FileLine {
                 file: file.file_name.clone(),
                 transactions: file.nb_of_txs,
                 total: format_cents(file.ctrl_sum_cents),
                 recovered: true,
-                already_taken: false,
+                already_taken: gone && file.reserved_in_outbox,
             });
             continue;
         }

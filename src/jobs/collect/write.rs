@@ -3,6 +3,7 @@
 //! assigned to it (read back and checked again), or by taking the complete file found in the
 //! outbox if it is the one assigned.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::time::Instant;
 
@@ -14,7 +15,7 @@ use super::{FileLine, Phases};
 use crate::config::Config;
 use crate::domain::collect::AmendmentFields;
 use crate::jobs::JobError;
-use crate::jobs::outbox::{self, OutboxError, Reserved, Temporary, sha256_of};
+use crate::jobs::outbox::{self, OutboxError, Reserved, Temporary, Whereabouts, sha256_of};
 use crate::sepa::money::format_cents;
 use crate::sepa::pain008::{
     self, Creditor, GroupHeader, Pain008Error, Pain008Version, Pain008Writer, PaymentGroup, Profile, SequenceType,
@@ -117,6 +118,29 @@ async fn assigned_content(
             }
         }
     }
+    // The others of a refused collection's mandate in this file go with it: the refused one
+    // may have carried the mandate's first presentation or its announcement.
+    let refused_by_mandate: HashMap<i64, i64> = collections
+        .iter()
+        .filter(|c| refused.iter().any(|(id, _)| *id == c.id))
+        .map(|c| (c.mandate_key, c.id))
+        .collect();
+    for c in &collections {
+        if let Some(first) = refused_by_mandate.get(&c.mandate_key)
+            && *first != c.id
+            && !refused.iter().any(|(id, _)| *id == c.id)
+        {
+            refused.push((
+                c.id,
+                format!(
+                    "not written to a bank file: taken out of {} with collection {first} of the same mandate, which \
+                     can no longer be written (this one would reach the bank without the first presentation or \
+                     announcement that went with it); `collecte retry {}` presents it again",
+                    file.file_name, c.id
+                ),
+            ));
+        }
+    }
     Ok((FileContent { groups, transactions }, refused))
 }
 
@@ -125,7 +149,8 @@ async fn assigned_content(
 /// its temporary is there (the run stopped before placing it), and otherwise records it as
 /// sent: a file is reserved in the outbox before its assignment commits, so a committed file
 /// with neither name there was placed and has left the outbox since — the bank's transfer
-/// took it. Writing it again would present its collections twice.
+/// took it. Writing it again would present its collections twice. (A file an earlier version
+/// assigned made no such promise and is written.)
 ///
 /// A file written again asks for no collection date before what a file sent on `run_date`
 /// can reach (`reachable`): a run that stopped on Friday and is finished on Monday moves
@@ -140,25 +165,34 @@ pub(super) async fn finish_file(
 ) -> Result<Finished, JobError> {
     let mut clock = Instant::now();
     let outbox = &config.folders.outbox;
-    if outbox.join(&file.file_name).exists() {
-        // The rename into place happened before the stop: the file is complete. It is the one
-        // assigned if it says so (a restored ledger's file row may name a file of other
-        // content).
-        let sha = take_found_file(outbox, file)?;
-        Phases::lap(&mut phases.write, &mut clock);
-        return Ok(mark(store, file, Some(&sha), How::Found, phases).await?.into());
-    }
-    if !outbox::has_temporary(outbox, &file.file_name)? {
-        tracing::warn!(
-            file = %file.file_name,
-            transactions = file.nb_of_txs,
-            "a stopped run placed this file in the outbox and it has left the outbox since (taken by the \
-             bank transfer): recorded as sent, not written again. If it never reached the bank, its \
-             collections are `submitted` with no bank file: ask the bank before collecting them again"
-        );
-        return Ok(mark(store, file, None, How::AlreadyTaken, phases).await?.into());
-    }
-    let reserved = outbox::reserve(outbox, &file.file_name)?;
+    let reserved = match outbox::whereabouts(outbox, &file.file_name)? {
+        Whereabouts::Placed => {
+            // The rename into place happened before the stop: the file is complete. It is the
+            // one assigned if it says so (a restored ledger's file row may name a file of
+            // other content).
+            let sha = take_found_file(outbox, file)?;
+            Phases::lap(&mut phases.write, &mut clock);
+            return Ok(mark(store, file, Some(&sha), How::Found, phases).await?.into());
+        }
+        Whereabouts::Neither if file.reserved_in_outbox => {
+            tracing::warn!(
+                file = %file.file_name,
+                transactions = file.nb_of_txs,
+                "a stopped run placed this file in the outbox and it has left the outbox since (taken by the \
+                 bank transfer): recorded as sent, not written again. If it never reached the bank, its \
+                 collections are `submitted` with no bank file: ask the bank before collecting them again"
+            );
+            return Ok(mark(store, file, None, How::AlreadyTaken, phases).await?.into());
+        }
+        Whereabouts::Temporary => outbox::reserve_again(outbox, &file.file_name)?,
+        Whereabouts::Neither => {
+            // A file an earlier version assigned, without that promise: "neither" may mean
+            // "never written", so it is written, under this version's protocol from now on.
+            let reserved = outbox::reserve_again(outbox, &file.file_name)?;
+            store.mark_reserved_in_outbox(file).await?;
+            reserved
+        }
+    };
     let moved = store.move_unwritten_file_dates(file, reachable).await?;
     if moved > 0 {
         tracing::warn!(
@@ -366,6 +400,7 @@ mod tests {
             nb_of_txs,
             ctrl_sum_cents,
             created_at: chrono::Utc::now(),
+            reserved_in_outbox: true,
         }
     }
 
