@@ -13,6 +13,7 @@ use collecte::store::{
 };
 use common::{Backend, TestDb, raw_exec};
 use futures::TryStreamExt;
+use sqlx::Connection;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -621,7 +622,52 @@ async fn schema_constraints_hold(backend: Backend) {
     db.cleanup().await;
 }
 
+/// A run lock lost under a run is noticed before the run touches the outbox: on PostgreSQL,
+/// the lock's session ended (here terminated by an administrator) fails `still_held`; an
+/// SQLite `flock` lasts as long as the process.
+async fn a_lost_run_lock_is_noticed(backend: Backend) {
+    let (db, store, creditor) = setup(backend).await;
+    let mut lock = store
+        .try_lock_run("collect", creditor, "lockcheck-4242")
+        .await
+        .unwrap()
+        .expect("no one holds the lock");
+    lock.still_held("checking").await.unwrap();
+    if backend == Backend::Postgres {
+        let mut admin = sqlx::PgConnection::connect(&common::postgres_admin_url())
+            .await
+            .unwrap();
+        let ended: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE '%lockcheck-4242'",
+        )
+        .fetch_all(&mut admin)
+        .await
+        .unwrap();
+        assert_eq!(ended, [true]);
+        let lost = lock.still_held("moving a file into the outbox").await.unwrap_err();
+        assert!(
+            matches!(lost, collecte::store::StoreError::LockLost { .. })
+                && lost
+                    .to_string()
+                    .contains("the run lock was lost while moving a file into the outbox"),
+            "{lost}"
+        );
+        assert!(
+            store
+                .try_lock_run("collect", creditor, "other")
+                .await
+                .unwrap()
+                .is_some(),
+            "another run can take it now"
+        );
+    }
+    drop(lock);
+    store.close().await;
+    db.cleanup().await;
+}
+
 on_both_backends!(
+    a_lost_run_lock_is_noticed,
     migrations_are_idempotent_and_creditor_changes_are_kept,
     demo_import_is_idempotent,
     one_bad_row_imports_nothing,

@@ -126,7 +126,7 @@ pub async fn run(
     let dry_run = mode == RunMode::DryRun;
     // Held until the run is recorded as ended; dry runs too, so that what they foretell is
     // not a state another run is half-way through changing.
-    let lock = wait_for_run_lock(config, store, creditor, job).await?;
+    let mut lock = wait_for_run_lock(config, store, creditor, job).await?;
     // Ingest changes what collect decides from (a rejected FRST makes the mandate first
     // again, a rejected announcement is re-armed): it also waits for a collect run to end,
     // as imports do, so that a collect never assigns from a mandate ingest changed meanwhile.
@@ -159,7 +159,7 @@ pub async fn run(
         Some(store.start_job_run(job.as_str(), date, &worker_name(), request).await?)
     };
     let output = match job {
-        Job::Collect => collect::run(config, store, creditor, date, dry_run)
+        Job::Collect => collect::run(config, store, creditor, date, dry_run, &mut lock)
             .await
             .map(JobOutput::Collect),
         Job::Ingest if dry_run => Err(JobError::Invalid(

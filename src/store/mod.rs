@@ -98,6 +98,15 @@ pub enum StoreError {
         /// What the store was doing.
         doing: &'static str,
     },
+    /// A PostgreSQL run lock's session ended under the run (a failover, a cut connection, an
+    /// idle timeout), and the advisory lock with it: another run may be under way.
+    #[error(
+        "the run lock was lost while {doing} (its PostgreSQL session ended: a failover, a cut connection, an idle timeout); another run may hold it now, so this one stopped before touching the outbox; run again"
+    )]
+    LockLost {
+        /// What the run was about to do.
+        doing: &'static str,
+    },
 }
 
 /// How long an SQLite connection waits for another process's write lock before the

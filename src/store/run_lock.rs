@@ -47,6 +47,27 @@ impl RunLock {
     }
 }
 
+impl RunLock {
+    /// Fails with [`StoreError::LockLost`] unless the lock is still this run's, before it does
+    /// what only the holder may (move a file into the outbox, clear its temporaries): a
+    /// PostgreSQL session can end under a run and its advisory lock with it, after which
+    /// another run could be writing the same files. A `flock` lasts as long as the process.
+    pub async fn still_held(&mut self, doing: &'static str) -> Result<(), StoreError> {
+        let Some(Held::Session(conn)) = self.held.as_mut() else {
+            return Ok(());
+        };
+        let held: Result<bool, _> = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted)",
+        )
+        .fetch_one(&mut **conn)
+        .await;
+        match held {
+            Ok(true) => Ok(()),
+            Ok(false) | Err(_) => Err(StoreError::LockLost { doing }),
+        }
+    }
+}
+
 impl Drop for RunLock {
     fn drop(&mut self) {
         match self.held.take() {

@@ -43,7 +43,7 @@ use crate::config::Config;
 use crate::domain::collect::{Rules, Selector, reachable_date};
 use crate::sepa::money::format_cents;
 use crate::sepa::pain008::{Creditor, PostalAddress};
-use crate::store::{Assignment, CreditorKey, Store, message_id_prefix};
+use crate::store::{Assignment, CreditorKey, RunLock, Store, message_id_prefix};
 use crate::telemetry::Progress;
 
 pub use self::checker::end_to_end_id;
@@ -211,6 +211,7 @@ pub async fn run(
     creditor_key: CreditorKey,
     date: NaiveDate,
     dry_run: bool,
+    lock: &mut RunLock,
 ) -> Result<CollectReport, JobError> {
     let creditor = creditor(config);
     let mut report = CollectReport {
@@ -236,7 +237,7 @@ pub async fn run(
             continue;
         }
         let reachable = reachable_date(date, config.bank.lead_days);
-        let finished = finish_file(config, store, &creditor, &file, reachable, &mut phases).await?;
+        let finished = finish_file(config, store, &creditor, &file, reachable, &mut phases, lock).await?;
         report.add_failures(&finished.refused);
         report.files.extend(finished.line);
         clock = Instant::now();
@@ -244,6 +245,7 @@ pub async fn run(
     if !dry_run {
         // Every file of this ledger's still to be placed was just finished: what temporaries
         // are left belong to assignments that never committed.
+        lock.still_held("clearing the outbox's temporaries").await?;
         let removed = remove_stale_temporaries(&config.folders.outbox, &message_id_prefix(&tag))?;
         if removed > 0 {
             tracing::warn!(removed, "removed temporary files of interrupted runs from the outbox");
@@ -349,7 +351,9 @@ pub async fn run(
         };
         let written = async {
             match assigned {
-                Some(assigned) => commit_and_write(config, store, &creditor, assigned, &progress, &mut phases).await,
+                Some(assigned) => {
+                    commit_and_write(config, store, &creditor, assigned, &progress, &mut phases, &mut *lock).await
+                }
                 None => Ok(None),
             }
         };

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::jobs::JobError;
 use crate::sepa::Bic;
 use crate::sepa::pain008::{Creditor, Transaction};
-use crate::store::{Assignment, CreditorKey, FileAssignment, GroupTotal, LedgerTag, Presented, Store};
+use crate::store::{Assignment, CreditorKey, FileAssignment, GroupTotal, LedgerTag, Presented, RunLock, Store};
 use crate::telemetry::Progress;
 
 /// Where a run's files go in the ledger: its creditor, and what their MsgIds are made of.
@@ -108,6 +108,7 @@ pub(super) async fn commit_and_write(
     (assignment, mut items): Assigned,
     progress: &Progress,
     phases: &mut Phases,
+    lock: &mut RunLock,
 ) -> Result<Option<FileLine>, JobError> {
     let mut clock = Instant::now();
     let Some(row) = assignment.file() else {
@@ -142,7 +143,7 @@ pub(super) async fn commit_and_write(
     phases.assign += commit_took;
     phases.write += write_took;
     committed?;
-    let line = place_and_mark(config, store, &row, written?, false, phases).await?;
+    let line = place_and_mark(config, store, &row, written?, false, phases, lock).await?;
     progress.add(u64::try_from(line.transactions).unwrap_or_default());
     Ok(Some(line))
 }

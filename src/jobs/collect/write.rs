@@ -22,7 +22,7 @@ use crate::sepa::pain008::{
     Transaction,
 };
 use crate::sepa::{MessageId, PaymentInfoId};
-use crate::store::{FileRow, GroupTotal, Store};
+use crate::store::{FileRow, GroupTotal, RunLock, Store};
 
 fn profile(config: &Config) -> Profile {
     let b = &config.bank;
@@ -162,6 +162,7 @@ pub(super) async fn finish_file(
     file: &FileRow,
     reachable: NaiveDate,
     phases: &mut Phases,
+    lock: &mut RunLock,
 ) -> Result<Finished, JobError> {
     let mut clock = Instant::now();
     let outbox = &config.folders.outbox;
@@ -184,7 +185,11 @@ pub(super) async fn finish_file(
             );
             return Ok(mark(store, file, None, How::AlreadyTaken, phases).await?.into());
         }
-        Whereabouts::Temporary => outbox::reserve_again(outbox, &file.file_name)?,
+        Whereabouts::Temporary => {
+            // Emptying a temporary another run may be writing is the holder's right only.
+            lock.still_held("writing a stopped run's file again").await?;
+            outbox::reserve_again(outbox, &file.file_name)?
+        }
         Whereabouts::Neither => {
             // A file an earlier version assigned, without that promise: "neither" may mean
             // "never written", so it is written, under this version's protocol from now on.
@@ -223,7 +228,7 @@ pub(super) async fn finish_file(
     let temporary = write_pain008(config, creditor, &file, &content, reserved)?;
     Phases::lap(&mut phases.write, &mut clock);
     drop(content);
-    let line = place_and_mark(config, store, &file, temporary, true, phases).await?;
+    let line = place_and_mark(config, store, &file, temporary, true, phases, lock).await?;
     Ok(Finished {
         line: Some(line),
         refused,
@@ -308,9 +313,11 @@ pub(super) async fn place_and_mark(
     temporary: Temporary,
     recovered: bool,
     phases: &mut Phases,
+    lock: &mut RunLock,
 ) -> Result<FileLine, JobError> {
     let mut clock = Instant::now();
     let outbox = &config.folders.outbox;
+    lock.still_held("moving a file into the outbox").await?;
     let sha = match temporary.place() {
         Ok(sha) => sha,
         // A stopped run's file: another run finished it meanwhile; taken if it is the one.
