@@ -662,8 +662,8 @@ async fn refusals_do_not_split_files_early(backend: Backend) {
 }
 
 /// Does what a collect run of Friday 20 Nov 2026 that stopped between its assignment and its
-/// file did: assigns the first due collection of each of `mandates` to a new file (each
-/// FRST), writes nothing.
+/// file did: assigns the due collections of `mandates` to a new file (each mandate's first
+/// FRST, the others RCUR), writes nothing.
 async fn assign_like_a_stopped_run(p: &Project, mandates: &[&str]) -> collecte::store::FileRow {
     let store = collecte::store::Store::open(&p.db.url).await.unwrap();
     let creditor = collecte::store::CreditorKey(1);
@@ -673,13 +673,21 @@ async fn assign_like_a_stopped_run(p: &Project, mandates: &[&str]) -> collecte::
         .due_collections(creditor, day("2026-11-23"), None, 10)
         .await
         .unwrap();
-    let chosen: Vec<_> = mandates
+    let chosen: Vec<_> = due
         .iter()
-        .map(|m| due.iter().find(|c| c.mandate_id == *m).unwrap())
+        .filter(|c| mandates.contains(&c.mandate_id.as_str()))
         .collect();
+    assert!(!chosen.is_empty(), "{mandates:?} have nothing due");
+    let mut first = std::collections::HashSet::new();
     let assignments: Vec<_> = chosen
         .iter()
-        .map(|c| common::frst_assignment(c, collecte::jobs::collect::end_to_end_id(&tag, c.id)))
+        .map(|c| {
+            let mut a = common::frst_assignment(c, collecte::jobs::collect::end_to_end_id(&tag, c.id));
+            if !first.insert(c.mandate_key) {
+                a.sequence_type = "RCUR";
+            }
+            a
+        })
         .collect();
     let items: Vec<_> = assignments
         .iter()
@@ -752,6 +760,37 @@ async fn a_stopped_runs_file_that_can_no_longer_be_written_says_why(backend: Bac
         retried.contains("<TwnNm>Zurich</TwnNm>") && retried.contains("<SeqTp>FRST</SeqTp>"),
         "{retried}"
     );
+
+    // A collection refused out of a stopped file takes the others of its mandate with it (it
+    // carried their FRST): two plans on KM0, one of whose collections was assigned a mandate
+    // id no bank file may carry.
+    let p3 = Project::new(backend).await;
+    seed_monthly_plans(&p3, 2);
+    p3.import(
+        "plans",
+        &format!("{PLANS}KP9,K0,KM0,3.00,monthly,2026-11-23,,,Second plan\n"),
+    );
+    let shared = assign_like_a_stopped_run(&p3, &["KM0", "KM1"]).await;
+    assert_eq!(shared.nb_of_txs, 3);
+    common::raw_exec(
+        &p3.db.url,
+        "UPDATE collections SET presented_mandate_id = 'KM0//X' WHERE sequence_type = 'FRST' AND presented_mandate_id = 'KM0'",
+    )
+    .await
+    .unwrap();
+    let out = p3.ok(&["run", "collect", "--date", "2026-11-20"]);
+    assert!(out.contains("2 failed"), "{out}");
+    let failed = p3.collections("failed");
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(
+        failed
+            .iter()
+            .any(|c| c["reason"].as_str().unwrap().contains("of the same mandate")),
+        "{failed:?}"
+    );
+    let written = end_to_end_ids(&p3.folder("outbox").join(&shared.file_name));
+    assert_eq!(written.len(), 1, "only KM1's collection is left");
+    p3.db.cleanup().await;
 
     // A stopped file with nothing left to write is dropped: no file, nothing left behind.
     let p2 = Project::new(backend).await;
