@@ -89,12 +89,16 @@ pub fn whereabouts(dir: &Path, name: &str) -> Result<Whereabouts, OutboxError> {
 }
 
 /// Removes the temporaries in `dir` whose file names start with `prefix` (one ledger's files:
-/// others sharing the folder are left alone), so that nothing half-written lingers beside the
-/// bank's files. Called under the ledger's run lock once its files still to be placed are
-/// placed: what is left belongs to assignments that never committed.
-pub fn remove_stale_temporaries(dir: &Path, prefix: &str) -> Result<usize, OutboxError> {
+/// others sharing the folder are left alone) but not those of `keep` (files still to be
+/// placed), so that nothing half-written lingers beside the bank's files. Called under the
+/// ledger's run lock once its files still to be placed are placed: what is left belongs to
+/// assignments that never committed, or to earlier versions.
+pub fn remove_stale_temporaries(dir: &Path, prefix: &str, keep: &[String]) -> Result<usize, OutboxError> {
     let mut removed = 0;
     for temp in names_like(dir, &format!(".{prefix}"), ".tmp")? {
+        if keep.iter().any(|name| temp == temporary_name(name)) {
+            continue;
+        }
         let path = dir.join(&temp);
         fs::remove_file(&path).map_err(err("cannot remove", &path))?;
         removed += 1;
@@ -222,18 +226,8 @@ pub struct Reserved {
 /// is writing a file of that name), and fsyncs `dir`, so that the temporary's name survives a
 /// crash.
 pub fn reserve(dir: &Path, name: &str) -> Result<Reserved, OutboxError> {
-    reserve_with(dir, name, |p| File::create_new(p))
-}
-
-/// [`reserve`] for a file still to be written again: the temporary a stopped run left, if
-/// any, is emptied and reused.
-pub fn reserve_again(dir: &Path, name: &str) -> Result<Reserved, OutboxError> {
-    reserve_with(dir, name, |p| File::create(p))
-}
-
-fn reserve_with(dir: &Path, name: &str, create: fn(&Path) -> io::Result<File>) -> Result<Reserved, OutboxError> {
     let temp = dir.join(temporary_name(name));
-    let file = create(&temp).map_err(err("cannot create", &temp))?;
+    let file = File::create_new(&temp).map_err(err("cannot create", &temp))?;
     sync_folder(dir)?;
     Ok(Reserved {
         dir: dir.to_owned(),
@@ -241,6 +235,18 @@ fn reserve_with(dir: &Path, name: &str, create: fn(&Path) -> io::Result<File>) -
         final_path: dir.join(name),
         file,
     })
+}
+
+/// [`reserve`] for a file still to be written again: the temporary a stopped run left, if
+/// any, is removed first (not emptied in place: a writer that still had it open would go on
+/// writing into the new one), then a new one is created.
+pub fn reserve_again(dir: &Path, name: &str) -> Result<Reserved, OutboxError> {
+    let temp = dir.join(temporary_name(name));
+    match fs::remove_file(&temp) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(err("cannot remove", &temp)(e)),
+        _ => {}
+    }
+    reserve(dir, name)
 }
 
 fn sync_folder(dir: &Path) -> Result<(), OutboxError> {
@@ -423,10 +429,13 @@ mod tests {
         for name in &names {
             fs::write(dir.path().join(name), b"").unwrap();
         }
-        assert_eq!(remove_stale_temporaries(dir.path(), "CLT-aa-").unwrap(), 2);
+        let keep = ["CLT-aa-2.xml".to_owned()];
+        fs::write(dir.path().join(".CLT-aa-2.xml.tmp"), b"").unwrap();
+        assert_eq!(remove_stale_temporaries(dir.path(), "CLT-aa-", &keep).unwrap(), 2);
+        assert_eq!(whereabouts(dir.path(), "CLT-aa-2.xml").unwrap(), Whereabouts::Temporary);
         let mut left = names_like(dir.path(), "", "").unwrap();
         left.sort();
-        assert_eq!(left, [names[2], names[3]]);
+        assert_eq!(left, [".CLT-aa-2.xml.tmp", names[2], names[3]]);
     }
 
     #[test]

@@ -32,15 +32,15 @@ pub struct RunLock {
 enum Held {
     /// The lock file, `flock`ed.
     File(File),
-    /// The connection whose session holds the advisory lock.
-    Session(PoolConnection<Postgres>),
+    /// The connection whose session holds the advisory lock, and the lock's two keys.
+    Session(PoolConnection<Postgres>, [i32; 2]),
 }
 
 impl RunLock {
     /// Releases the lock at the end of a run: the PostgreSQL session is closed politely (a
     /// lock dropped on an error path closes its connection abruptly, which the server logs).
     pub async fn release(mut self) {
-        if let Some(Held::Session(conn)) = self.held.take() {
+        if let Some(Held::Session(conn, _)) = self.held.take() {
             let _ = sqlx::Connection::close(conn.detach()).await;
         }
         // A file is unlocked by `Drop`.
@@ -53,12 +53,15 @@ impl RunLock {
     /// PostgreSQL session can end under a run and its advisory lock with it, after which
     /// another run could be writing the same files. A `flock` lasts as long as the process.
     pub async fn still_held(&mut self, doing: &'static str) -> Result<(), StoreError> {
-        let Some(Held::Session(conn)) = self.held.as_mut() else {
+        let Some(Held::Session(conn, [class, object])) = self.held.as_mut() else {
             return Ok(());
         };
         let held: Result<bool, _> = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted)",
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+               AND classid = $1::int4::oid AND objid = $2::int4::oid AND objsubid = 2)",
         )
+        .bind(*class)
+        .bind(*object)
         .fetch_one(&mut **conn)
         .await;
         match held {
@@ -76,7 +79,7 @@ impl Drop for RunLock {
             Some(Held::File(file)) => drop(file.unlock()),
             // A connection that holds the advisory lock must never go back to the pool (its
             // next user would hold the lock too): it is closed instead.
-            Some(Held::Session(conn)) => drop(conn.detach()),
+            Some(Held::Session(conn, _)) => drop(conn.detach()),
             None => {}
         }
     }
@@ -170,16 +173,17 @@ impl Store {
                 const DOING: &str = "taking a run lock";
                 // In the guard before the lock is asked for: if this future is dropped half-way,
                 // the connection is closed, not returned to the pool perhaps holding the lock.
+                let keys = [key_space(job), key_of(creditor)?];
                 let mut lock = RunLock {
-                    held: Some(Held::Session(pool.acquire().await.doing(DOING)?)),
+                    held: Some(Held::Session(pool.acquire().await.doing(DOING)?, keys)),
                 };
                 // (Always the session just put there.)
-                let Some(Held::Session(conn)) = lock.held.as_mut() else {
+                let Some(Held::Session(conn, _)) = lock.held.as_mut() else {
                     return Ok(None);
                 };
                 let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
-                    .bind(key_space(job))
-                    .bind(key_of(creditor)?)
+                    .bind(keys[0])
+                    .bind(keys[1])
                     .fetch_one(&mut **conn)
                     .await
                     .doing(DOING)?;

@@ -246,7 +246,15 @@ pub async fn run(
         // Every file of this ledger's still to be placed was just finished: what temporaries
         // are left belong to assignments that never committed.
         lock.still_held("clearing the outbox's temporaries").await?;
-        let removed = remove_stale_temporaries(&config.folders.outbox, &message_id_prefix(&tag))?;
+        // Read again just before: a file committed meanwhile (by a run whose lock was lost
+        // under it) keeps its temporary.
+        let unwritten: Vec<String> = store
+            .unwritten_files(creditor_key)
+            .await?
+            .into_iter()
+            .map(|f| f.file_name)
+            .collect();
+        let removed = remove_stale_temporaries(&config.folders.outbox, &message_id_prefix(&tag), &unwritten)?;
         if removed > 0 {
             tracing::warn!(removed, "removed temporary files of interrupted runs from the outbox");
         }

@@ -126,7 +126,9 @@ pub(super) async fn commit_and_write(
     Phases::lap(&mut phases.decide, &mut clock);
     progress.say(&format!("writing {}", row.file_name));
     // Reserved before the commit: a committed file always has its temporary or itself in the
-    // outbox until the bank's transfer takes it (see `finish_file`).
+    // outbox until the bank's transfer takes it (see `finish_file`) — by the lock's holder
+    // only, whose clearing of stale temporaries it must not meet.
+    lock.still_held("reserving a file in the outbox").await?;
     let reserved = crate::jobs::outbox::reserve(&config.folders.outbox, &row.file_name)?;
     let committing = async {
         let started = Instant::now();

@@ -3,7 +3,7 @@
 //! assigned to it (read back and checked again), or by taking the complete file found in the
 //! outbox if it is the one assigned.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::time::Instant;
 
@@ -120,15 +120,15 @@ async fn assigned_content(
     }
     // The others of a refused collection's mandate in this file go with it: the refused one
     // may have carried the mandate's first presentation or its announcement.
+    let refused_ids: HashSet<i64> = refused.iter().map(|(id, _)| *id).collect();
     let refused_by_mandate: HashMap<i64, i64> = collections
         .iter()
-        .filter(|c| refused.iter().any(|(id, _)| *id == c.id))
+        .filter(|c| refused_ids.contains(&c.id))
         .map(|c| (c.mandate_key, c.id))
         .collect();
     for c in &collections {
         if let Some(first) = refused_by_mandate.get(&c.mandate_key)
-            && *first != c.id
-            && !refused.iter().any(|(id, _)| *id == c.id)
+            && !refused_ids.contains(&c.id)
         {
             refused.push((
                 c.id,
@@ -185,16 +185,15 @@ pub(super) async fn finish_file(
             );
             return Ok(mark(store, file, None, How::AlreadyTaken, phases).await?.into());
         }
-        Whereabouts::Temporary => {
-            // Emptying a temporary another run may be writing is the holder's right only.
+        // The temporary is there, or an earlier version's file (no promise: "neither" may
+        // mean "never written") is: written again, under this version's protocol from now
+        // on. Replacing a temporary another run may be writing is the holder's right only.
+        Whereabouts::Temporary | Whereabouts::Neither => {
             lock.still_held("writing a stopped run's file again").await?;
-            outbox::reserve_again(outbox, &file.file_name)?
-        }
-        Whereabouts::Neither => {
-            // A file an earlier version assigned, without that promise: "neither" may mean
-            // "never written", so it is written, under this version's protocol from now on.
             let reserved = outbox::reserve_again(outbox, &file.file_name)?;
-            store.mark_reserved_in_outbox(file).await?;
+            if !file.reserved_in_outbox {
+                store.mark_reserved_in_outbox(file).await?;
+            }
             reserved
         }
     };
