@@ -972,7 +972,8 @@ async fn a_change_undone_before_the_next_collection_announces_nothing(backend: B
 
 /// FNAL goes with a plan's last installment only when nothing else of the plan is still to
 /// be collected: a rejected installment retried for the same date as the last one makes the
-/// last one RCUR (an RCUR after the FNAL that ended the mandate would be refused).
+/// last one RCUR (an RCUR after the FNAL that ended the mandate would be refused); and once
+/// a FNAL went out, an earlier installment rejected late is not retried on that mandate.
 async fn no_final_collection_while_a_retry_of_the_plan_is_pending(backend: Backend) {
     use collecte::sepa::EndToEndId;
     use collecte::sepa::bank::{Camt054Version, Decisions, Pain002Version, ReasonCode};
@@ -998,6 +999,37 @@ async fn no_final_collection_while_a_retry_of_the_plan_is_pending(backend: Backe
     let text = p.last_file_text();
     assert_eq!(text.matches("<DrctDbtTxInf>").count(), 2, "{text}");
     assert!(!text.contains("<SeqTp>FNAL</SeqTp>"), "{text}");
+    p.db.cleanup().await;
+
+    // The other way round: the FNAL went out before the bank rejected the installment before
+    // it. That mandate is ended; a retry would be refused by the debtor bank, so collecte
+    // refuses it, saying why.
+    let p = Project::new(backend).await;
+    p.set_bank("use_frst = false\nuse_fnal = true");
+    p.import("customers", &format!("{CUSTOMERS}T1,Tom,,,,,,\n"));
+    p.import(
+        "mandates",
+        &format!("{MANDATES}TM1,T1,FR1420041010050500013M02606,,2026-01-01,web\n"),
+    );
+    p.import("plans", &format!("{PLANS}TP1,T1,TM1,5.00,monthly,2026-11-23,2,,\n"));
+    p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    let first = p.outbox().pop().unwrap();
+    p.ok(&["run", "collect", "--date", "2026-12-22"]);
+    assert!(p.last_file_text().contains("<SeqTp>FNAL</SeqTp>"));
+    let e2e = end_to_end_ids(&first).pop().unwrap();
+    let decisions = Decisions::accept_all().reject(EndToEndId::parse(&e2e).unwrap(), ReasonCode::AM04);
+    common::drop_bank_replies(&p, &first, &decisions, (Pain002Version::V10, Camt054Version::V08));
+    p.ok(&["run", "ingest"]);
+    let failed = p.collections("failed");
+    assert_eq!(failed.len(), 1);
+    let out = p.run(&["retry", &failed[0]["id"].to_string(), "--date", "2026-12-22"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("final collection (OOFF or FNAL) went to the bank"),
+        "{stderr}"
+    );
+    assert!(p.collections("pending").iter().all(|c| c["plan_id"] != "TP1"));
     p.db.cleanup().await;
 }
 

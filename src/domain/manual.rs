@@ -20,6 +20,9 @@ pub struct RetryFacts<'a> {
     pub mandate_status: Option<&'a str>,
     /// The collection that already presents this one again, if any.
     pub retried_as: Option<i64>,
+    /// A final collection (OOFF or FNAL) of its mandate went to the bank and was not
+    /// rejected: the mandate is ended, and the debtor bank refuses what comes after.
+    pub mandate_ended: bool,
 }
 
 /// Why the collection cannot be presented again, if it cannot: only a failed direct-debit
@@ -43,6 +46,11 @@ pub fn retry_refusal(f: &RetryFacts<'_>) -> Option<String> {
         return Some("its plan is cancelled".to_owned());
     }
     match f.mandate_status {
+        Some("active") | None if f.mandate_ended => Some(
+            "its mandate's final collection (OOFF or FNAL) went to the bank, which ended the mandate: \
+             a collection after it would be refused; the customer must sign a new mandate"
+                .to_owned(),
+        ),
         Some("active") | None => None,
         Some(status) => Some(format!("its mandate is {status}: the customer must sign a new mandate")),
     }
@@ -79,6 +87,7 @@ mod tests {
             plan_status: "active",
             mandate_status: Some("active"),
             retried_as: None,
+            mandate_ended: false,
         }
     }
 
@@ -135,6 +144,13 @@ mod tests {
                 ..facts()
             })
             .contains("mandate is revoked")
+        );
+        assert!(
+            refused(RetryFacts {
+                mandate_ended: true,
+                ..facts()
+            })
+            .contains("final collection (OOFF or FNAL) went to the bank")
         );
     }
 

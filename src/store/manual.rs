@@ -39,6 +39,7 @@ struct Original {
     plan_status: String,
     mandate_status: Option<String>,
     retried_as: Option<i64>,
+    mandate_ended: bool,
     plan_id: i64,
     customer_id: i64,
     mandate_id: Option<i64>,
@@ -64,6 +65,8 @@ impl Store {
             let original: Option<Original> = sqlx::query_as(
                 "SELECT c.status, c.card_id IS NOT NULL AS by_card, p.status AS plan_status, m.status AS mandate_status,
                     (SELECT MIN(r.id) FROM collections r WHERE r.retry_of = c.id) AS retried_as,
+                    EXISTS (SELECT 1 FROM collections f WHERE f.mandate_id = c.mandate_id AND f.id <> c.id
+                      AND f.sequence_type IN ('OOFF', 'FNAL') AND f.status IN ('submitted', 'settled')) AS mandate_ended,
                     c.plan_id, c.customer_id, c.mandate_id, c.installment, c.amount_cents
                  FROM collections c JOIN plans p ON p.id = c.plan_id LEFT JOIN mandates m ON m.id = c.mandate_id
                  WHERE c.creditor_id = $1 AND c.id = $2",
@@ -80,6 +83,7 @@ impl Store {
                 plan_status: &o.plan_status,
                 mandate_status: o.mandate_status.as_deref(),
                 retried_as: o.retried_as,
+                mandate_ended: o.mandate_ended,
             };
             if let Some(reason) = retry_refusal(&facts) {
                 return Ok(Decided::Refused(reason));
