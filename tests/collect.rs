@@ -970,13 +970,9 @@ async fn a_change_undone_before_the_next_collection_announces_nothing(backend: B
     p.db.cleanup().await;
 }
 
-/// FNAL goes with a plan's last installment only when nothing else of the plan is still to
-/// be collected: a rejected installment retried for the same date as the last one makes the
-/// last one RCUR (an RCUR after the FNAL that ended the mandate would be refused); and once
-/// a FNAL went out, an earlier installment rejected late is not retried on that mandate.
-async fn no_final_collection_while_a_retry_of_the_plan_is_pending(backend: Backend) {
-    use collecte::sepa::EndToEndId;
-    use collecte::sepa::bank::{Camt054Version, Decisions, Pain002Version, ReasonCode};
+/// A project whose one plan (TP1, mandate TM1) has two monthly installments from Monday
+/// 23 Nov 2026, under a bank profile that sends RCUR first and FNAL last.
+async fn two_installments_ending_in_fnal(backend: Backend) -> Project {
     let p = Project::new(backend).await;
     p.set_bank("use_frst = false\nuse_fnal = true");
     p.import("customers", &format!("{CUSTOMERS}T1,Tom,,,,,,\n"));
@@ -985,12 +981,28 @@ async fn no_final_collection_while_a_retry_of_the_plan_is_pending(backend: Backe
         &format!("{MANDATES}TM1,T1,FR1420041010050500013M02606,,2026-01-01,web\n"),
     );
     p.import("plans", &format!("{PLANS}TP1,T1,TM1,5.00,monthly,2026-11-23,2,,\n"));
+    p
+}
+
+/// The bank rejects (AM04) the one collection of `file`; ingest books it.
+fn reject_its_collection(p: &Project, file: &std::path::Path) {
+    use collecte::sepa::EndToEndId;
+    use collecte::sepa::bank::{Camt054Version, Decisions, Pain002Version, ReasonCode};
+    let e2e = end_to_end_ids(file).pop().unwrap();
+    let decisions = Decisions::accept_all().reject(EndToEndId::parse(&e2e).unwrap(), ReasonCode::AM04);
+    common::drop_bank_replies(p, file, &decisions, (Pain002Version::V10, Camt054Version::V08));
+    p.ok(&["run", "ingest"]);
+}
+
+/// FNAL goes with a plan's last installment only when nothing else of the plan is still to
+/// be collected: a rejected installment retried for the same date as the last one makes the
+/// last one RCUR (an RCUR after the FNAL that ended the mandate would be refused); and once
+/// a FNAL went out, an earlier installment rejected late is not retried on that mandate.
+async fn no_final_collection_while_a_retry_of_the_plan_is_pending(backend: Backend) {
+    let p = two_installments_ending_in_fnal(backend).await;
     p.ok(&["run", "collect", "--date", "2026-11-20"]);
     let first = p.outbox().pop().unwrap();
-    let e2e = end_to_end_ids(&first).pop().unwrap();
-    let decisions = Decisions::accept_all().reject(EndToEndId::parse(&e2e).unwrap(), ReasonCode::AM04);
-    common::drop_bank_replies(&p, &first, &decisions, (Pain002Version::V10, Camt054Version::V08));
-    p.ok(&["run", "ingest"]);
+    reject_its_collection(&p, &first);
     let failed = p.collections("failed");
     assert_eq!(failed.len(), 1);
     p.ok(&["retry", &failed[0]["id"].to_string(), "--date", "2026-12-22"]);
@@ -1004,22 +1016,12 @@ async fn no_final_collection_while_a_retry_of_the_plan_is_pending(backend: Backe
     // The other way round: the FNAL went out before the bank rejected the installment before
     // it. That mandate is ended; a retry would be refused by the debtor bank, so collecte
     // refuses it, saying why.
-    let p = Project::new(backend).await;
-    p.set_bank("use_frst = false\nuse_fnal = true");
-    p.import("customers", &format!("{CUSTOMERS}T1,Tom,,,,,,\n"));
-    p.import(
-        "mandates",
-        &format!("{MANDATES}TM1,T1,FR1420041010050500013M02606,,2026-01-01,web\n"),
-    );
-    p.import("plans", &format!("{PLANS}TP1,T1,TM1,5.00,monthly,2026-11-23,2,,\n"));
+    let p = two_installments_ending_in_fnal(backend).await;
     p.ok(&["run", "collect", "--date", "2026-11-20"]);
     let first = p.outbox().pop().unwrap();
     p.ok(&["run", "collect", "--date", "2026-12-22"]);
     assert!(p.last_file_text().contains("<SeqTp>FNAL</SeqTp>"));
-    let e2e = end_to_end_ids(&first).pop().unwrap();
-    let decisions = Decisions::accept_all().reject(EndToEndId::parse(&e2e).unwrap(), ReasonCode::AM04);
-    common::drop_bank_replies(&p, &first, &decisions, (Pain002Version::V10, Camt054Version::V08));
-    p.ok(&["run", "ingest"]);
+    reject_its_collection(&p, &first);
     let failed = p.collections("failed");
     assert_eq!(failed.len(), 1);
     let out = p.run(&["retry", &failed[0]["id"].to_string(), "--date", "2026-12-22"]);
