@@ -788,6 +788,16 @@ async fn a_stopped_runs_file_that_can_no_longer_be_written_says_why(backend: Bac
             .any(|c| c["reason"].as_str().unwrap().contains("of the same mandate")),
         "{failed:?}"
     );
+    for c in &failed {
+        let show = p3.ok(&["show", &c["id"].to_string()]);
+        let reason = c["reason"].as_str().unwrap();
+        let timeline = show.split_once("timeline:").map(|(_, t)| t).unwrap_or_default();
+        assert_eq!(
+            timeline.matches(&format!("failed       {reason}")).count(),
+            1,
+            "the timeline says why, once: {show}"
+        );
+    }
     let written = end_to_end_ids(&p3.folder("outbox").join(&shared.file_name));
     assert_eq!(written.len(), 1, "only KM1's collection is left");
     p3.db.cleanup().await;
@@ -1344,7 +1354,8 @@ async fn a_ledger_behind_its_outbox_refuses_to_collect(backend: Backend) {
 /// A run that placed its files and stopped before the ledger recorded them, the files then
 /// taken from the outbox by the bank's transfer: a dry run says so, and the next run records
 /// them as sent and writes nothing (writing them again would present
-/// their collections twice). A file whose temporary is still there is written instead (the
+/// their collections twice) — unless the outbox configured now is not the folder they were
+/// reserved in. A file whose temporary is still there is written instead (the
 /// stopped runs of `assign_like_a_stopped_run`), and so is one an earlier version assigned.
 async fn a_file_taken_before_the_ledger_recorded_it_is_not_written_again(backend: Backend) {
     let p = Project::new(backend).await;
@@ -1364,6 +1375,35 @@ async fn a_file_taken_before_the_ledger_recorded_it_is_not_written_again(backend
     for f in &written {
         std::fs::rename(f, bank.join(f.file_name().unwrap())).unwrap();
     }
+
+    // With `folders.outbox` pointed at another folder since, finding neither name there says
+    // nothing about the files: the run refuses (exit 5, its dry run too), naming both
+    // folders, and records nothing; pointed back, it goes on.
+    let elsewhere = p.folder("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    p.set_table("folders", "outbox = \"elsewhere\"");
+    for args in [
+        &["run", "collect", "--date", "2026-11-20", "--dry-run"][..],
+        &["run", "collect", "--date", "2026-11-20"][..],
+    ] {
+        let out = p.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let canonical = |dir: &std::path::Path| std::fs::canonicalize(dir).unwrap().display().to_string();
+        assert_eq!(out.status.code(), Some(5), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "reserved in {}, but folders.outbox is now {}",
+                canonical(&p.folder("outbox")),
+                canonical(&elsewhere)
+            )) && stderr.contains("nothing was collected"),
+            "{stderr}"
+        );
+    }
+    assert!(
+        std::fs::read_dir(&elsewhere).unwrap().next().is_none(),
+        "nothing written elsewhere"
+    );
+    p.set_table("folders", "outbox = \"outbox\"");
 
     let dry = p.ok(&["run", "collect", "--date", "2026-11-20", "--dry-run"]);
     assert_eq!(dry.matches("would record as sent").count(), 2, "{dry}");

@@ -666,7 +666,51 @@ async fn a_lost_run_lock_is_noticed(backend: Backend) {
     db.cleanup().await;
 }
 
+/// Clearing the outbox's temporaries reads the unwritten files with no file assignment of the
+/// creditor open: on PostgreSQL it waits for an open one (of a run whose run lock was lost
+/// under it) to commit, and then sees its file; that file's temporary is kept. On SQLite the
+/// run lock cannot be lost while its holder lives, and the read does not wait.
+async fn clearing_waits_for_an_open_file_assignment(backend: Backend) {
+    let (db, store, creditor) = setup(backend).await;
+    import_demo(&store, creditor).await;
+    let tag = store.ledger_tag(creditor).await.unwrap();
+    let due = store.due_collections(creditor, d("2027-12-31"), None, 1).await.unwrap();
+    let a = common::frst_assignment(&due[0], "E2E-HELD-1".to_owned());
+    let mut file = store
+        .begin_file(creditor, &tag, d(TODAY), "pain.008.001.08")
+        .await
+        .unwrap()
+        .reserving_in("/srv/outbox".to_owned());
+    file.assign(&[(&a, common::presented(&due[0]))]).await.unwrap().unwrap();
+    let row = file.file().expect("a file");
+    assert_eq!(row.reserved_folder.as_deref(), Some("/srv/outbox"));
+    let clearing = store.with_assignments_held(creditor, |unwritten| unwritten);
+    if backend == Backend::Postgres {
+        let mut clearing = Box::pin(clearing);
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(500), &mut clearing).await;
+        assert!(
+            waited.is_err(),
+            "clearing went ahead during an open assignment: {waited:?}"
+        );
+        file.commit().await.unwrap();
+        let seen = clearing.await.unwrap();
+        assert_eq!(
+            seen,
+            std::slice::from_ref(&row.file_name),
+            "the file committed meanwhile is seen"
+        );
+    } else {
+        assert_eq!(clearing.await.unwrap(), Vec::<String>::new());
+        file.commit().await.unwrap();
+    }
+    let stored = store.unwritten_files(creditor).await.unwrap();
+    assert_eq!(stored, [row], "the reservation's folder is recorded with the file");
+    store.close().await;
+    db.cleanup().await;
+}
+
 on_both_backends!(
+    clearing_waits_for_an_open_file_assignment,
     a_lost_run_lock_is_noticed,
     migrations_are_idempotent_and_creditor_changes_are_kept,
     demo_import_is_idempotent,

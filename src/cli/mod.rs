@@ -4,7 +4,7 @@
 //! unreachable, disk full); 2 bad usage (unknown flag, bad argument); 3 bad input refused
 //! (invalid config, import file with bad rows, unknown collection id); 4 done, but some input
 //! was set aside (a bank file quarantined); 5 refused for safety (the outbox holds files the
-//! ledger has no record of).
+//! ledger has no record of, or a stopped run's file was reserved in another outbox folder).
 
 mod action_center;
 mod collections;
@@ -34,7 +34,7 @@ use crate::telemetry::LogFormat;
 #[derive(Debug, Parser)]
 #[command(name = "collecte", version, propagate_version = true)]
 #[command(
-    after_help = "Exit codes: 0 done, 1 run-time failure, 2 bad usage, 3 bad input refused, 4 done but something set aside (a bank file quarantined), 5 refused for safety: the outbox holds files of this ledger it has no record of (restored from an older backup?), nothing collected.\n\
+    after_help = "Exit codes: 0 done, 1 run-time failure, 2 bad usage, 3 bad input refused, 4 done but something set aside (a bank file quarantined), 5 refused for safety: the outbox holds files of this ledger it has no record of (restored from an older backup?), or a stopped run's file was reserved in another outbox folder than folders.outbox names now; nothing collected.\n\
 Environment: COLLECTE_CONFIG (config file), DATABASE_URL, REDIS_URL, SMTP_URL override the config."
 )]
 pub struct Cli {

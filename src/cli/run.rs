@@ -77,7 +77,7 @@ pub struct OutputArgs {
 pub(super) fn job_error(e: JobError) -> CliError {
     match e {
         JobError::Conflict(_) | JobError::Invalid(_) => CliError::Input(e.to_string()),
-        JobError::Disagree(_) => CliError::Unsafe(e.to_string()),
+        JobError::Disagree(_) | JobError::Moved(_) => CliError::Unsafe(e.to_string()),
         other => CliError::Runtime(anyhow::Error::new(other)),
     }
 }

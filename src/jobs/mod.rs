@@ -34,4 +34,8 @@ pub enum JobError {
     /// look before anything more is collected.
     #[error(transparent)]
     Disagree(#[from] collect::LedgerBehindOutbox),
+    /// A stopped run's file was reserved in another outbox folder than the configured one;
+    /// a person must say where it is before anything more is collected.
+    #[error(transparent)]
+    Moved(#[from] collect::OutboxMoved),
 }

@@ -65,6 +65,13 @@ fn temporary_name(name: &str) -> String {
     format!(".{name}.tmp")
 }
 
+/// The canonical path of the folder `dir`, as a file's row records where its temporary was
+/// reserved: the same folder reached by another spelling compares equal.
+pub fn folder_identity(dir: &Path) -> Result<String, OutboxError> {
+    let canonical = fs::canonicalize(dir).map_err(err("cannot resolve", dir))?;
+    Ok(canonical.to_string_lossy().into_owned())
+}
+
 /// Where a file stands in its folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Whereabouts {

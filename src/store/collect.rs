@@ -376,6 +376,10 @@ pub struct FileRow {
     /// is `writing` the outbox holds the temporary or the file until the bank's transfer
     /// takes the file (false for files assigned by versions before migration 0014).
     pub reserved_in_outbox: bool,
+    /// The folder (canonical path) its temporary was reserved in: only there does finding
+    /// neither the file nor its temporary mean the transfer took it (NULL for files reserved
+    /// before migration 0015).
+    pub reserved_folder: Option<String>,
 }
 
 /// One payment group of a file: its key and declared totals.
@@ -557,7 +561,7 @@ impl Store {
             Pool::Sqlite(pool, _) => Tx::Sqlite(pool.begin_write().await.doing(DOING)?),
             Pool::Postgres(pool) => {
                 let mut tx = pool.begin_write().await.doing(DOING)?;
-                sqlx::query("SELECT pg_advisory_xact_lock(7321, CAST($1 AS INTEGER))")
+                sqlx::query(LOCK_ASSIGNMENTS)
                     .bind(creditor.0)
                     .execute(&mut *tx)
                     .await
@@ -574,6 +578,7 @@ impl Store {
             now: Utc::now(),
             file: None,
             conflicted: false,
+            reserved_folder: None,
         })
     }
 
@@ -591,10 +596,52 @@ impl Store {
         Ok(names.into_iter().collect())
     }
 
+    /// Calls `clear` with the names of this creditor's files still `writing`, read and acted
+    /// on while no file assignment of the creditor is open: on PostgreSQL under the
+    /// creditor's assignment lock ([`Store::begin_file`] takes it, and a file's temporary is
+    /// reserved under it), so that a run whose run lock was lost under it can neither commit
+    /// a file nor reserve a temporary between the read and `clear`. SQLite needs no more than
+    /// its run lock, a file lock that holds as long as the process.
+    pub async fn with_assignments_held<T>(
+        &self,
+        creditor: CreditorKey,
+        clear: impl FnOnce(Vec<String>) -> T,
+    ) -> Result<T, StoreError> {
+        const UNWRITTEN: &str =
+            "SELECT file_name FROM collection_files WHERE creditor_id = $1 AND state = 'writing' ORDER BY id";
+        const DOING: &str = "reading unwritten collection files";
+        match &self.pool {
+            Pool::Sqlite(pool, _) => {
+                let names = sqlx::query_scalar(UNWRITTEN)
+                    .bind(creditor.0)
+                    .fetch_all(pool)
+                    .await
+                    .doing(DOING)?;
+                Ok(clear(names))
+            }
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await.doing("locking the creditor's collect")?;
+                sqlx::query(LOCK_ASSIGNMENTS)
+                    .bind(creditor.0)
+                    .execute(&mut *tx)
+                    .await
+                    .doing("locking the creditor's collect")?;
+                let names = sqlx::query_scalar(UNWRITTEN)
+                    .bind(creditor.0)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .doing(DOING)?;
+                let cleared = clear(names);
+                tx.commit().await.doing("releasing the creditor's collect")?;
+                Ok(cleared)
+            }
+        }
+    }
+
     /// Files assigned but not yet marked written (a run stopped between the two).
     pub async fn unwritten_files(&self, creditor: CreditorKey) -> Result<Vec<FileRow>, StoreError> {
         dispatch!(self, pool => sqlx::query_as(
-            "SELECT id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at, reserved_in_outbox
+            "SELECT id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at, reserved_in_outbox, reserved_folder
              FROM collection_files WHERE creditor_id = $1 AND state = 'writing' ORDER BY id",
         )
         .bind(creditor.0)
@@ -603,12 +650,14 @@ impl Store {
         .doing("reading unwritten collection files"))
     }
 
-    /// Records that an earlier version's unwritten file now has its temporary reserved in the
-    /// outbox (see [`FileRow::reserved_in_outbox`]): from here on it follows this version's
-    /// protocol, so that a file placed and taken before it is marked is never written again.
-    pub async fn mark_reserved_in_outbox(&self, file: &FileRow) -> Result<(), StoreError> {
-        dispatch!(self, pool => sqlx::query("UPDATE collection_files SET reserved_in_outbox = TRUE WHERE id = $1 AND state = 'writing'")
+    /// Records that an unwritten file now has its temporary reserved in `folder` (see
+    /// [`FileRow::reserved_in_outbox`]): an earlier version's file follows this version's
+    /// protocol from here on, so that a file placed and taken before it is marked is never
+    /// written again; a file whose temporary was moved to another outbox is looked for there.
+    pub async fn mark_reserved_in_outbox(&self, file: &FileRow, folder: &str) -> Result<(), StoreError> {
+        dispatch!(self, pool => sqlx::query("UPDATE collection_files SET reserved_in_outbox = TRUE, reserved_folder = $2 WHERE id = $1 AND state = 'writing'")
             .bind(file.id)
+            .bind(folder)
             .execute(pool)
             .await
             .map(|_| ())
@@ -673,33 +722,23 @@ impl Store {
                 first_presented.extend(mandates);
             }
             undo_presentations!(tx, now, &first_presented, &ids);
-            for (id, reason) in refused {
-                sqlx::query(
-                    "INSERT INTO collection_events (collection_id, occurred_at, kind, detail)
-                     SELECT id, $1, 'failed', $2 FROM collections WHERE id = $3 AND collection_file_id = $4",
-                )
-                .bind(now)
-                .bind(reason.as_str())
-                .bind(*id)
-                .bind(file.id)
-                .execute(&mut *tx)
-                .await
-                .doing("recording a refused collection")?;
-                sqlx::query(
-                    "UPDATE collections SET status = 'failed', failure_reason = $1, updated_at = $2,
-                       collection_file_id = NULL, end_to_end_id = NULL, sequence_type = NULL, requested_date = NULL,
-                       original_mandate_id = NULL, original_scheme_id = NULL, original_debtor_account = NULL,
-                       presented_iban = NULL, presented_bic = NULL, presented_mandate_id = NULL
-                     WHERE id = $3 AND collection_file_id = $4",
-                )
-                .bind(reason.as_str())
-                .bind(now)
-                .bind(*id)
-                .bind(file.id)
-                .execute(&mut *tx)
-                .await
-                .doing("taking a refused collection out of its file")?;
-            }
+            // The events first, while the collections still show their file.
+            let columns = [("id", JsonColumn::Int), ("reason", JsonColumn::Text)];
+            let record = format!(
+                "{} INSERT INTO collection_events (collection_id, occurred_at, kind, detail)
+                 SELECT c.id, $1, 'failed', v.reason FROM v JOIN collections c ON c.id = v.id WHERE c.collection_file_id = $2",
+                json_rows(&tx, 3, &columns)
+            );
+            let take_out = format!(
+                "{} UPDATE collections SET status = 'failed', failure_reason = v.reason, updated_at = $1,
+                   collection_file_id = NULL, end_to_end_id = NULL, sequence_type = NULL, requested_date = NULL,
+                   original_mandate_id = NULL, original_scheme_id = NULL, original_debtor_account = NULL,
+                   presented_iban = NULL, presented_bic = NULL, presented_mandate_id = NULL
+                 FROM v WHERE collections.id = v.id AND collections.collection_file_id = $2",
+                json_rows(&tx, 3, &columns)
+            );
+            execute_json!(tx, record.as_str(), [now, file.id], refused, "refused collections", "recording refused collections");
+            execute_json!(tx, take_out.as_str(), [now, file.id], refused, "refused collections", "taking refused collections out of their file");
             let (nb_of_txs, ctrl_sum_cents): (i64, i64) = sqlx::query_as(
                 "SELECT COUNT(*), CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) FROM collections WHERE collection_file_id = $1",
             )
@@ -815,9 +854,19 @@ pub struct FileAssignment {
     file: Option<FileRow>,
     /// A chunk met collections another run took: what was written so far must not be kept.
     conflicted: bool,
+    /// The outbox folder the file's temporary is reserved in before the commit.
+    reserved_folder: Option<String>,
 }
 
 impl FileAssignment {
+    /// Says which outbox folder (canonical path) the file's temporary will be reserved in
+    /// before the commit, recorded with the file (see [`FileRow::reserved_folder`]).
+    #[must_use]
+    pub fn reserving_in(mut self, folder: String) -> Self {
+        self.reserved_folder = Some(folder);
+        self
+    }
+
     /// Assigns `items` to the file (created with the first chunk): each must still be pending
     /// and in no file; if one is not, nothing of the assignment is kept (its commit refuses).
     pub async fn assign(
@@ -977,29 +1026,31 @@ impl FileAssignment {
             std::process::id(),
             now.timestamp_nanos_opt().unwrap_or_default()
         );
-        let (creditor, business_date, version, prefix) = (
+        let (creditor, business_date, version, prefix, folder) = (
             self.creditor,
             self.business_date,
             self.pain_version,
             self.message_id_prefix.as_str(),
+            self.reserved_folder.as_deref(),
         );
         on_tx!(&mut self.tx, tx => {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO collection_files (creditor_id, message_id, business_date, pain_version, state, nb_of_txs, ctrl_sum_cents, file_name, created_at, reserved_in_outbox)
-                 VALUES ($1, $2, $3, $4, 'writing', 0, 0, $2, $5, TRUE) RETURNING id",
+                "INSERT INTO collection_files (creditor_id, message_id, business_date, pain_version, state, nb_of_txs, ctrl_sum_cents, file_name, created_at, reserved_in_outbox, reserved_folder)
+                 VALUES ($1, $2, $3, $4, 'writing', 0, 0, $2, $5, TRUE, $6) RETURNING id",
             )
             .bind(creditor.0)
             .bind(&provisional)
             .bind(business_date)
             .bind(version)
             .bind(now)
+            .bind(folder)
             .fetch_one(&mut **tx)
             .await
             .doing("creating a collection file")?;
             let message_id = format!("{prefix}{id:08}");
             sqlx::query_as(
                 "UPDATE collection_files SET message_id = $1, file_name = $2 WHERE id = $3
-                 RETURNING id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at, reserved_in_outbox",
+                 RETURNING id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at, reserved_in_outbox, reserved_folder",
             )
             .bind(&message_id)
             .bind(format!("{message_id}.xml"))
@@ -1010,6 +1061,10 @@ impl FileAssignment {
         })
     }
 }
+
+/// Takes the creditor's assignment lock for the rest of the transaction (PostgreSQL): one
+/// file assignment at a time, and no clearing of the outbox's temporaries during one.
+const LOCK_ASSIGNMENTS: &str = "SELECT pg_advisory_xact_lock(7321, CAST($1 AS INTEGER))";
 
 /// Per mandate of `items`: whether one of them is its FRST, and the latest collection date
 /// presented (the rows of the mandates' `UPDATE`).

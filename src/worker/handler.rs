@@ -92,7 +92,7 @@ impl Shared {
         .map_err(|e| {
             // Bad configuration or data, or a ledger behind its outbox, does not heal by
             // waiting; a ledger, disk or conflict error may.
-            let permanent = matches!(e, JobError::Invalid(_) | JobError::Disagree(_));
+            let permanent = matches!(e, JobError::Invalid(_) | JobError::Disagree(_) | JobError::Moved(_));
             (e.to_string(), permanent)
         })
     }

@@ -36,9 +36,9 @@ use self::due_rows::{Due, DueRows};
 use self::fill::{Filling, read_sizes};
 use self::outbox_guard::ensure_outbox_known;
 use self::record::{FileToRecord, assign_as_checked, commit_and_write};
-use self::write::finish_file;
+use self::write::{Fate, fate, finish_file};
 use super::JobError;
-use super::outbox::{Whereabouts, remove_stale_temporaries, whereabouts};
+use super::outbox::{folder_identity, remove_stale_temporaries};
 use crate::config::Config;
 use crate::domain::collect::{Rules, Selector, reachable_date};
 use crate::sepa::money::format_cents;
@@ -47,7 +47,7 @@ use crate::store::{Assignment, CreditorKey, RunLock, Store, message_id_prefix};
 use crate::telemetry::Progress;
 
 pub use self::checker::end_to_end_id;
-pub use self::outbox_guard::LedgerBehindOutbox;
+pub use self::outbox_guard::{LedgerBehindOutbox, OutboxMoved};
 
 /// Totals of one (collection date, sequence type) group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -224,15 +224,16 @@ pub async fn run(
     report.already_in_files = store.collections_in_files(creditor_key, date).await?;
     let tag = store.ledger_tag(creditor_key).await?;
     ensure_outbox_known(config, store, creditor_key, &tag).await?;
+    let folder = folder_identity(&config.folders.outbox)?;
     for file in store.unwritten_files(creditor_key).await? {
         if dry_run {
-            let gone = whereabouts(&config.folders.outbox, &file.file_name)? == Whereabouts::Neither;
+            let fate = fate(&config.folders.outbox, &folder, &file)?;
             report.files.push(FileLine {
                 file: file.file_name.clone(),
                 transactions: file.nb_of_txs,
                 total: format_cents(file.ctrl_sum_cents),
                 recovered: true,
-                already_taken: gone && file.reserved_in_outbox,
+                already_taken: fate == Fate::RecordSent,
             });
             continue;
         }
@@ -246,15 +247,14 @@ pub async fn run(
         // Every file of this ledger's still to be placed was just finished: what temporaries
         // are left belong to assignments that never committed.
         lock.still_held("clearing the outbox's temporaries").await?;
-        // Read again just before: a file committed meanwhile (by a run whose lock was lost
-        // under it) keeps its temporary.
-        let unwritten: Vec<String> = store
-            .unwritten_files(creditor_key)
-            .await?
-            .into_iter()
-            .map(|f| f.file_name)
-            .collect();
-        let removed = remove_stale_temporaries(&config.folders.outbox, &message_id_prefix(&tag), &unwritten)?;
+        // Read again, with no assignment open: a file committed meanwhile (by a run whose
+        // lock was lost under it) keeps its temporary, and none is reserved while clearing.
+        let prefix = message_id_prefix(&tag);
+        let removed = store
+            .with_assignments_held(creditor_key, |unwritten| {
+                remove_stale_temporaries(&config.folders.outbox, &prefix, &unwritten)
+            })
+            .await??;
         if removed > 0 {
             tracing::warn!(removed, "removed temporary files of interrupted runs from the outbox");
         }
@@ -313,6 +313,7 @@ pub async fn run(
     let file = FileToRecord {
         creditor_key,
         tag: &tag,
+        outbox_folder: &folder,
         business_date: date,
         pain_version: config.bank.pain_version.message_name(),
     };

@@ -27,6 +27,28 @@ pub struct LedgerBehindOutbox {
     pub problem: String,
 }
 
+/// A stopped run's file was reserved in another outbox folder than the one configured now,
+/// and the configured one holds neither the file nor its temporary: that says nothing about
+/// whether the file was ever placed (in the other folder), so it can neither be recorded as
+/// sent nor written again without risking to collect nothing or to collect twice.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "refusing to collect: {file} was assigned by a run that stopped before finishing it, and its \
+     temporary was reserved in {reserved}, but folders.outbox is now {outbox}, which holds neither \
+     the file nor its temporary; nothing was collected. Point folders.outbox back at {reserved} \
+     for one run (the file is then finished there: written, taken, or recorded as sent if the \
+     bank's transfer took it), or move the file or its temporary from {reserved} into {outbox}, \
+     then collect again"
+)]
+pub struct OutboxMoved {
+    /// The stopped run's file name.
+    pub file: String,
+    /// Where its temporary was reserved.
+    pub reserved: String,
+    /// The outbox configured now.
+    pub outbox: String,
+}
+
 /// The run stops: `problem` in `outbox`.
 pub(super) fn behind(outbox: &std::path::Path, problem: String) -> JobError {
     LedgerBehindOutbox {

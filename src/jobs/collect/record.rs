@@ -22,6 +22,9 @@ use crate::telemetry::Progress;
 pub(super) struct FileToRecord<'a> {
     pub(super) creditor_key: CreditorKey,
     pub(super) tag: &'a LedgerTag,
+    /// The outbox's canonical path, recorded with each file as where its temporary is
+    /// reserved.
+    pub(super) outbox_folder: &'a str,
     pub(super) business_date: NaiveDate,
     pub(super) pain_version: &'static str,
 }
@@ -91,7 +94,8 @@ async fn begun(
         Some(assignment) => Ok(assignment),
         None => Ok(store
             .begin_file(file.creditor_key, file.tag, file.business_date, file.pain_version)
-            .await?),
+            .await?
+            .reserving_in(file.outbox_folder.to_owned())),
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 
 use super::checker::{hybrid_lines, raw};
-use super::outbox_guard::behind;
+use super::outbox_guard::{OutboxMoved, behind};
 use super::{FileLine, Phases};
 use crate::config::Config;
 use crate::domain::collect::AmendmentFields;
@@ -144,13 +144,45 @@ async fn assigned_content(
     Ok((FileContent { groups, transactions }, refused))
 }
 
-/// Finishes the file a stopped run assigned but did not mark written: takes the complete file
-/// found in the outbox if it is that file, writes it from what the ledger assigned to it if
-/// its temporary is there (the run stopped before placing it), and otherwise records it as
-/// sent: a file is reserved in the outbox before its assignment commits, so a committed file
-/// with neither name there was placed and has left the outbox since — the bank's transfer
-/// took it. Writing it again would present its collections twice. (A file an earlier version
-/// assigned made no such promise and is written.)
+/// What a re-run does with a file a stopped run assigned but did not mark written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Fate {
+    /// The complete file is in the outbox: taken if it is the one assigned.
+    Take,
+    /// Written from what the ledger assigned to it: its temporary is there (the run stopped
+    /// before placing it), or an earlier version assigned it (no promise: "neither name"
+    /// may mean "never written").
+    Write,
+    /// Recorded as sent: a file is reserved in the outbox before its assignment commits, so a
+    /// committed file with neither name in the folder it was reserved in was placed and has
+    /// left it since — the bank's transfer took it. Writing it again would present its
+    /// collections twice.
+    RecordSent,
+}
+
+/// What becomes of `file` with the outbox as it stands (`folder`: its canonical path). A
+/// file reserved in another folder with neither name here is the person's to place
+/// ([`OutboxMoved`]).
+pub(super) fn fate(outbox: &std::path::Path, folder: &str, file: &FileRow) -> Result<Fate, JobError> {
+    Ok(match outbox::whereabouts(outbox, &file.file_name)? {
+        Whereabouts::Placed => Fate::Take,
+        Whereabouts::Temporary => Fate::Write,
+        Whereabouts::Neither if !file.reserved_in_outbox => Fate::Write,
+        Whereabouts::Neither => match &file.reserved_folder {
+            Some(reserved) if reserved != folder => {
+                return Err(OutboxMoved {
+                    file: file.file_name.clone(),
+                    reserved: reserved.clone(),
+                    outbox: folder.to_owned(),
+                }
+                .into());
+            }
+            _ => Fate::RecordSent,
+        },
+    })
+}
+
+/// Finishes the file a stopped run assigned but did not mark written, as its [`fate`] says.
 ///
 /// A file written again asks for no collection date before what a file sent on `run_date`
 /// can reach (`reachable`): a run that stopped on Friday and is finished on Monday moves
@@ -166,8 +198,9 @@ pub(super) async fn finish_file(
 ) -> Result<Finished, JobError> {
     let mut clock = Instant::now();
     let outbox = &config.folders.outbox;
-    let reserved = match outbox::whereabouts(outbox, &file.file_name)? {
-        Whereabouts::Placed => {
+    let folder = outbox::folder_identity(outbox)?;
+    let reserved = match fate(outbox, &folder, file)? {
+        Fate::Take => {
             // The rename into place happened before the stop: the file is complete. It is the
             // one assigned if it says so (a restored ledger's file row may name a file of
             // other content).
@@ -175,7 +208,7 @@ pub(super) async fn finish_file(
             Phases::lap(&mut phases.write, &mut clock);
             return Ok(mark(store, file, Some(&sha), How::Found, phases).await?.into());
         }
-        Whereabouts::Neither if file.reserved_in_outbox => {
+        Fate::RecordSent => {
             tracing::warn!(
                 file = %file.file_name,
                 transactions = file.nb_of_txs,
@@ -185,14 +218,14 @@ pub(super) async fn finish_file(
             );
             return Ok(mark(store, file, None, How::AlreadyTaken, phases).await?.into());
         }
-        // The temporary is there, or an earlier version's file (no promise: "neither" may
-        // mean "never written") is: written again, under this version's protocol from now
-        // on. Replacing a temporary another run may be writing is the holder's right only.
-        Whereabouts::Temporary | Whereabouts::Neither => {
+        // Written again, under this version's protocol from now on, recorded as reserved in
+        // this folder (its temporary may have been moved here from another). Replacing a
+        // temporary another run may be writing is the holder's right only.
+        Fate::Write => {
             lock.still_held("writing a stopped run's file again").await?;
             let reserved = outbox::reserve_again(outbox, &file.file_name)?;
-            if !file.reserved_in_outbox {
-                store.mark_reserved_in_outbox(file).await?;
+            if !file.reserved_in_outbox || file.reserved_folder.as_deref() != Some(folder.as_str()) {
+                store.mark_reserved_in_outbox(file, &folder).await?;
             }
             reserved
         }
@@ -407,6 +440,7 @@ mod tests {
             ctrl_sum_cents,
             created_at: chrono::Utc::now(),
             reserved_in_outbox: true,
+            reserved_folder: None,
         }
     }
 
