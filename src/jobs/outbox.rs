@@ -256,6 +256,12 @@ pub fn reserve_again(dir: &Path, name: &str) -> Result<Reserved, OutboxError> {
     reserve(dir, name)
 }
 
+/// Which file `metadata` describes, whatever its name: (device, inode).
+fn file_identity(metadata: &fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (metadata.dev(), metadata.ino())
+}
+
 fn sync_folder(dir: &Path) -> Result<(), OutboxError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
@@ -278,6 +284,7 @@ impl Reserved {
             file,
         } = self;
         let marker = file.try_clone().map_err(err("cannot write", &temp))?;
+        let identity = file_identity(&file.metadata().map_err(err("cannot write", &temp))?);
         let emptied = |result| {
             if !matches!(result, Ok(Ok(_))) {
                 let _ = marker.set_len(0);
@@ -300,12 +307,14 @@ impl Reserved {
                 path: temp.clone(),
                 source: e.into_error(),
             })
-            .and_then(|file| file.sync_all().map_err(err("cannot sync", &temp)));
-        emptied(synced.map(|()| {
+            .and_then(|file| file.sync_all().map(|()| file).map_err(err("cannot sync", &temp)));
+        emptied(synced.map(|file| {
             Ok(Temporary {
                 dir,
                 temp,
                 final_path,
+                identity,
+                _held: file,
                 sha: hex(&hasher.finalize()),
             })
         }))
@@ -319,13 +328,28 @@ pub struct Temporary {
     dir: PathBuf,
     temp: PathBuf,
     final_path: PathBuf,
+    /// The file this run wrote (device, inode): the temporary's name may have been given to
+    /// another run's since.
+    identity: (u64, u64),
+    /// … kept open, so that its inode cannot be reused by that other file.
+    _held: File,
     sha: String,
 }
 
 impl Temporary {
     /// Moves the file into place (never over an existing file: `AlreadyExists`) and fsyncs
-    /// the folder; returns its SHA-256.
+    /// the folder; returns its SHA-256. The temporary's name must still be this run's file:
+    /// a run that lost its lock may find it replaced by the new holder's, still being
+    /// written, which it must not move into place.
     pub fn place(self) -> Result<String, OutboxError> {
+        let now = fs::symlink_metadata(&self.temp).map_err(err("cannot move into place", &self.temp))?;
+        if file_identity(&now) != self.identity {
+            return Err(OutboxError {
+                doing: "cannot move into place",
+                path: self.temp,
+                source: io::Error::other("the temporary was replaced by another run's since this run wrote it"),
+            });
+        }
         place_new(&self.temp, &self.final_path).map_err(err("cannot move into place", &self.final_path))?;
         sync_folder(&self.dir)?;
         Ok(self.sha)
@@ -422,6 +446,29 @@ mod tests {
         // Reserving again empties what an earlier attempt left.
         let again = reserve_again(dir.path(), "b.xml").unwrap();
         assert_eq!(fs::read(&again.temp).unwrap(), b"");
+    }
+
+    #[test]
+    fn a_temporary_replaced_by_another_run_is_not_placed() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |reserved: Reserved, bytes: &'static [u8]| {
+            reserved
+                .fill::<()>(|w| {
+                    w.write_all(bytes).unwrap();
+                    Ok(())
+                })
+                .unwrap()
+                .unwrap()
+        };
+        // A run that lost its lock wrote its file; the new holder replaced the temporary and
+        // is still writing into it.
+        let first = write(reserve(dir.path(), "a.xml").unwrap(), b"<first/>");
+        let second = reserve_again(dir.path(), "a.xml").unwrap();
+        let refused = first.place().unwrap_err();
+        assert!(refused.to_string().contains("replaced by another run"), "{refused}");
+        assert_eq!(whereabouts(dir.path(), "a.xml").unwrap(), Whereabouts::Temporary);
+        write(second, b"<second/>").place().unwrap();
+        assert_eq!(fs::read(dir.path().join("a.xml")).unwrap(), b"<second/>");
     }
 
     #[test]
