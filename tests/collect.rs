@@ -1446,6 +1446,55 @@ async fn a_file_taken_before_the_ledger_recorded_it_is_not_written_again(backend
     p.db.cleanup().await;
 }
 
+/// A stopped run's file reserved in one outbox is finished in the outbox configured now when
+/// its temporary is there: moved across by a person, or put there empty as the refusal says
+/// when the bank never received it (the file is written anew from the ledger).
+async fn a_stopped_runs_file_is_finished_where_its_temporary_is(backend: Backend) {
+    let p = Project::new(backend).await;
+    seed_monthly_plans(&p, 2);
+    let stopped = assign_like_a_stopped_run(&p, &["KM0"]).await;
+    let outbox = p.folder("outbox");
+    let reserved = std::fs::canonicalize(&outbox).unwrap().display().to_string();
+    common::raw_exec(
+        &p.db.url,
+        &format!("UPDATE collection_files SET reserved_folder = '{reserved}'"),
+    )
+    .await
+    .unwrap();
+    let elsewhere = p.folder("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let temporary = format!(".{}.tmp", stopped.file_name);
+    std::fs::remove_file(outbox.join(&temporary)).unwrap();
+    p.set_table("folders", "outbox = \"elsewhere\"");
+    let refused = p.run(&["run", "collect", "--date", "2026-11-20"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains(&format!("put an empty {temporary} into")), "{stderr}");
+
+    std::fs::write(elsewhere.join(&temporary), "").unwrap();
+    let out = p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    assert!(out.contains("finished after an interrupted run"), "{out}");
+    let finished = elsewhere.join(&stopped.file_name);
+    common::assert_valid_pain008_file(&finished);
+    assert_eq!(end_to_end_ids(&finished).len(), 1);
+    assert!(!outbox.join(&stopped.file_name).exists());
+    // KM1's collection went into the day's own file, there too.
+    let seen: usize = std::fs::read_dir(&elsewhere)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|f| f.extension().is_some_and(|x| x == "xml"))
+        .map(|f| end_to_end_ids(&f).len())
+        .sum();
+    assert_eq!(seen, 2);
+    for f in std::fs::read_dir(&elsewhere).unwrap() {
+        let f = f.unwrap().path();
+        if f.extension().is_some_and(|x| x == "xml") {
+            std::fs::rename(&f, outbox.join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    p.db.cleanup().await;
+}
+
 /// At a terminal (a pseudo-terminal from `script`), collect draws its progress bar on
 /// stderr; piped, the same run prints its report and nothing else.
 #[tokio::test]
@@ -1495,6 +1544,7 @@ on_both_backends!(
     a_person_retries_or_ignores_a_failed_collection,
     refusals_do_not_split_files_early,
     a_stopped_runs_file_keeps_the_account_it_was_assigned,
+    a_stopped_runs_file_is_finished_where_its_temporary_is,
     a_stopped_runs_file_that_can_no_longer_be_written_says_why,
     a_run_waits_for_the_lock_then_gives_up,
     a_ledger_behind_its_outbox_refuses_to_collect,

@@ -256,6 +256,15 @@ pub fn reserve_again(dir: &Path, name: &str) -> Result<Reserved, OutboxError> {
     reserve(dir, name)
 }
 
+/// The temporary `temp` no longer names the file this run wrote.
+fn replaced(temp: PathBuf) -> OutboxError {
+    OutboxError {
+        doing: "cannot move into place",
+        path: temp,
+        source: io::Error::other("the temporary was replaced by another run's since this run wrote it"),
+    }
+}
+
 /// Which file `metadata` describes, whatever its name: (device, inode).
 fn file_identity(metadata: &fs::Metadata) -> (u64, u64) {
     use std::os::unix::fs::MetadataExt;
@@ -284,7 +293,7 @@ impl Reserved {
             file,
         } = self;
         let marker = file.try_clone().map_err(err("cannot write", &temp))?;
-        let identity = file_identity(&file.metadata().map_err(err("cannot write", &temp))?);
+        let written = file_identity(&file.metadata().map_err(err("cannot write", &temp))?);
         let emptied = |result| {
             if !matches!(result, Ok(Ok(_))) {
                 let _ = marker.set_len(0);
@@ -307,16 +316,23 @@ impl Reserved {
                 path: temp.clone(),
                 source: e.into_error(),
             })
-            .and_then(|file| file.sync_all().map(|()| file).map_err(err("cannot sync", &temp)));
-        emptied(synced.map(|file| {
-            Ok(Temporary {
+            .and_then(|file| file.sync_all().map_err(err("cannot sync", &temp)))
+            // Held read-only: a handle open for writing would tell watchers "written" again
+            // when it closes, after the move, under the final name.
+            .and_then(|()| File::open(&temp).map_err(err("cannot read", &temp)));
+        emptied(synced.and_then(|file| {
+            let identity = file_identity(&file.metadata().map_err(err("cannot read", &temp))?);
+            if identity != written {
+                return Err(replaced(temp.clone()));
+            }
+            Ok(Ok(Temporary {
                 dir,
                 temp,
                 final_path,
                 identity,
                 _held: file,
                 sha: hex(&hasher.finalize()),
-            })
+            }))
         }))
     }
 }
@@ -331,7 +347,7 @@ pub struct Temporary {
     /// The file this run wrote (device, inode): the temporary's name may have been given to
     /// another run's since.
     identity: (u64, u64),
-    /// … kept open, so that its inode cannot be reused by that other file.
+    /// … kept open (read-only), so that its inode cannot be reused by that other file.
     _held: File,
     sha: String,
 }
@@ -344,11 +360,7 @@ impl Temporary {
     pub fn place(self) -> Result<String, OutboxError> {
         let now = fs::symlink_metadata(&self.temp).map_err(err("cannot move into place", &self.temp))?;
         if file_identity(&now) != self.identity {
-            return Err(OutboxError {
-                doing: "cannot move into place",
-                path: self.temp,
-                source: io::Error::other("the temporary was replaced by another run's since this run wrote it"),
-            });
+            return Err(replaced(self.temp));
         }
         place_new(&self.temp, &self.final_path).map_err(err("cannot move into place", &self.final_path))?;
         sync_folder(&self.dir)?;
@@ -463,6 +475,22 @@ mod tests {
         // A run that lost its lock wrote its file; the new holder replaced the temporary and
         // is still writing into it.
         let first = write(reserve(dir.path(), "a.xml").unwrap(), b"<first/>");
+        // Written and held read-only only: closing a handle open for writing after the move
+        // would tell the transfer's watcher "written" a second time.
+        let temp = fs::canonicalize(dir.path().join(".a.xml.tmp")).unwrap();
+        let modes: Vec<u32> = fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|fd| {
+                let fd = fd.ok()?;
+                (fs::read_link(fd.path()).ok()? == temp).then(|| {
+                    let info =
+                        fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.file_name().to_str().unwrap())).unwrap();
+                    let flags = info.lines().find_map(|l| l.strip_prefix("flags:")).unwrap().trim();
+                    u32::from_str_radix(flags, 8).unwrap() & 0o3
+                })
+            })
+            .collect();
+        assert_eq!(modes, [0], "one handle, read-only (O_RDONLY)");
         let second = reserve_again(dir.path(), "a.xml").unwrap();
         let refused = first.place().unwrap_err();
         assert!(refused.to_string().contains("replaced by another run"), "{refused}");

@@ -90,8 +90,8 @@ impl Shared {
         .await
         .map(|output| output.summary())
         .map_err(|e| {
-            // Bad configuration or data, or a ledger behind its outbox, does not heal by
-            // waiting; a ledger, disk or conflict error may.
+            // Bad configuration or data, a ledger behind its outbox or a moved outbox does
+            // not heal by waiting; a ledger, disk or conflict error may.
             let permanent = matches!(e, JobError::Invalid(_) | JobError::Disagree(_) | JobError::Moved(_));
             (e.to_string(), permanent)
         })

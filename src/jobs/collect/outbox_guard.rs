@@ -35,10 +35,12 @@ pub struct LedgerBehindOutbox {
 #[error(
     "refusing to collect: {file} was assigned by a run that stopped before finishing it, and its \
      temporary was reserved in {reserved}, but folders.outbox is now {outbox}, which holds neither \
-     the file nor its temporary; nothing was collected. Point folders.outbox back at {reserved} \
-     for one run (the file is then finished there: written, taken, or recorded as sent if the \
-     bank's transfer took it), or move the file or its temporary from {reserved} into {outbox}, \
-     then collect again"
+     the file nor its temporary; nothing was collected. If {reserved} holds {file} or .{file}.tmp, \
+     move it into {outbox} and collect again. If it holds neither, the bank's transfer took the \
+     file or it was never placed: ask the bank. Not received: put an empty .{file}.tmp into \
+     {outbox} and collect again (the file is written anew). Received: point folders.outbox at \
+     {reserved} (created empty if it is gone) for one run, which records the file as sent — and \
+     writes that day's new files there too, to be moved across"
 )]
 pub struct OutboxMoved {
     /// The stopped run's file name.
