@@ -354,6 +354,7 @@ async fn a_full_outbox_disk_fails_the_run_and_the_next_finishes_the_file(backend
     assert_eq!(line[0].matches("No space left on device").count(), 1, "{stderr}");
     let left: Vec<(String, u64)> = std::fs::read_dir(&outbox)
         .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name() != common::OUTBOX_MARKER)
         .map(|e| {
             let e = e.unwrap();
             (
@@ -818,10 +819,11 @@ async fn a_stopped_runs_file_that_can_no_longer_be_written_says_why(backend: Bac
     let out = p2.ok(&["run", "collect", "--date", "2026-11-20"]);
     assert!(out.contains("1 failed"), "{out}");
     assert!(!p2.folder("outbox").join(&alone.file_name).exists());
-    assert!(
-        std::fs::read_dir(p2.folder("outbox")).unwrap().next().is_none(),
-        "no temporary left"
-    );
+    let left: Vec<_> = std::fs::read_dir(p2.folder("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, [common::OUTBOX_MARKER], "no temporary left");
     assert!(
         p2.ok(&["run", "collect", "--date", "2026-11-20"])
             .contains("nothing new")
@@ -1376,34 +1378,47 @@ async fn a_file_taken_before_the_ledger_recorded_it_is_not_written_again(backend
         std::fs::rename(f, bank.join(f.file_name().unwrap())).unwrap();
     }
 
-    // With `folders.outbox` pointed at another folder since, finding neither name there says
+    // In another folder than the one they were reserved in, finding neither name says
     // nothing about the files: the run refuses (exit 5, its dry run too), naming both
-    // folders, and records nothing; pointed back, it goes on.
+    // folders, and records nothing — whether `folders.outbox` was pointed elsewhere or
+    // another folder stands at the same path (a share that failed to mount, a folder made
+    // anew): the folder is known by its marker. Back in the right folder, it goes on.
+    let outbox = p.folder("outbox");
+    let canonical = |dir: &std::path::Path| std::fs::canonicalize(dir).unwrap().display().to_string();
+    let marker = std::fs::read_to_string(outbox.join(".collecte-outbox-id")).unwrap();
+    let refused = |now: &std::path::Path| {
+        for args in [
+            &["run", "collect", "--date", "2026-11-20", "--dry-run"][..],
+            &["run", "collect", "--date", "2026-11-20"][..],
+        ] {
+            let out = p.run(args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(5), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains(&format!(
+                    "reserved in the outbox folder {} (marked {marker} in its .collecte-outbox-id), but folders.outbox is {} (no marker)",
+                    canonical(&outbox),
+                    canonical(now)
+                )) && stderr.contains("nothing was collected"),
+                "{stderr}"
+            );
+        }
+        assert!(
+            std::fs::read_dir(now).unwrap().next().is_none(),
+            "nothing written to {now:?}"
+        );
+    };
     let elsewhere = p.folder("elsewhere");
     std::fs::create_dir(&elsewhere).unwrap();
     p.set_table("folders", "outbox = \"elsewhere\"");
-    for args in [
-        &["run", "collect", "--date", "2026-11-20", "--dry-run"][..],
-        &["run", "collect", "--date", "2026-11-20"][..],
-    ] {
-        let out = p.run(args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let canonical = |dir: &std::path::Path| std::fs::canonicalize(dir).unwrap().display().to_string();
-        assert_eq!(out.status.code(), Some(5), "{args:?}: {stderr}");
-        assert!(
-            stderr.contains(&format!(
-                "reserved in {}, but folders.outbox is now {}",
-                canonical(&p.folder("outbox")),
-                canonical(&elsewhere)
-            )) && stderr.contains("nothing was collected"),
-            "{stderr}"
-        );
-    }
-    assert!(
-        std::fs::read_dir(&elsewhere).unwrap().next().is_none(),
-        "nothing written elsewhere"
-    );
+    refused(&elsewhere);
     p.set_table("folders", "outbox = \"outbox\"");
+    let share = p.folder("share");
+    std::fs::rename(&outbox, &share).unwrap();
+    std::fs::create_dir(&outbox).unwrap();
+    refused(&outbox);
+    std::fs::remove_dir(&outbox).unwrap();
+    std::fs::rename(&share, &outbox).unwrap();
 
     let dry = p.ok(&["run", "collect", "--date", "2026-11-20", "--dry-run"]);
     assert_eq!(dry.matches("would record as sent").count(), 2, "{dry}");
@@ -1448,7 +1463,8 @@ async fn a_file_taken_before_the_ledger_recorded_it_is_not_written_again(backend
 
 /// A stopped run's file reserved in one outbox is finished in the outbox configured now when
 /// its temporary is there: moved across by a person, or put there empty as the refusal says
-/// when the bank never received it (the file is written anew from the ledger).
+/// when the bank never received it (the file is written anew from the ledger). When the bank
+/// did, the outbox takes the old folder's marker and the file is recorded as sent.
 async fn a_stopped_runs_file_is_finished_where_its_temporary_is(backend: Backend) {
     let p = Project::new(backend).await;
     seed_monthly_plans(&p, 2);
@@ -1457,7 +1473,7 @@ async fn a_stopped_runs_file_is_finished_where_its_temporary_is(backend: Backend
     let reserved = std::fs::canonicalize(&outbox).unwrap().display().to_string();
     common::raw_exec(
         &p.db.url,
-        &format!("UPDATE collection_files SET reserved_folder = '{reserved}'"),
+        &format!("UPDATE collection_files SET reserved_folder = '{reserved}', reserved_folder_id = 'a-folder-gone'"),
     )
     .await
     .unwrap();
@@ -1492,6 +1508,30 @@ async fn a_stopped_runs_file_is_finished_where_its_temporary_is(backend: Backend
             std::fs::rename(&f, outbox.join(f.file_name().unwrap())).unwrap();
         }
     }
+    p.db.cleanup().await;
+
+    // The bank did receive it, from a folder that is gone: the outbox takes that folder's
+    // place (its marker), and the file is recorded as sent, not written again.
+    let p = Project::new(backend).await;
+    seed_monthly_plans(&p, 1);
+    let stopped = assign_like_a_stopped_run(&p, &["KM0"]).await;
+    common::raw_exec(
+        &p.db.url,
+        "UPDATE collection_files SET reserved_folder = '/mnt/gone', reserved_folder_id = 'a-folder-gone'",
+    )
+    .await
+    .unwrap();
+    let outbox = p.folder("outbox");
+    std::fs::remove_file(outbox.join(format!(".{}.tmp", stopped.file_name))).unwrap();
+    let refused = p.run(&["run", "collect", "--date", "2026-11-20"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("write a-folder-gone into"), "{stderr}");
+    std::fs::write(outbox.join(".collecte-outbox-id"), "a-folder-gone\n").unwrap();
+    let out = p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    assert!(out.contains("recorded as sent"), "{out}");
+    assert!(p.outbox().is_empty(), "{:?}", p.outbox());
+    assert_eq!(p.collections("submitted").len(), 1);
     p.db.cleanup().await;
 }
 

@@ -680,10 +680,16 @@ async fn clearing_waits_for_an_open_file_assignment(backend: Backend) {
         .begin_file(creditor, &tag, d(TODAY), "pain.008.001.08")
         .await
         .unwrap()
-        .reserving_in("/srv/outbox".to_owned());
+        .reserving_in(collecte::store::OutboxFolder {
+            path: "/srv/outbox".to_owned(),
+            id: "0f3c".to_owned(),
+        });
     file.assign(&[(&a, common::presented(&due[0]))]).await.unwrap().unwrap();
     let row = file.file().expect("a file");
-    assert_eq!(row.reserved_folder.as_deref(), Some("/srv/outbox"));
+    assert_eq!(
+        (row.reserved_folder.as_deref(), row.reserved_folder_id.as_deref()),
+        (Some("/srv/outbox"), Some("0f3c"))
+    );
     let clearing = store.with_assignments_held(creditor, |unwritten| unwritten);
     if backend == Backend::Postgres {
         let mut clearing = Box::pin(clearing);

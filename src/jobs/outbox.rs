@@ -66,10 +66,41 @@ fn temporary_name(name: &str) -> String {
 }
 
 /// The canonical path of the folder `dir`, as a file's row records where its temporary was
-/// reserved: the same folder reached by another spelling compares equal.
-pub fn folder_identity(dir: &Path) -> Result<String, OutboxError> {
+/// reserved, for people.
+pub fn folder_path(dir: &Path) -> Result<String, OutboxError> {
     let canonical = fs::canonicalize(dir).map_err(err("cannot resolve", dir))?;
     Ok(canonical.to_string_lossy().into_owned())
+}
+
+/// The marker file of an outbox folder: a random id, written once, that tells the folder
+/// from any other — another folder, or another at the same path (a share that failed to
+/// mount and left its empty mount point, a folder made anew).
+const MARKER: &str = ".collecte-outbox-id";
+
+/// The id in `dir`'s marker, if it has one.
+pub fn folder_marker(dir: &Path) -> Result<Option<String>, OutboxError> {
+    let path = dir.join(MARKER);
+    match fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text.trim().to_owned()).filter(|id| !id.is_empty())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(err("cannot read", &path)(e)),
+    }
+}
+
+/// `dir`'s marker id, the marker written first (complete or not at all, never over another
+/// process's) if it has none.
+pub fn mark_folder(dir: &Path) -> Result<String, OutboxError> {
+    if let Some(id) = folder_marker(dir)? {
+        return Ok(id);
+    }
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    match write_atomically(dir, MARKER, |w| w.write_all(id.as_bytes())) {
+        Ok(Ok(_)) => Ok(id),
+        Ok(Err(e)) => Err(err("cannot write", &dir.join(MARKER))(e)),
+        // Another process may have marked the folder meanwhile (its marker already in place,
+        // or its temporary replacing ours): its id is the folder's.
+        Err(e) => folder_marker(dir)?.ok_or(e),
+    }
 }
 
 /// Where a file stands in its folder.
@@ -235,25 +266,21 @@ pub struct Reserved {
 pub fn reserve(dir: &Path, name: &str) -> Result<Reserved, OutboxError> {
     let temp = dir.join(temporary_name(name));
     let file = File::create_new(&temp).map_err(err("cannot create", &temp))?;
-    sync_folder(dir)?;
-    Ok(Reserved {
-        dir: dir.to_owned(),
-        temp,
-        final_path: dir.join(name),
-        file,
-    })
+    Reserved::synced(dir, name, temp, file)
 }
 
-/// [`reserve`] for a file still to be written again: the temporary a stopped run left, if
-/// any, is removed first (not emptied in place: a writer that still had it open would go on
-/// writing into the new one), then a new one is created.
+/// [`reserve`] for a file still to be written again: a new temporary replaces the one a
+/// stopped run left, if any, in one rename (not emptied in place: a writer that still had it
+/// open would go on writing into the new one; not removed first: for a moment the folder
+/// would hold neither name, which a re-run reads as "taken by the bank").
 pub fn reserve_again(dir: &Path, name: &str) -> Result<Reserved, OutboxError> {
     let temp = dir.join(temporary_name(name));
-    match fs::remove_file(&temp) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(err("cannot remove", &temp)(e)),
-        _ => {}
-    }
-    reserve(dir, name)
+    // Named like an earlier version's temporary, so that a crash before the rename leaves
+    // nothing that the clearing of stale temporaries would not remove.
+    let staging = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let file = File::create(&staging).map_err(err("cannot create", &staging))?;
+    fs::rename(&staging, &temp).map_err(err("cannot rename to", &temp))?;
+    Reserved::synced(dir, name, temp, file)
 }
 
 /// The temporary `temp` no longer names the file this run wrote.
@@ -278,6 +305,18 @@ fn sync_folder(dir: &Path) -> Result<(), OutboxError> {
 }
 
 impl Reserved {
+    /// `file`, created as `temp` for `dir/name`, once `dir` is fsynced: the temporary's name
+    /// survives a crash from here on.
+    fn synced(dir: &Path, name: &str, temp: PathBuf, file: File) -> Result<Self, OutboxError> {
+        sync_folder(dir)?;
+        Ok(Self {
+            dir: dir.to_owned(),
+            temp,
+            final_path: dir.join(name),
+            file,
+        })
+    }
+
     /// Writes the content with `fill` (a buffered, hashing writer) and fsyncs it: the file is
     /// complete under its temporary name, ready to be placed. If writing fails, the temporary
     /// is emptied but kept: its name still says the file is to be written, and a full disk
@@ -497,6 +536,23 @@ mod tests {
         assert_eq!(whereabouts(dir.path(), "a.xml").unwrap(), Whereabouts::Temporary);
         write(second, b"<second/>").place().unwrap();
         assert_eq!(fs::read(dir.path().join("a.xml")).unwrap(), b"<second/>");
+        assert_eq!(names_like(dir.path(), "", "").unwrap(), ["a.xml"], "nothing else left");
+    }
+
+    #[test]
+    fn a_folder_is_marked_once_and_known_by_its_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(folder_marker(dir.path()).unwrap(), None);
+        let id = mark_folder(dir.path()).unwrap();
+        assert_eq!(id.len(), 32, "{id}");
+        assert_eq!(mark_folder(dir.path()).unwrap(), id, "marked once");
+        assert_eq!(folder_marker(dir.path()).unwrap(), Some(id.clone()));
+        assert_eq!(names_like(dir.path(), "", "").unwrap(), [MARKER], "no temporary left");
+        // Another folder at the same path (made anew, a share not mounted) is another folder.
+        fs::remove_dir_all(dir.path()).unwrap();
+        fs::create_dir(dir.path()).unwrap();
+        assert_eq!(folder_marker(dir.path()).unwrap(), None);
+        assert_ne!(mark_folder(dir.path()).unwrap(), id);
     }
 
     #[test]

@@ -376,10 +376,21 @@ pub struct FileRow {
     /// is `writing` the outbox holds the temporary or the file until the bank's transfer
     /// takes the file (false for files assigned by versions before migration 0014).
     pub reserved_in_outbox: bool,
-    /// The folder (canonical path) its temporary was reserved in: only there does finding
-    /// neither the file nor its temporary mean the transfer took it (NULL for files reserved
-    /// before migration 0015).
+    /// The folder (canonical path) its temporary was reserved in, for people (NULL for files
+    /// reserved before migration 0015).
     pub reserved_folder: Option<String>,
+    /// The id that folder's marker holds: only in the folder holding it does finding neither
+    /// the file nor its temporary mean the transfer took it.
+    pub reserved_folder_id: Option<String>,
+}
+
+/// An outbox folder as a file's row records it: where its temporary was reserved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxFolder {
+    /// Canonical path, for people.
+    pub path: String,
+    /// The id its marker file holds, which tells it from another folder at the same path.
+    pub id: String,
 }
 
 /// One payment group of a file: its key and declared totals.
@@ -641,7 +652,7 @@ impl Store {
     /// Files assigned but not yet marked written (a run stopped between the two).
     pub async fn unwritten_files(&self, creditor: CreditorKey) -> Result<Vec<FileRow>, StoreError> {
         dispatch!(self, pool => sqlx::query_as(
-            "SELECT id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at, reserved_in_outbox, reserved_folder
+            "SELECT id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at, reserved_in_outbox, reserved_folder, reserved_folder_id
              FROM collection_files WHERE creditor_id = $1 AND state = 'writing' ORDER BY id",
         )
         .bind(creditor.0)
@@ -654,10 +665,13 @@ impl Store {
     /// [`FileRow::reserved_in_outbox`]): an earlier version's file follows this version's
     /// protocol from here on, so that a file placed and taken before it is marked is never
     /// written again; a file whose temporary was moved to another outbox is looked for there.
-    pub async fn mark_reserved_in_outbox(&self, file: &FileRow, folder: &str) -> Result<(), StoreError> {
-        dispatch!(self, pool => sqlx::query("UPDATE collection_files SET reserved_in_outbox = TRUE, reserved_folder = $2 WHERE id = $1 AND state = 'writing'")
+    pub async fn mark_reserved_in_outbox(&self, file: &FileRow, folder: &OutboxFolder) -> Result<(), StoreError> {
+        dispatch!(self, pool => sqlx::query(
+            "UPDATE collection_files SET reserved_in_outbox = TRUE, reserved_folder = $2, reserved_folder_id = $3 WHERE id = $1 AND state = 'writing'",
+        )
             .bind(file.id)
-            .bind(folder)
+            .bind(&folder.path)
+            .bind(&folder.id)
             .execute(pool)
             .await
             .map(|_| ())
@@ -855,14 +869,14 @@ pub struct FileAssignment {
     /// A chunk met collections another run took: what was written so far must not be kept.
     conflicted: bool,
     /// The outbox folder the file's temporary is reserved in before the commit.
-    reserved_folder: Option<String>,
+    reserved_folder: Option<OutboxFolder>,
 }
 
 impl FileAssignment {
-    /// Says which outbox folder (canonical path) the file's temporary will be reserved in
-    /// before the commit, recorded with the file (see [`FileRow::reserved_folder`]).
+    /// Says which outbox folder the file's temporary will be reserved in before the commit,
+    /// recorded with the file (see [`FileRow::reserved_folder_id`]).
     #[must_use]
-    pub fn reserving_in(mut self, folder: String) -> Self {
+    pub fn reserving_in(mut self, folder: OutboxFolder) -> Self {
         self.reserved_folder = Some(folder);
         self
     }
@@ -1031,26 +1045,27 @@ impl FileAssignment {
             self.business_date,
             self.pain_version,
             self.message_id_prefix.as_str(),
-            self.reserved_folder.as_deref(),
+            self.reserved_folder.as_ref(),
         );
         on_tx!(&mut self.tx, tx => {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO collection_files (creditor_id, message_id, business_date, pain_version, state, nb_of_txs, ctrl_sum_cents, file_name, created_at, reserved_in_outbox, reserved_folder)
-                 VALUES ($1, $2, $3, $4, 'writing', 0, 0, $2, $5, TRUE, $6) RETURNING id",
+                "INSERT INTO collection_files (creditor_id, message_id, business_date, pain_version, state, nb_of_txs, ctrl_sum_cents, file_name, created_at, reserved_in_outbox, reserved_folder, reserved_folder_id)
+                 VALUES ($1, $2, $3, $4, 'writing', 0, 0, $2, $5, TRUE, $6, $7) RETURNING id",
             )
             .bind(creditor.0)
             .bind(&provisional)
             .bind(business_date)
             .bind(version)
             .bind(now)
-            .bind(folder)
+            .bind(folder.map(|f| f.path.as_str()))
+            .bind(folder.map(|f| f.id.as_str()))
             .fetch_one(&mut **tx)
             .await
             .doing("creating a collection file")?;
             let message_id = format!("{prefix}{id:08}");
             sqlx::query_as(
                 "UPDATE collection_files SET message_id = $1, file_name = $2 WHERE id = $3
-                 RETURNING id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at, reserved_in_outbox, reserved_folder",
+                 RETURNING id, message_id, file_name, business_date, pain_version, nb_of_txs, ctrl_sum_cents, created_at, reserved_in_outbox, reserved_folder, reserved_folder_id",
             )
             .bind(&message_id)
             .bind(format!("{message_id}.xml"))

@@ -29,8 +29,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use collect::{
-    AssignConflict, Assignment, DryRunView, DueCollection, FileAssignment, FileRow, GroupTotal, PendingAmendment,
-    Presented, SchemeIdChange, message_id_prefix,
+    AssignConflict, Assignment, DryRunView, DueCollection, FileAssignment, FileRow, GroupTotal, OutboxFolder,
+    PendingAmendment, Presented, SchemeIdChange, message_id_prefix,
 };
 pub use collections::{CollectionFilter, CollectionRow, CollectionStatus, FileState, StatusTotal, TimelineEvent};
 pub use creditor::{CreditorKey, CreditorSnapshot, LedgerTag};

@@ -76,6 +76,9 @@ pub fn assert_valid_pain008_file(path: &Path) {
     assert_valid_pain008(&xml, version);
 }
 
+/// The marker collect keeps in an outbox folder (what tells it from another folder).
+pub const OUTBOX_MARKER: &str = ".collecte-outbox-id";
+
 /// A project's folder. When a test is done with it, every pain.008 file left in its outbox
 /// is validated against its XSD: whatever a test made collecte write, the bank would accept.
 pub struct ProjectDir(tempfile::TempDir);

@@ -38,12 +38,12 @@ use self::outbox_guard::ensure_outbox_known;
 use self::record::{FileToRecord, assign_as_checked, commit_and_write};
 use self::write::{Fate, fate, finish_file};
 use super::JobError;
-use super::outbox::{folder_identity, remove_stale_temporaries};
+use super::outbox::{folder_marker, folder_path, mark_folder, remove_stale_temporaries};
 use crate::config::Config;
 use crate::domain::collect::{Rules, Selector, reachable_date};
 use crate::sepa::money::format_cents;
 use crate::sepa::pain008::{Creditor, PostalAddress};
-use crate::store::{Assignment, CreditorKey, RunLock, Store, message_id_prefix};
+use crate::store::{Assignment, CreditorKey, OutboxFolder, RunLock, Store, message_id_prefix};
 use crate::telemetry::Progress;
 
 pub use self::checker::end_to_end_id;
@@ -224,10 +224,10 @@ pub async fn run(
     report.already_in_files = store.collections_in_files(creditor_key, date).await?;
     let tag = store.ledger_tag(creditor_key).await?;
     ensure_outbox_known(config, store, creditor_key, &tag).await?;
-    let folder = folder_identity(&config.folders.outbox)?;
+    let marker = folder_marker(&config.folders.outbox)?;
     for file in store.unwritten_files(creditor_key).await? {
         if dry_run {
-            let fate = fate(&config.folders.outbox, &folder, &file)?;
+            let fate = fate(&config.folders.outbox, marker.as_deref(), &file)?;
             report.files.push(FileLine {
                 file: file.file_name.clone(),
                 transactions: file.nb_of_txs,
@@ -310,10 +310,19 @@ pub async fn run(
         cursor: None,
         more: true,
     };
+    // Where this run's files are reserved; a dry run marks nothing.
+    let folder = if dry_run {
+        None
+    } else {
+        Some(OutboxFolder {
+            path: folder_path(&config.folders.outbox)?,
+            id: mark_folder(&config.folders.outbox)?,
+        })
+    };
     let file = FileToRecord {
         creditor_key,
         tag: &tag,
-        outbox_folder: &folder,
+        outbox_folder: folder.as_ref(),
         business_date: date,
         pain_version: config.bank.pain_version.message_name(),
     };

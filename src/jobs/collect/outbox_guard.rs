@@ -27,28 +27,36 @@ pub struct LedgerBehindOutbox {
     pub problem: String,
 }
 
-/// A stopped run's file was reserved in another outbox folder than the one configured now,
-/// and the configured one holds neither the file nor its temporary: that says nothing about
-/// whether the file was ever placed (in the other folder), so it can neither be recorded as
-/// sent nor written again without risking to collect nothing or to collect twice.
+/// A stopped run's file was reserved in another outbox folder than the one configured now
+/// (its marker differs), and the configured one holds neither the file nor its temporary:
+/// that says nothing about whether the file was ever placed (in the other folder), so it can
+/// neither be recorded as sent nor written again without risking to collect nothing or to
+/// collect twice.
 #[derive(Debug, thiserror::Error)]
 #[error(
     "refusing to collect: {file} was assigned by a run that stopped before finishing it, and its \
-     temporary was reserved in {reserved}, but folders.outbox is now {outbox}, which holds neither \
-     the file nor its temporary; nothing was collected. If {reserved} holds {file} or .{file}.tmp, \
-     move it into {outbox} and collect again. If it holds neither, the bank's transfer took the \
-     file or it was never placed: ask the bank. Not received: put an empty .{file}.tmp into \
-     {outbox} and collect again (the file is written anew). Received: point folders.outbox at \
-     {reserved} (created empty if it is gone) for one run, which records the file as sent — and \
-     writes that day's new files there too, to be moved across"
+     temporary was reserved in the outbox folder {reserved} (marked {reserved_id} in its \
+     .collecte-outbox-id), but folders.outbox is {outbox} ({}), which holds neither the file nor \
+     its temporary: not the same folder (another folder, a share that is not mounted, a folder \
+     made anew); nothing was collected. If the folder marked {reserved_id} holds {file} or \
+     .{file}.tmp, move it into {outbox} (or mount that folder back) and collect again. If it \
+     holds neither, the bank's transfer took the file or it was never placed: ask the bank. Not \
+     received: put an empty .{file}.tmp into {outbox} and collect again (the file is written \
+     anew). Received: write {reserved_id} into {outbox}/.collecte-outbox-id (this folder takes \
+     the other's place) and collect again (the file is recorded as sent)",
+    .outbox_id.as_deref().map_or_else(|| "no marker".to_owned(), |id| format!("marked {id}"))
 )]
 pub struct OutboxMoved {
     /// The stopped run's file name.
     pub file: String,
-    /// Where its temporary was reserved.
+    /// The folder its temporary was reserved in (canonical path).
     pub reserved: String,
-    /// The outbox configured now.
+    /// That folder's marker id.
+    pub reserved_id: String,
+    /// The outbox configured now (canonical path).
     pub outbox: String,
+    /// Its marker id, if it has one.
+    pub outbox_id: Option<String>,
 }
 
 /// The run stops: `problem` in `outbox`.

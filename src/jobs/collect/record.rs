@@ -15,16 +15,18 @@ use crate::config::Config;
 use crate::jobs::JobError;
 use crate::sepa::Bic;
 use crate::sepa::pain008::{Creditor, Transaction};
-use crate::store::{Assignment, CreditorKey, FileAssignment, GroupTotal, LedgerTag, Presented, RunLock, Store};
+use crate::store::{
+    Assignment, CreditorKey, FileAssignment, GroupTotal, LedgerTag, OutboxFolder, Presented, RunLock, Store,
+};
 use crate::telemetry::Progress;
 
 /// Where a run's files go in the ledger: its creditor, and what their MsgIds are made of.
 pub(super) struct FileToRecord<'a> {
     pub(super) creditor_key: CreditorKey,
     pub(super) tag: &'a LedgerTag,
-    /// The outbox's canonical path, recorded with each file as where its temporary is
-    /// reserved.
-    pub(super) outbox_folder: &'a str,
+    /// The outbox, recorded with each file as where its temporary is reserved (none in a dry
+    /// run, which records nothing).
+    pub(super) outbox_folder: Option<&'a OutboxFolder>,
     pub(super) business_date: NaiveDate,
     pub(super) pain_version: &'static str,
 }
@@ -92,10 +94,15 @@ async fn begun(
 ) -> Result<FileAssignment, JobError> {
     match open {
         Some(assignment) => Ok(assignment),
-        None => Ok(store
-            .begin_file(file.creditor_key, file.tag, file.business_date, file.pain_version)
-            .await?
-            .reserving_in(file.outbox_folder.to_owned())),
+        None => {
+            let begun = store
+                .begin_file(file.creditor_key, file.tag, file.business_date, file.pain_version)
+                .await?;
+            Ok(match file.outbox_folder {
+                Some(folder) => begun.reserving_in(folder.clone()),
+                None => begun,
+            })
+        }
     }
 }
 

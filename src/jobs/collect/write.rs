@@ -22,7 +22,7 @@ use crate::sepa::pain008::{
     Transaction,
 };
 use crate::sepa::{MessageId, PaymentInfoId};
-use crate::store::{FileRow, GroupTotal, RunLock, Store};
+use crate::store::{FileRow, GroupTotal, OutboxFolder, RunLock, Store};
 
 fn profile(config: &Config) -> Profile {
     let b = &config.bank;
@@ -160,20 +160,22 @@ pub(super) enum Fate {
     RecordSent,
 }
 
-/// What becomes of `file` with the outbox as it stands (`folder`: its canonical path). A
-/// file reserved in another folder with neither name here is the person's to place
+/// What becomes of `file` with the outbox as it stands (`marker`: the id in its marker
+/// file). A file reserved in another folder with neither name here is the person's to place
 /// ([`OutboxMoved`]).
-pub(super) fn fate(outbox: &std::path::Path, folder: &str, file: &FileRow) -> Result<Fate, JobError> {
+pub(super) fn fate(outbox: &std::path::Path, marker: Option<&str>, file: &FileRow) -> Result<Fate, JobError> {
     Ok(match outbox::whereabouts(outbox, &file.file_name)? {
         Whereabouts::Placed => Fate::Take,
         Whereabouts::Temporary => Fate::Write,
         Whereabouts::Neither if !file.reserved_in_outbox => Fate::Write,
-        Whereabouts::Neither => match &file.reserved_folder {
-            Some(reserved) if reserved != folder => {
+        Whereabouts::Neither => match &file.reserved_folder_id {
+            Some(reserved) if Some(reserved.as_str()) != marker => {
                 return Err(OutboxMoved {
                     file: file.file_name.clone(),
-                    reserved: reserved.clone(),
-                    outbox: folder.to_owned(),
+                    reserved: file.reserved_folder.clone().unwrap_or_default(),
+                    reserved_id: reserved.clone(),
+                    outbox: outbox::folder_path(outbox)?,
+                    outbox_id: marker.map(str::to_owned),
                 }
                 .into());
             }
@@ -198,8 +200,7 @@ pub(super) async fn finish_file(
 ) -> Result<Finished, JobError> {
     let mut clock = Instant::now();
     let outbox = &config.folders.outbox;
-    let folder = outbox::folder_identity(outbox)?;
-    let reserved = match fate(outbox, &folder, file)? {
+    let reserved = match fate(outbox, outbox::folder_marker(outbox)?.as_deref(), file)? {
         Fate::Take => {
             // The rename into place happened before the stop: the file is complete. It is the
             // one assigned if it says so (a restored ledger's file row may name a file of
@@ -209,6 +210,7 @@ pub(super) async fn finish_file(
             return Ok(mark(store, file, Some(&sha), How::Found, phases).await?.into());
         }
         Fate::RecordSent => {
+            lock.still_held("recording a stopped run's file as sent").await?;
             tracing::warn!(
                 file = %file.file_name,
                 transactions = file.nb_of_txs,
@@ -222,9 +224,16 @@ pub(super) async fn finish_file(
         // this folder (its temporary may have been moved here from another). Replacing a
         // temporary another run may be writing is the holder's right only.
         Fate::Write => {
+            let folder = OutboxFolder {
+                path: outbox::folder_path(outbox)?,
+                id: outbox::mark_folder(outbox)?,
+            };
             lock.still_held("writing a stopped run's file again").await?;
             let reserved = outbox::reserve_again(outbox, &file.file_name)?;
-            if !file.reserved_in_outbox || file.reserved_folder.as_deref() != Some(folder.as_str()) {
+            if !file.reserved_in_outbox
+                || file.reserved_folder_id.as_deref() != Some(folder.id.as_str())
+                || file.reserved_folder.as_deref() != Some(folder.path.as_str())
+            {
                 store.mark_reserved_in_outbox(file, &folder).await?;
             }
             reserved
@@ -441,6 +450,7 @@ mod tests {
             created_at: chrono::Utc::now(),
             reserved_in_outbox: true,
             reserved_folder: None,
+            reserved_folder_id: None,
         }
     }
 
