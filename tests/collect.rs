@@ -1395,11 +1395,13 @@ async fn a_file_taken_before_the_ledger_recorded_it_is_not_written_again(backend
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(5), "{args:?}: {stderr}");
             assert!(
-                stderr.contains(&format!(
-                    "reserved in the outbox folder {} (marked {marker} in its .collecte-outbox-id), but folders.outbox is {} (no marker)",
-                    canonical(&outbox),
-                    canonical(now)
-                )) && stderr.contains("nothing was collected"),
+                stderr.contains("2 file(s) assigned by runs that stopped before finishing them")
+                    && stderr.contains(&format!("than folders.outbox, {} (no marker)", canonical(now)))
+                    && stderr
+                        .matches(&format!("(reserved in {}, marked {marker})", canonical(&outbox)))
+                        .count()
+                        == 2
+                    && stderr.contains("nothing was collected"),
                 "{stderr}"
             );
         }
@@ -1464,7 +1466,7 @@ async fn a_file_taken_before_the_ledger_recorded_it_is_not_written_again(backend
 /// A stopped run's file reserved in one outbox is finished in the outbox configured now when
 /// its temporary is there: moved across by a person, or put there empty as the refusal says
 /// when the bank never received it (the file is written anew from the ledger). When the bank
-/// did, the outbox takes the old folder's marker and the file is recorded as sent.
+/// did, a person says so (`--sent`) and the file is recorded as sent.
 async fn a_stopped_runs_file_is_finished_where_its_temporary_is(backend: Backend) {
     let p = Project::new(backend).await;
     seed_monthly_plans(&p, 2);
@@ -1485,7 +1487,10 @@ async fn a_stopped_runs_file_is_finished_where_its_temporary_is(backend: Backend
     let refused = p.run(&["run", "collect", "--date", "2026-11-20"]);
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(5), "{stderr}");
-    assert!(stderr.contains(&format!("put an empty {temporary} into")), "{stderr}");
+    assert!(
+        stderr.contains(&stopped.file_name) && stderr.contains("put an empty .NAME.tmp into"),
+        "{stderr}"
+    );
 
     std::fs::write(elsewhere.join(&temporary), "").unwrap();
     let out = p.ok(&["run", "collect", "--date", "2026-11-20"]);
@@ -1526,9 +1531,24 @@ async fn a_stopped_runs_file_is_finished_where_its_temporary_is(backend: Backend
     let refused = p.run(&["run", "collect", "--date", "2026-11-20"]);
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(5), "{stderr}");
-    assert!(stderr.contains("write a-folder-gone into"), "{stderr}");
-    std::fs::write(outbox.join(".collecte-outbox-id"), "a-folder-gone\n").unwrap();
-    let out = p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    assert!(stderr.contains("`collecte run collect --sent NAME`"), "{stderr}");
+    let sent = ["run", "collect", "--date", "2026-11-20", "--sent", &stopped.file_name];
+    for (args, code) in [
+        (
+            &["run", "collect", "--date", "2026-11-20", "--sent", "CLT-NOSUCH.xml"][..],
+            3,
+        ),
+        (&[&sent[..], &["--dry-run"]].concat()[..], 2),
+    ] {
+        let out = p.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = p.ok(&sent);
     assert!(out.contains("recorded as sent"), "{out}");
     assert!(p.outbox().is_empty(), "{:?}", p.outbox());
     assert_eq!(p.collections("submitted").len(), 1);

@@ -9,7 +9,7 @@ use super::output::ReportFormat;
 use super::{CliError, Context, parse_date};
 use crate::config::{Config, Job as JobName};
 use crate::jobs::JobError;
-use crate::jobs::collect::CollectReport;
+use crate::jobs::collect::{self, CollectReport};
 use crate::jobs::ingest::{IngestReport, Outcome};
 use crate::jobs::runner::{self, DAY, JobOutput, RunMode};
 
@@ -50,6 +50,11 @@ pub struct JobArgs {
     /// transaction rolled back at the end; on SQLite other writers wait for it meanwhile).
     #[arg(long)]
     pub dry_run: bool,
+    /// A file a stopped run left unfinished that the bank confirmed it received, and that the
+    /// outbox no longer holds in any form (a refusal names such files): recorded as sent, not
+    /// written again. Repeat for several.
+    #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
+    pub sent: Vec<String>,
     /// table (a summary for people) or json.
     #[arg(long, value_enum, default_value_t)]
     pub format: ReportFormat,
@@ -91,6 +96,11 @@ pub async fn run(explicit_config: Option<&Path>, job: Job) -> Result<(), CliErro
         Job::Day(a) => (&DAY, a.date, false, a.format),
     };
     let date = date.unwrap_or_else(|| ctx.today());
+    if let Job::Collect(a) = &job {
+        collect::confirm_sent(&ctx.config, &ctx.store, ctx.creditor, &a.sent)
+            .await
+            .map_err(job_error)?;
+    }
     let mode = if dry_run { RunMode::DryRun } else { RunMode::Manual };
     let mut outputs = Vec::new();
     for name in jobs {

@@ -87,19 +87,30 @@ pub fn folder_marker(dir: &Path) -> Result<Option<String>, OutboxError> {
     }
 }
 
-/// `dir`'s marker id, the marker written first (complete or not at all, never over another
-/// process's) if it has none.
+/// `dir`'s marker id, the marker written first if it has none: complete or not at all, and
+/// never over another process's (each attempt writes a file of its own, then moves it into
+/// place only if the name is free; the loser reads the winner's id).
 pub fn mark_folder(dir: &Path) -> Result<String, OutboxError> {
     if let Some(id) = folder_marker(dir)? {
         return Ok(id);
     }
     let id = uuid::Uuid::new_v4().simple().to_string();
-    match write_atomically(dir, MARKER, |w| w.write_all(id.as_bytes())) {
-        Ok(Ok(_)) => Ok(id),
-        Ok(Err(e)) => Err(err("cannot write", &dir.join(MARKER))(e)),
-        // Another process may have marked the folder meanwhile (its marker already in place,
-        // or its temporary replacing ours): its id is the folder's.
-        Err(e) => folder_marker(dir)?.ok_or(e),
+    let attempt = dir.join(format!("{MARKER}.{id}.tmp"));
+    let written = File::create_new(&attempt)
+        .and_then(|mut f| f.write_all(id.as_bytes()).and_then(|()| f.sync_all()))
+        .map_err(err("cannot write", &attempt))
+        .and_then(|()| {
+            place_new(&attempt, &dir.join(MARKER)).map_err(err("cannot move into place", &dir.join(MARKER)))
+        });
+    match written {
+        Ok(()) => {
+            sync_folder(dir)?;
+            Ok(id)
+        }
+        Err(e) => {
+            let _ = fs::remove_file(&attempt);
+            folder_marker(dir)?.ok_or(e)
+        }
     }
 }
 
@@ -275,10 +286,10 @@ pub fn reserve(dir: &Path, name: &str) -> Result<Reserved, OutboxError> {
 /// would hold neither name, which a re-run reads as "taken by the bank").
 pub fn reserve_again(dir: &Path, name: &str) -> Result<Reserved, OutboxError> {
     let temp = dir.join(temporary_name(name));
-    // Named like an earlier version's temporary, so that a crash before the rename leaves
-    // nothing that the clearing of stale temporaries would not remove.
-    let staging = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let file = File::create(&staging).map_err(err("cannot create", &staging))?;
+    // A name of its own, shaped like an earlier version's temporary, so that a crash before
+    // the rename leaves nothing that the clearing of stale temporaries would not remove.
+    let staging = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
+    let file = File::create_new(&staging).map_err(err("cannot create", &staging))?;
     fs::rename(&staging, &temp).map_err(err("cannot rename to", &temp))?;
     Reserved::synced(dir, name, temp, file)
 }
@@ -553,6 +564,15 @@ mod tests {
         fs::create_dir(dir.path()).unwrap();
         assert_eq!(folder_marker(dir.path()).unwrap(), None);
         assert_ne!(mark_folder(dir.path()).unwrap(), id);
+        // Marked by many at once: one id wins, every one of them gets it.
+        let many = tempfile::tempdir().unwrap();
+        let ids: Vec<String> = std::thread::scope(|s| {
+            let racers: Vec<_> = (0..8).map(|_| s.spawn(|| mark_folder(many.path()).unwrap())).collect();
+            racers.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+        assert_eq!(folder_marker(many.path()).unwrap().as_ref(), Some(&ids[0]));
+        assert_eq!(names_like(many.path(), "", "").unwrap(), [MARKER]);
     }
 
     #[test]

@@ -36,9 +36,10 @@ use self::due_rows::{Due, DueRows};
 use self::fill::{Filling, read_sizes};
 use self::outbox_guard::ensure_outbox_known;
 use self::record::{FileToRecord, assign_as_checked, commit_and_write};
-use self::write::{Fate, fate, finish_file};
+pub use self::write::confirm_sent;
+use self::write::{Fate, fate, finish_file, moved};
 use super::JobError;
-use super::outbox::{folder_marker, folder_path, mark_folder, remove_stale_temporaries};
+use super::outbox::{folder_path, mark_folder, remove_stale_temporaries};
 use crate::config::Config;
 use crate::domain::collect::{Rules, Selector, reachable_date};
 use crate::sepa::money::format_cents;
@@ -47,7 +48,7 @@ use crate::store::{Assignment, CreditorKey, OutboxFolder, RunLock, Store, messag
 use crate::telemetry::Progress;
 
 pub use self::checker::end_to_end_id;
-pub use self::outbox_guard::{LedgerBehindOutbox, OutboxMoved};
+pub use self::outbox_guard::{LedgerBehindOutbox, OutboxMoved, ReservedElsewhere};
 
 /// Totals of one (collection date, sequence type) group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -224,10 +225,22 @@ pub async fn run(
     report.already_in_files = store.collections_in_files(creditor_key, date).await?;
     let tag = store.ledger_tag(creditor_key).await?;
     ensure_outbox_known(config, store, creditor_key, &tag).await?;
-    let marker = folder_marker(&config.folders.outbox)?;
-    for file in store.unwritten_files(creditor_key).await? {
+    // Every stopped file's fate first: a run that must refuse for one of them writes nothing
+    // and names them all.
+    let unwritten = store.unwritten_files(creditor_key).await?;
+    let mut fates = Vec::with_capacity(unwritten.len());
+    let mut elsewhere = Vec::new();
+    for file in &unwritten {
+        match fate(&config.folders.outbox, file)? {
+            Ok(fate) => fates.push(fate),
+            Err(e) => elsewhere.push(e),
+        }
+    }
+    if !elsewhere.is_empty() {
+        return Err(moved(&config.folders.outbox, elsewhere)?);
+    }
+    for (file, fate) in unwritten.iter().zip(fates) {
         if dry_run {
-            let fate = fate(&config.folders.outbox, marker.as_deref(), &file)?;
             report.files.push(FileLine {
                 file: file.file_name.clone(),
                 transactions: file.nb_of_txs,
@@ -238,7 +251,7 @@ pub async fn run(
             continue;
         }
         let reachable = reachable_date(date, config.bank.lead_days);
-        let finished = finish_file(config, store, &creditor, &file, reachable, &mut phases, lock).await?;
+        let finished = finish_file(config, store, &creditor, file, reachable, &mut phases, lock).await?;
         report.add_failures(&finished.refused);
         report.files.extend(finished.line);
         clock = Instant::now();

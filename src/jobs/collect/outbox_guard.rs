@@ -27,36 +27,59 @@ pub struct LedgerBehindOutbox {
     pub problem: String,
 }
 
-/// A stopped run's file was reserved in another outbox folder than the one configured now
-/// (its marker differs), and the configured one holds neither the file nor its temporary:
-/// that says nothing about whether the file was ever placed (in the other folder), so it can
-/// neither be recorded as sent nor written again without risking to collect nothing or to
-/// collect twice.
+/// Files stopped runs left unfinished were reserved in another outbox folder than the one
+/// configured now (its marker differs, or it has none), and the configured one holds neither
+/// them nor their temporaries: that says nothing about whether they were ever placed (in the
+/// other folder), so they can neither be recorded as sent nor written again without risking
+/// to collect nothing or to collect twice. A person decides, file by file.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "refusing to collect: {file} was assigned by a run that stopped before finishing it, and its \
-     temporary was reserved in the outbox folder {reserved} (marked {reserved_id} in its \
-     .collecte-outbox-id), but folders.outbox is {outbox} ({}), which holds neither the file nor \
-     its temporary: not the same folder (another folder, a share that is not mounted, a folder \
-     made anew); nothing was collected. If the folder marked {reserved_id} holds {file} or \
-     .{file}.tmp, move it into {outbox} (or mount that folder back) and collect again. If it \
-     holds neither, the bank's transfer took the file or it was never placed: ask the bank. Not \
-     received: put an empty .{file}.tmp into {outbox} and collect again (the file is written \
-     anew). Received: write {reserved_id} into {outbox}/.collecte-outbox-id (this folder takes \
-     the other's place) and collect again (the file is recorded as sent)",
-    .outbox_id.as_deref().map_or_else(|| "no marker".to_owned(), |id| format!("marked {id}"))
+    "refusing to collect: {} file(s) assigned by runs that stopped before finishing them were \
+     reserved in another outbox folder than folders.outbox, {outbox} ({}), which holds neither \
+     them nor their temporaries: {}. That is not their folder (folders.outbox pointed \
+     elsewhere, a share that is not mounted, a folder made anew), so whether they reached the \
+     bank is unknown; nothing was collected. For each file: if the folder it was reserved in \
+     holds it or its temporary, move that into {outbox} (or mount the folder back) and collect \
+     again; if not, ask the bank. Not received: put an empty .NAME.tmp into {outbox} and \
+     collect again (the file is written anew). Received: `collecte run collect --sent NAME` \
+     (the file is recorded as sent, not written again)",
+    .files.len(),
+    .outbox_id.as_deref().map_or_else(|| "no marker".to_owned(), |id| format!("marked {id}")),
+    list(.files)
 )]
 pub struct OutboxMoved {
-    /// The stopped run's file name.
-    pub file: String,
-    /// The folder its temporary was reserved in (canonical path).
-    pub reserved: String,
-    /// That folder's marker id.
-    pub reserved_id: String,
+    /// The files, each with where it was reserved.
+    pub files: Vec<ReservedElsewhere>,
     /// The outbox configured now (canonical path).
     pub outbox: String,
     /// Its marker id, if it has one.
     pub outbox_id: Option<String>,
+}
+
+/// A stopped run's file reserved in another outbox folder than the configured one.
+#[derive(Debug, Clone)]
+pub struct ReservedElsewhere {
+    /// The file name.
+    pub file: String,
+    /// The folder its temporary was reserved in (canonical path).
+    pub folder: String,
+    /// That folder's marker id.
+    pub folder_id: String,
+}
+
+/// "F (reserved in P, marked ID), …", the first few.
+fn list(files: &[ReservedElsewhere]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = files
+        .iter()
+        .take(SHOWN)
+        .map(|f| format!("{} (reserved in {}, marked {})", f.file, f.folder, f.folder_id))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if files.len() > SHOWN {
+        text.push_str(&format!(" and {} more", files.len() - SHOWN));
+    }
+    text
 }
 
 /// The run stops: `problem` in `outbox`.

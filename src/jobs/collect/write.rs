@@ -10,7 +10,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 
 use super::checker::{hybrid_lines, raw};
-use super::outbox_guard::{OutboxMoved, behind};
+use super::outbox_guard::{OutboxMoved, ReservedElsewhere, behind};
 use super::{FileLine, Phases};
 use crate::config::Config;
 use crate::domain::collect::AmendmentFields;
@@ -160,28 +160,73 @@ pub(super) enum Fate {
     RecordSent,
 }
 
-/// What becomes of `file` with the outbox as it stands (`marker`: the id in its marker
-/// file). A file reserved in another folder with neither name here is the person's to place
-/// ([`OutboxMoved`]).
-pub(super) fn fate(outbox: &std::path::Path, marker: Option<&str>, file: &FileRow) -> Result<Fate, JobError> {
-    Ok(match outbox::whereabouts(outbox, &file.file_name)? {
+/// What becomes of `file` with the outbox as it stands, or, for a file reserved in another
+/// folder with neither name here, where it was reserved: the person's to decide
+/// ([`OutboxMoved`]). The folder's marker is read after the file's names, so that a share
+/// mounted in between is not taken for the folder that holds neither.
+pub(super) fn fate(outbox: &std::path::Path, file: &FileRow) -> Result<Result<Fate, ReservedElsewhere>, OutboxError> {
+    Ok(Ok(match outbox::whereabouts(outbox, &file.file_name)? {
         Whereabouts::Placed => Fate::Take,
         Whereabouts::Temporary => Fate::Write,
         Whereabouts::Neither if !file.reserved_in_outbox => Fate::Write,
         Whereabouts::Neither => match &file.reserved_folder_id {
-            Some(reserved) if Some(reserved.as_str()) != marker => {
-                return Err(OutboxMoved {
+            Some(reserved) if Some(reserved) != outbox::folder_marker(outbox)?.as_ref() => {
+                return Ok(Err(ReservedElsewhere {
                     file: file.file_name.clone(),
-                    reserved: file.reserved_folder.clone().unwrap_or_default(),
-                    reserved_id: reserved.clone(),
-                    outbox: outbox::folder_path(outbox)?,
-                    outbox_id: marker.map(str::to_owned),
-                }
-                .into());
+                    folder: file.reserved_folder.clone().unwrap_or_default(),
+                    folder_id: reserved.clone(),
+                }));
             }
             _ => Fate::RecordSent,
         },
-    })
+    }))
+}
+
+/// The refusal for `files`, reserved elsewhere.
+pub(super) fn moved(outbox: &std::path::Path, files: Vec<ReservedElsewhere>) -> Result<JobError, OutboxError> {
+    Ok(OutboxMoved {
+        files,
+        outbox: outbox::folder_path(outbox)?,
+        outbox_id: outbox::folder_marker(outbox)?,
+    }
+    .into())
+}
+
+/// Records that the bank received the files `names` that stopped runs left unfinished and
+/// that the outbox holds in no form (a person's word, after a refusal named them): each is
+/// marked reserved in this outbox, where it is then recorded as sent, not written again.
+pub async fn confirm_sent(
+    config: &Config,
+    store: &Store,
+    creditor: crate::store::CreditorKey,
+    names: &[String],
+) -> Result<(), JobError> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let outbox = &config.folders.outbox;
+    let unwritten = store.unwritten_files(creditor).await?;
+    for name in names {
+        let file = unwritten.iter().find(|f| f.file_name == *name).ok_or_else(|| {
+            JobError::Invalid(format!(
+                "--sent {name}: no file of that name was left unfinished by a stopped run (`collecte collections --format json` shows each collection's file)"
+            ))
+        })?;
+        if outbox::whereabouts(outbox, name)? != Whereabouts::Neither {
+            return Err(JobError::Invalid(format!(
+                "--sent {name}: {} holds {name} or its temporary, so a run finishes it from there; if the bank \
+                 received it, remove the temporary first",
+                outbox.display()
+            )));
+        }
+        let folder = OutboxFolder {
+            path: outbox::folder_path(outbox)?,
+            id: outbox::mark_folder(outbox)?,
+        };
+        store.mark_reserved_in_outbox(file, &folder).await?;
+        tracing::warn!(file = %name, "the bank received this file, on a person's word: it is recorded as sent");
+    }
+    Ok(())
 }
 
 /// Finishes the file a stopped run assigned but did not mark written, as its [`fate`] says.
@@ -200,7 +245,12 @@ pub(super) async fn finish_file(
 ) -> Result<Finished, JobError> {
     let mut clock = Instant::now();
     let outbox = &config.folders.outbox;
-    let reserved = match fate(outbox, outbox::folder_marker(outbox)?.as_deref(), file)? {
+    let fate = match fate(outbox, file)? {
+        Ok(fate) => fate,
+        // Changed since the run looked at every stopped file first.
+        Err(elsewhere) => return Err(moved(outbox, vec![elsewhere])?),
+    };
+    let reserved = match fate {
         Fate::Take => {
             // The rename into place happened before the stop: the file is complete. It is the
             // one assigned if it says so (a restored ledger's file row may name a file of
