@@ -88,29 +88,17 @@ pub fn folder_marker(dir: &Path) -> Result<Option<String>, OutboxError> {
 }
 
 /// `dir`'s marker id, the marker written first if it has none: complete or not at all, and
-/// never over another process's (each attempt writes a file of its own, then moves it into
-/// place only if the name is free; the loser reads the winner's id).
+/// never over another process's ([`write_atomically`]: each attempt under a temporary name of
+/// its own; the loser reads the winner's id).
 pub fn mark_folder(dir: &Path) -> Result<String, OutboxError> {
     if let Some(id) = folder_marker(dir)? {
         return Ok(id);
     }
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let attempt = dir.join(format!("{MARKER}.{id}.tmp"));
-    let written = File::create_new(&attempt)
-        .and_then(|mut f| f.write_all(id.as_bytes()).and_then(|()| f.sync_all()))
-        .map_err(err("cannot write", &attempt))
-        .and_then(|()| {
-            place_new(&attempt, &dir.join(MARKER)).map_err(err("cannot move into place", &dir.join(MARKER)))
-        });
-    match written {
-        Ok(()) => {
-            sync_folder(dir)?;
-            Ok(id)
-        }
-        Err(e) => {
-            let _ = fs::remove_file(&attempt);
-            folder_marker(dir)?.ok_or(e)
-        }
+    match write_atomically(dir, MARKER, |w| w.write_all(id.as_bytes())) {
+        Ok(Ok(_)) => Ok(id),
+        Ok(Err(e)) => Err(err("cannot write", &dir.join(MARKER))(e)),
+        Err(e) => folder_marker(dir)?.ok_or(e),
     }
 }
 
@@ -237,14 +225,16 @@ pub fn names_like(dir: &Path, prefix: &str, suffix: &str) -> Result<Vec<String>,
 }
 
 /// Writes `dir/name` atomically with `fill`, returning its SHA-256. `fill` gets a buffered,
-/// hashing writer; if it fails, the temporary file is removed and nothing appears.
+/// hashing writer; if it fails, the temporary file is removed and nothing appears. The
+/// temporary's name is this call's own, so that writers of the same name at once never touch
+/// each other's: one places its file, the others fail with `AlreadyExists`.
 pub fn write_atomically<E>(
     dir: &Path,
     name: &str,
     fill: impl FnOnce(&mut Hashing<BufWriter<File>>) -> Result<(), E>,
 ) -> Result<Result<String, E>, OutboxError> {
-    let reserved = reserve_again(dir, name)?;
-    let temp = reserved.temp.clone();
+    let (temp, file) = create_own_temporary(dir, name)?;
+    let reserved = Reserved::synced(dir, name, temp.clone(), file)?;
     let placed = match reserved.fill(fill) {
         Ok(Ok(temporary)) => temporary.place().map(Ok),
         Ok(Err(e)) => Ok(Err(e)),
@@ -286,12 +276,18 @@ pub fn reserve(dir: &Path, name: &str) -> Result<Reserved, OutboxError> {
 /// would hold neither name, which a re-run reads as "taken by the bank").
 pub fn reserve_again(dir: &Path, name: &str) -> Result<Reserved, OutboxError> {
     let temp = dir.join(temporary_name(name));
-    // A name of its own, shaped like an earlier version's temporary, so that a crash before
-    // the rename leaves nothing that the clearing of stale temporaries would not remove.
-    let staging = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
-    let file = File::create_new(&staging).map_err(err("cannot create", &staging))?;
+    let (staging, file) = create_own_temporary(dir, name)?;
     fs::rename(&staging, &temp).map_err(err("cannot rename to", &temp))?;
     Reserved::synced(dir, name, temp, file)
+}
+
+/// Creates a temporary of `name` under a name no other writer has, `.{name}.{uuid}.tmp`:
+/// shaped like an earlier version's temporary, so that one a crash leaves behind in the
+/// outbox is removed with the other stale temporaries.
+fn create_own_temporary(dir: &Path, name: &str) -> Result<(PathBuf, File), OutboxError> {
+    let temp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
+    let file = File::create_new(&temp).map_err(err("cannot create", &temp))?;
+    Ok((temp, file))
 }
 
 /// The temporary `temp` no longer names the file this run wrote.
