@@ -45,9 +45,7 @@ impl RunLock {
         }
         // A file is unlocked by `Drop`.
     }
-}
 
-impl RunLock {
     /// Fails with [`StoreError::LockLost`] unless the lock is still this run's, before it does
     /// what only the holder may (move a file into the outbox, clear its temporaries): a
     /// PostgreSQL session can end under a run and its advisory lock with it, after which

@@ -37,14 +37,14 @@ use self::fill::{Filling, read_sizes};
 use self::outbox_guard::ensure_outbox_known;
 use self::record::{FileToRecord, assign_as_checked, commit_and_write};
 pub use self::write::confirm_sent;
-use self::write::{Fate, fate, finish_file, moved};
+use self::write::{Fate, fate, finish_file, moved, outbox_folder};
 use super::JobError;
-use super::outbox::{folder_path, mark_folder, remove_stale_temporaries};
+use super::outbox::remove_stale_temporaries;
 use crate::config::Config;
 use crate::domain::collect::{Rules, Selector, reachable_date};
 use crate::sepa::money::format_cents;
 use crate::sepa::pain008::{Creditor, PostalAddress};
-use crate::store::{Assignment, CreditorKey, OutboxFolder, RunLock, Store, message_id_prefix};
+use crate::store::{Assignment, CreditorKey, RunLock, Store, message_id_prefix};
 use crate::telemetry::Progress;
 
 pub use self::checker::end_to_end_id;
@@ -327,10 +327,7 @@ pub async fn run(
     let folder = if dry_run {
         None
     } else {
-        Some(OutboxFolder {
-            path: folder_path(&config.folders.outbox)?,
-            id: mark_folder(&config.folders.outbox)?,
-        })
+        Some(outbox_folder(&config.folders.outbox)?)
     };
     let file = FileToRecord {
         creditor_key,

@@ -22,7 +22,7 @@ use crate::sepa::pain008::{
     Transaction,
 };
 use crate::sepa::{MessageId, PaymentInfoId};
-use crate::store::{FileRow, GroupTotal, OutboxFolder, RunLock, Store};
+use crate::store::{CreditorKey, FileRow, GroupTotal, OutboxFolder, RunLock, Store};
 
 fn profile(config: &Config) -> Profile {
     let b = &config.bank;
@@ -182,6 +182,15 @@ pub(super) fn fate(outbox: &std::path::Path, file: &FileRow) -> Result<Result<Fa
     }))
 }
 
+/// The outbox as a file's row records where its temporary is reserved, the folder marked
+/// first if it has no marker yet.
+pub(super) fn outbox_folder(outbox: &std::path::Path) -> Result<OutboxFolder, OutboxError> {
+    Ok(OutboxFolder {
+        path: outbox::folder_path(outbox)?,
+        id: outbox::mark_folder(outbox)?,
+    })
+}
+
 /// The refusal for `files`, reserved elsewhere.
 pub(super) fn moved(outbox: &std::path::Path, files: Vec<ReservedElsewhere>) -> Result<JobError, OutboxError> {
     Ok(OutboxMoved {
@@ -198,7 +207,7 @@ pub(super) fn moved(outbox: &std::path::Path, files: Vec<ReservedElsewhere>) -> 
 pub async fn confirm_sent(
     config: &Config,
     store: &Store,
-    creditor: crate::store::CreditorKey,
+    creditor: CreditorKey,
     names: &[String],
 ) -> Result<(), JobError> {
     if names.is_empty() {
@@ -219,11 +228,7 @@ pub async fn confirm_sent(
                 outbox.display()
             )));
         }
-        let folder = OutboxFolder {
-            path: outbox::folder_path(outbox)?,
-            id: outbox::mark_folder(outbox)?,
-        };
-        store.mark_reserved_in_outbox(file, &folder).await?;
+        store.mark_reserved_in_outbox(file, &outbox_folder(outbox)?).await?;
         tracing::warn!(file = %name, "the bank received this file, on a person's word: it is recorded as sent");
     }
     Ok(())
@@ -274,18 +279,10 @@ pub(super) async fn finish_file(
         // this folder (its temporary may have been moved here from another). Replacing a
         // temporary another run may be writing is the holder's right only.
         Fate::Write => {
-            let folder = OutboxFolder {
-                path: outbox::folder_path(outbox)?,
-                id: outbox::mark_folder(outbox)?,
-            };
+            let folder = outbox_folder(outbox)?;
             lock.still_held("writing a stopped run's file again").await?;
             let reserved = outbox::reserve_again(outbox, &file.file_name)?;
-            if !file.reserved_in_outbox
-                || file.reserved_folder_id.as_deref() != Some(folder.id.as_str())
-                || file.reserved_folder.as_deref() != Some(folder.path.as_str())
-            {
-                store.mark_reserved_in_outbox(file, &folder).await?;
-            }
+            store.mark_reserved_in_outbox(file, &folder).await?;
             reserved
         }
     };
