@@ -95,11 +95,17 @@ pub fn mark_folder(dir: &Path) -> Result<String, OutboxError> {
         return Ok(id);
     }
     let id = uuid::Uuid::new_v4().simple().to_string();
-    match write_atomically(dir, MARKER, |w| w.write_all(id.as_bytes())) {
-        Ok(Ok(_)) => Ok(id),
-        Ok(Err(e)) => Err(err("cannot write", &dir.join(MARKER))(e)),
-        Err(e) => folder_marker(dir)?.ok_or(e),
+    let marked = match write_atomically(dir, MARKER, |w| w.write_all(id.as_bytes())) {
+        Ok(Ok(_)) => id,
+        Ok(Err(e)) => return Err(err("cannot write", &dir.join(MARKER))(e)),
+        Err(e) => folder_marker(dir)?.ok_or(e)?,
+    };
+    // Attempts of a process killed while marking: with the folder marked, none of them can be
+    // placed any more (a live one gives up and reads the winner's id).
+    for stale in names_like(dir, &format!(".{MARKER}."), ".tmp")? {
+        let _ = fs::remove_file(dir.join(stale));
     }
+    Ok(marked)
 }
 
 /// Where a file stands in its folder.
@@ -555,6 +561,11 @@ mod tests {
         assert_eq!(mark_folder(dir.path()).unwrap(), id, "marked once");
         assert_eq!(folder_marker(dir.path()).unwrap(), Some(id.clone()));
         assert_eq!(names_like(dir.path(), "", "").unwrap(), [MARKER], "no temporary left");
+        // What a process killed while marking left behind goes with the next marking.
+        let killed = tempfile::tempdir().unwrap();
+        fs::write(killed.path().join(format!(".{MARKER}.0123.tmp")), b"01").unwrap();
+        mark_folder(killed.path()).unwrap();
+        assert_eq!(names_like(killed.path(), "", "").unwrap(), [MARKER]);
         // Another folder at the same path (made anew, a share not mounted) is another folder.
         fs::remove_dir_all(dir.path()).unwrap();
         fs::create_dir(dir.path()).unwrap();
