@@ -1555,6 +1555,77 @@ async fn a_stopped_runs_file_is_finished_where_its_temporary_is(backend: Backend
     p.db.cleanup().await;
 }
 
+/// A share that failed to mount leaves its empty mount point at folders.outbox: files written
+/// there would never reach the bank while the ledger records them as sent. The run refuses
+/// (exit 5, its dry run too), writes nothing there, not even a marker, and goes on once the
+/// share is back. A folder made the outbox on purpose is adopted once (`--adopt-outbox`),
+/// and from then on the old folder is the one refused.
+async fn a_folder_that_is_not_the_ledgers_outbox_is_not_written_to(backend: Backend) {
+    let p = Project::new(backend).await;
+    seed_monthly_plans(&p, 3);
+    p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    let outbox = p.folder("outbox");
+    let canonical = std::fs::canonicalize(&outbox).unwrap().display().to_string();
+    let marker_of = |dir: &std::path::Path| std::fs::read_to_string(dir.join(common::OUTBOX_MARKER)).unwrap();
+    let first = marker_of(&outbox);
+    let refused = |date: &str, found: &str, known: &str| {
+        for args in [
+            &["run", "collect", "--date", date, "--dry-run"][..],
+            &["run", "collect", "--date", date][..],
+        ] {
+            let out = p.run(args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(5), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains(&format!(
+                    "folders.outbox, {canonical} ({found}), is not the folder this ledger's files go to, \
+                     {canonical} (marked {known})"
+                )) && stderr.contains("nothing more was collected")
+                    && stderr.contains("`collecte run collect --adopt-outbox`"),
+                "{args:?}: {stderr}"
+            );
+        }
+    };
+    let share = p.folder("share");
+    std::fs::rename(&outbox, &share).unwrap();
+    std::fs::create_dir(&outbox).unwrap();
+    refused("2026-12-22", "no marker", &first);
+    let sent = p.run(&["run", "collect", "--date", "2026-12-22", "--sent", "CLT-ANY.xml"]);
+    assert_eq!(
+        sent.status.code(),
+        Some(5),
+        "a file is not recorded as reserved in a mount point"
+    );
+    assert!(
+        std::fs::read_dir(&outbox).unwrap().next().is_none(),
+        "nothing written to the mount point"
+    );
+    assert_eq!(p.collections("submitted").len(), 3);
+    let dry_adopt = p.run(&["run", "collect", "--date", "2026-12-22", "--dry-run", "--adopt-outbox"]);
+    assert_eq!(dry_adopt.status.code(), Some(2), "a dry run adopts nothing");
+
+    std::fs::remove_dir(&outbox).unwrap();
+    std::fs::rename(&share, &outbox).unwrap();
+    p.ok(&["run", "collect", "--date", "2026-12-22"]);
+    assert_eq!(p.collections("submitted").len(), 6);
+    assert_eq!(p.outbox().len(), 2);
+
+    std::fs::rename(&outbox, &share).unwrap();
+    std::fs::create_dir(&outbox).unwrap();
+    p.ok(&["run", "collect", "--date", "2027-01-22", "--adopt-outbox"]);
+    let adopted = marker_of(&outbox);
+    assert_ne!(adopted, first);
+    assert_eq!(p.collections("submitted").len(), 9);
+    let files = p.outbox();
+    assert_eq!(files.len(), 1, "{files:?}");
+    common::assert_valid_pain008_file(&files[0]);
+    std::fs::remove_dir_all(&outbox).unwrap();
+    std::fs::rename(&share, &outbox).unwrap();
+    refused("2027-02-22", &format!("marked {first}"), &adopted);
+    assert_eq!(p.collections("submitted").len(), 9);
+    p.db.cleanup().await;
+}
+
 /// At a terminal (a pseudo-terminal from `script`), collect draws its progress bar on
 /// stderr; piped, the same run prints its report and nothing else.
 #[tokio::test]
@@ -1605,6 +1676,7 @@ on_both_backends!(
     refusals_do_not_split_files_early,
     a_stopped_runs_file_keeps_the_account_it_was_assigned,
     a_stopped_runs_file_is_finished_where_its_temporary_is,
+    a_folder_that_is_not_the_ledgers_outbox_is_not_written_to,
     a_stopped_runs_file_that_can_no_longer_be_written_says_why,
     a_run_waits_for_the_lock_then_gives_up,
     a_ledger_behind_its_outbox_refuses_to_collect,

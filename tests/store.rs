@@ -9,7 +9,8 @@ use chrono::NaiveDate;
 use collecte::config::{Config, EXAMPLE_CONFIG, EnvOverrides};
 use collecte::import::{ImportKind, parse};
 use collecte::store::{
-    Assignment, CollectionFilter, CollectionStatus, CreditorKey, FileState, ImportCounts, ImportOutcome, Store,
+    Assignment, CollectionFilter, CollectionStatus, CreditorKey, FileState, ImportCounts, ImportOutcome, OutboxFolder,
+    Store,
 };
 use common::{Backend, TestDb, raw_exec};
 use futures::TryStreamExt;
@@ -583,6 +584,51 @@ async fn older_ledgers_are_brought_in_line(backend: Backend) {
     db.cleanup().await;
 }
 
+/// A ledger that wrote files before migration 0016 knows the outbox its creditor's files go to
+/// from its last file's reserved folder, so that its next run already refuses an empty mount
+/// point.
+async fn an_older_ledger_knows_its_outbox_from_its_last_file(backend: Backend) {
+    let (db, store, creditor) = setup(backend).await;
+    import_demo(&store, creditor).await;
+    let tag = store.ledger_tag(creditor).await.unwrap();
+    let due = store.due_collections(creditor, d("2027-12-31"), None, 2).await.unwrap();
+    for c in &due {
+        let a = common::frst_assignment(c, format!("E2E-OLD-{}", c.id));
+        store
+            .assign_file(
+                creditor,
+                &tag,
+                d(TODAY),
+                "pain.008.001.08",
+                &[(&a, common::presented(c))],
+            )
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    store.close().await;
+    for sql in [
+        "UPDATE collection_files SET reserved_folder = '/srv/old', reserved_folder_id = 'old-id' \
+         WHERE id = (SELECT MIN(id) FROM collection_files)",
+        "UPDATE collection_files SET reserved_folder = '/srv/outbox', reserved_folder_id = 'last-id' \
+         WHERE id = (SELECT MAX(id) FROM collection_files)",
+        "DROP TABLE creditor_outboxes",
+        "DELETE FROM _sqlx_migrations WHERE version = 16",
+    ] {
+        raw_exec(&db.url, sql).await.unwrap();
+    }
+    let store = Store::open(&db.url).await.expect("reopen and migrate");
+    let known = store.creditor_outbox(creditor).await.unwrap();
+    let last = OutboxFolder {
+        path: "/srv/outbox".to_owned(),
+        id: "last-id".to_owned(),
+    };
+    assert_eq!(known.as_ref(), Some(&last));
+    assert_eq!(store.creditor_outbox(CreditorKey(creditor.0 + 1)).await.unwrap(), None);
+    store.close().await;
+    db.cleanup().await;
+}
+
 async fn schema_constraints_hold(backend: Backend) {
     let (db, store, creditor) = setup(backend).await;
     import_demo(&store, creditor).await;
@@ -719,6 +765,7 @@ on_both_backends!(
     clearing_waits_for_an_open_file_assignment,
     a_lost_run_lock_is_noticed,
     migrations_are_idempotent_and_creditor_changes_are_kept,
+    an_older_ledger_knows_its_outbox_from_its_last_file,
     demo_import_is_idempotent,
     one_bad_row_imports_nothing,
     mandate_amendments_are_recorded,

@@ -55,6 +55,13 @@ pub struct JobArgs {
     /// written again. Repeat for several.
     #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
     pub sent: Vec<String>,
+    /// Make the folder folders.outbox names this ledger's outbox from now on, though the
+    /// ledger's files went to another (a refusal names both): it is marked if it has no
+    /// marker, and recorded. Only for a folder made the outbox on purpose: a share that failed
+    /// to mount is mounted back, not adopted (files written to its empty mount point would
+    /// never reach the bank).
+    #[arg(long, conflicts_with = "dry_run")]
+    pub adopt_outbox: bool,
     /// table (a summary for people) or json.
     #[arg(long, value_enum, default_value_t)]
     pub format: ReportFormat,
@@ -82,7 +89,7 @@ pub struct OutputArgs {
 pub(super) fn job_error(e: JobError) -> CliError {
     match e {
         JobError::Conflict(_) | JobError::Invalid(_) => CliError::Input(e.to_string()),
-        JobError::Disagree(_) | JobError::Moved(_) => CliError::Unsafe(e.to_string()),
+        JobError::Disagree(_) | JobError::Moved(_) | JobError::Replaced(_) => CliError::Unsafe(e.to_string()),
         other => CliError::Runtime(anyhow::Error::new(other)),
     }
 }
@@ -97,6 +104,11 @@ pub async fn run(explicit_config: Option<&Path>, job: Job) -> Result<(), CliErro
     };
     let date = date.unwrap_or_else(|| ctx.today());
     if let Job::Collect(a) = &job {
+        if a.adopt_outbox {
+            collect::adopt_outbox(&ctx.config, &ctx.store, ctx.creditor)
+                .await
+                .map_err(job_error)?;
+        }
         collect::confirm_sent(&ctx.config, &ctx.store, ctx.creditor, &a.sent)
             .await
             .map_err(job_error)?;

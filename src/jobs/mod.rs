@@ -38,4 +38,8 @@ pub enum JobError {
     /// a person must say where it is before anything more is collected.
     #[error(transparent)]
     Moved(#[from] collect::OutboxMoved),
+    /// folders.outbox is not the folder the creditor's files go to (a share that failed to
+    /// mount); a person must mount it back or adopt the new one.
+    #[error(transparent)]
+    Replaced(#[from] collect::OutboxReplaced),
 }

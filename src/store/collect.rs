@@ -9,6 +9,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::outbox_folder::OutboxFolder;
 use super::plans::{Holds, Materialize};
 use super::presentations::undo_presentations;
 use super::sqlite_bulk::{Columns, iso};
@@ -382,15 +383,6 @@ pub struct FileRow {
     /// The id that folder's marker holds: only in the folder holding it does finding neither
     /// the file nor its temporary mean the transfer took it.
     pub reserved_folder_id: Option<String>,
-}
-
-/// An outbox folder as a file's row records it: where its temporary was reserved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboxFolder {
-    /// Canonical path, for people.
-    pub path: String,
-    /// The id its marker file holds, which tells it from another folder at the same path.
-    pub id: String,
 }
 
 /// One payment group of a file: its key and declared totals.

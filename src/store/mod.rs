@@ -14,6 +14,7 @@ mod ingest;
 mod job_requests;
 mod job_runs;
 mod manual;
+mod outbox_folder;
 mod plans;
 mod presentations;
 mod run_lock;
@@ -29,8 +30,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use collect::{
-    AssignConflict, Assignment, DryRunView, DueCollection, FileAssignment, FileRow, GroupTotal, OutboxFolder,
-    PendingAmendment, Presented, SchemeIdChange, message_id_prefix,
+    AssignConflict, Assignment, DryRunView, DueCollection, FileAssignment, FileRow, GroupTotal, PendingAmendment,
+    Presented, SchemeIdChange, message_id_prefix,
 };
 pub use collections::{CollectionFilter, CollectionRow, CollectionStatus, FileState, StatusTotal, TimelineEvent};
 pub use creditor::{CreditorKey, CreditorSnapshot, LedgerTag};
@@ -39,6 +40,7 @@ pub use ingest::{BankFileKey, BankFileStart, Booked, UnmatchedRow};
 pub use job_requests::{Enqueued, JobRequestRow, NewRequest, RequestEnd, RequestOrigin};
 pub use job_runs::{JobRunKey, JobRunRow};
 pub use manual::{Decided, Retried};
+pub use outbox_folder::OutboxFolder;
 pub use run_lock::{LockHolder, RunLock};
 
 /// What went wrong talking to the ledger, with the operation that failed.

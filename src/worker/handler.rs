@@ -92,7 +92,10 @@ impl Shared {
         .map_err(|e| {
             // Bad configuration or data, a ledger behind its outbox or a moved outbox does
             // not heal by waiting; a ledger, disk or conflict error may.
-            let permanent = matches!(e, JobError::Invalid(_) | JobError::Disagree(_) | JobError::Moved(_));
+            let permanent = matches!(
+                e,
+                JobError::Invalid(_) | JobError::Disagree(_) | JobError::Moved(_) | JobError::Replaced(_)
+            );
             (e.to_string(), permanent)
         })
     }

@@ -34,10 +34,10 @@ use serde::Serialize;
 use self::checker::Checker;
 use self::due_rows::{Due, DueRows};
 use self::fill::{Filling, read_sizes};
-use self::outbox_guard::ensure_outbox_known;
+use self::outbox_guard::{check_creditors_outbox, creditors_outbox, ensure_outbox_known};
 use self::record::{FileToRecord, assign_as_checked, commit_and_write};
 pub use self::write::confirm_sent;
-use self::write::{Fate, fate, finish_file, moved, outbox_folder};
+use self::write::{Fate, Outbound, fate, finish_file, moved};
 use super::JobError;
 use super::outbox::remove_stale_temporaries;
 use crate::config::Config;
@@ -48,7 +48,7 @@ use crate::store::{Assignment, CreditorKey, RunLock, Store, message_id_prefix};
 use crate::telemetry::Progress;
 
 pub use self::checker::end_to_end_id;
-pub use self::outbox_guard::{LedgerBehindOutbox, OutboxMoved, ReservedElsewhere};
+pub use self::outbox_guard::{LedgerBehindOutbox, OutboxMoved, OutboxReplaced, ReservedElsewhere, adopt_outbox};
 
 /// Totals of one (collection date, sequence type) group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -239,8 +239,15 @@ pub async fn run(
     if !elsewhere.is_empty() {
         return Err(moved(&config.folders.outbox, elsewhere)?);
     }
+    // Where this run's files go; a dry run marks nothing.
+    let folder = if dry_run {
+        check_creditors_outbox(config, store, creditor_key).await?;
+        None
+    } else {
+        Some(creditors_outbox(config, store, creditor_key).await?)
+    };
     for (file, fate) in unwritten.iter().zip(fates) {
-        if dry_run {
+        let Some(folder) = &folder else {
             report.files.push(FileLine {
                 file: file.file_name.clone(),
                 transactions: file.nb_of_txs,
@@ -249,9 +256,15 @@ pub async fn run(
                 already_taken: fate == Fate::RecordSent,
             });
             continue;
-        }
+        };
         let reachable = reachable_date(date, config.bank.lead_days);
-        let finished = finish_file(config, store, &creditor, file, reachable, &mut phases, lock).await?;
+        let to = Outbound {
+            config,
+            store,
+            creditor: &creditor,
+            folder,
+        };
+        let finished = finish_file(to, file, reachable, &mut phases, lock).await?;
         report.add_failures(&finished.refused);
         report.files.extend(finished.line);
         clock = Instant::now();
@@ -323,12 +336,6 @@ pub async fn run(
         cursor: None,
         more: true,
     };
-    // Where this run's files are reserved; a dry run marks nothing.
-    let folder = if dry_run {
-        None
-    } else {
-        Some(outbox_folder(&config.folders.outbox)?)
-    };
     let file = FileToRecord {
         creditor_key,
         tag: &tag,
@@ -378,11 +385,18 @@ pub async fn run(
             (read, started.elapsed())
         };
         let written = async {
-            match assigned {
-                Some(assigned) => {
-                    commit_and_write(config, store, &creditor, assigned, &progress, &mut phases, &mut *lock).await
+            // A dry run assigns nothing (and has no folder).
+            match (assigned, &folder) {
+                (Some(assigned), Some(folder)) => {
+                    let to = Outbound {
+                        config,
+                        store,
+                        creditor: &creditor,
+                        folder,
+                    };
+                    commit_and_write(to, assigned, &progress, &mut phases, &mut *lock).await
                 }
-                None => Ok(None),
+                _ => Ok(None),
             }
         };
         // The read is polled first: its first poll starts it (on SQLite a blocking thread, on

@@ -2,10 +2,12 @@
 //! ledger does not know (or not as it assigned them), because a ledger restored from an older
 //! backup would otherwise present the same collections to the bank again.
 
+use std::path::Path;
+
 use crate::config::Config;
 use crate::jobs::JobError;
-use crate::jobs::outbox::names_like;
-use crate::store::{CreditorKey, LedgerTag, Store, message_id_prefix};
+use crate::jobs::outbox::{self, names_like};
+use crate::store::{CreditorKey, LedgerTag, OutboxFolder, Store, message_id_prefix};
 
 /// The outbox holds pain.008 files of this ledger (by name: its MsgId prefix) that the
 /// ledger has no record of, or a file whose content is not what the ledger assigned to it.
@@ -44,7 +46,7 @@ pub struct LedgerBehindOutbox {
      collect again (the file is written anew). Received: `collecte run collect --sent NAME` \
      (the file is recorded as sent, not written again)",
     .files.len(),
-    .outbox_id.as_deref().map_or_else(|| "no marker".to_owned(), |id| format!("marked {id}")),
+    marked(.outbox_id),
     list(.files)
 )]
 pub struct OutboxMoved {
@@ -65,6 +67,116 @@ pub struct ReservedElsewhere {
     pub folder: String,
     /// That folder's marker id.
     pub folder_id: String,
+}
+
+/// folders.outbox holds another folder than the one the creditor's files go to (known by its
+/// marker), or a folder with no marker: the empty mount point of a share that failed to
+/// mount, a folder made anew, a mistyped path. Files written there would never reach the
+/// bank while the ledger records them as sent, so nothing is written until the folder is
+/// back or a person adopts the new one.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "refusing to collect: folders.outbox, {outbox} ({}), is not the folder this ledger's files \
+     go to, {} (marked {}). A share that failed to mount leaves its empty mount point at the \
+     same path, and files written there would never reach the bank while the ledger records \
+     them as sent; nothing more was collected. Mount the folder back (or point folders.outbox \
+     at it) and collect again; if this folder is the outbox from now on, `collecte run collect \
+     --adopt-outbox` once",
+    marked(.found),
+    .known.path,
+    .known.id
+)]
+pub struct OutboxReplaced {
+    /// The outbox configured now (canonical path).
+    pub outbox: String,
+    /// Its marker id, if it has one.
+    pub found: Option<String>,
+    /// The folder the creditor's files go to.
+    pub known: OutboxFolder,
+}
+
+/// "marked ID", or "no marker".
+fn marked(id: &Option<String>) -> String {
+    id.as_deref()
+        .map_or_else(|| "no marker".to_owned(), |id| format!("marked {id}"))
+}
+
+/// The folder a run's files go to: folders.outbox, if it is the one the creditor's files
+/// have gone to (by its marker). The first run marks it and records it.
+pub(super) async fn creditors_outbox(
+    config: &Config,
+    store: &Store,
+    creditor: CreditorKey,
+) -> Result<OutboxFolder, JobError> {
+    let dir = &config.folders.outbox;
+    match store.creditor_outbox(creditor).await? {
+        Some(known) => {
+            still_the_outbox(dir, &known)?;
+            Ok(known)
+        }
+        None => {
+            let folder = marked_folder(dir)?;
+            store.set_creditor_outbox(creditor, &folder).await?;
+            Ok(folder)
+        }
+    }
+}
+
+/// What a dry run checks of [`creditors_outbox`]: it marks and records nothing.
+pub(super) async fn check_creditors_outbox(
+    config: &Config,
+    store: &Store,
+    creditor: CreditorKey,
+) -> Result<(), JobError> {
+    match store.creditor_outbox(creditor).await? {
+        Some(known) => still_the_outbox(&config.folders.outbox, &known),
+        None => Ok(()),
+    }
+}
+
+/// Refuses when the folder at `dir` is not `known` (by its marker): read before each file is
+/// reserved, as a share may go between two files.
+pub(super) fn still_the_outbox(dir: &Path, known: &OutboxFolder) -> Result<(), JobError> {
+    let found = outbox::folder_marker(dir)?;
+    if found.as_ref() == Some(&known.id) {
+        return Ok(());
+    }
+    Err(OutboxReplaced {
+        outbox: outbox::folder_path(dir)?,
+        found,
+        known: known.clone(),
+    }
+    .into())
+}
+
+/// `dir` as an [`OutboxFolder`], marked first if it has no marker yet.
+fn marked_folder(dir: &Path) -> Result<OutboxFolder, JobError> {
+    Ok(OutboxFolder {
+        path: outbox::folder_path(dir)?,
+        id: outbox::mark_folder(dir)?,
+    })
+}
+
+/// Makes folders.outbox the folder the creditor's files go to (a person's word, after a
+/// refusal named it): marked if it has no marker, and recorded.
+pub async fn adopt_outbox(config: &Config, store: &Store, creditor: CreditorKey) -> Result<OutboxFolder, JobError> {
+    let folder = marked_folder(&config.folders.outbox)?;
+    let before = store.creditor_outbox(creditor).await?;
+    store.set_creditor_outbox(creditor, &folder).await?;
+    match before {
+        None => tracing::info!(outbox = %folder.path, marker = %folder.id, "the outbox is recorded as this ledger's"),
+        Some(known) if known == folder => {
+            tracing::info!(outbox = %folder.path, marker = %folder.id, "the outbox was already this ledger's");
+        }
+        Some(known) => tracing::warn!(
+            outbox = %folder.path,
+            marker = %folder.id,
+            was = %known.path,
+            was_marker = %known.id,
+            "the outbox is adopted, on a person's word: the creditor's files go here from now on"
+        ),
+    }
+    Ok(folder)
 }
 
 /// "F (reserved in P, marked ID), …", the first few.
@@ -125,4 +237,35 @@ pub(super) async fn ensure_outbox_known(
             unknown.len()
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_outbox_is_known_by_its_marker_not_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let known = marked_folder(dir.path()).unwrap();
+        assert_eq!(marked_folder(dir.path()).unwrap(), known, "marked once");
+        still_the_outbox(dir.path(), &known).unwrap();
+
+        // The share gone: its empty mount point at the same path, which the check leaves be.
+        std::fs::remove_file(dir.path().join(".collecte-outbox-id")).unwrap();
+        let refused = still_the_outbox(dir.path(), &known).unwrap_err();
+        let message = refused.to_string();
+        assert!(matches!(refused, JobError::Replaced(_)), "{message}");
+        assert!(
+            message.contains(&format!("({}), is not", marked(&None)))
+                && message.contains(&format!("(marked {})", known.id)),
+            "{message}"
+        );
+        assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
+
+        // Another folder, marked: not this ledger's either.
+        let other = marked_folder(dir.path()).unwrap();
+        assert_ne!(other.id, known.id);
+        let message = still_the_outbox(dir.path(), &known).unwrap_err().to_string();
+        assert!(message.contains(&format!("(marked {}), is not", other.id)), "{message}");
+    }
 }

@@ -9,12 +9,12 @@ use chrono::NaiveDate;
 use tokio::sync::mpsc::Receiver;
 
 use super::fill::ToRecord;
-use super::write::{FileContent, place_and_mark, write_pain008};
+use super::outbox_guard::still_the_outbox;
+use super::write::{FileContent, Outbound, place_and_mark, write_pain008};
 use super::{FileLine, Phases};
-use crate::config::Config;
 use crate::jobs::JobError;
 use crate::sepa::Bic;
-use crate::sepa::pain008::{Creditor, Transaction};
+use crate::sepa::pain008::Transaction;
 use crate::store::{
     Assignment, CreditorKey, FileAssignment, GroupTotal, LedgerTag, OutboxFolder, Presented, RunLock, Store,
 };
@@ -113,14 +113,18 @@ async fn begun(
 /// a file never appears that the ledger does not hold. `None` when the transaction held
 /// refusals only.
 pub(super) async fn commit_and_write(
-    config: &Config,
-    store: &Store,
-    creditor: &Creditor,
+    to: Outbound<'_>,
     (assignment, mut items): Assigned,
     progress: &Progress,
     phases: &mut Phases,
     lock: &mut RunLock,
 ) -> Result<Option<FileLine>, JobError> {
+    let Outbound {
+        config,
+        store,
+        creditor,
+        folder,
+    } = to;
     let mut clock = Instant::now();
     let Some(row) = assignment.file() else {
         assignment.commit().await?;
@@ -140,6 +144,7 @@ pub(super) async fn commit_and_write(
     // outbox until the bank's transfer takes it (see `finish_file`) — by the lock's holder
     // only, whose clearing of stale temporaries it must not meet.
     lock.still_held("reserving a file in the outbox").await?;
+    still_the_outbox(&config.folders.outbox, folder)?;
     let reserved = crate::jobs::outbox::reserve(&config.folders.outbox, &row.file_name)?;
     let committing = async {
         let started = Instant::now();

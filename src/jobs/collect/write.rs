@@ -10,7 +10,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 
 use super::checker::{hybrid_lines, raw};
-use super::outbox_guard::{OutboxMoved, ReservedElsewhere, behind};
+use super::outbox_guard::{OutboxMoved, ReservedElsewhere, behind, creditors_outbox, still_the_outbox};
 use super::{FileLine, Phases};
 use crate::config::Config;
 use crate::domain::collect::AmendmentFields;
@@ -182,15 +182,6 @@ pub(super) fn fate(outbox: &std::path::Path, file: &FileRow) -> Result<Result<Fa
     }))
 }
 
-/// The outbox as a file's row records where its temporary is reserved, the folder marked
-/// first if it has no marker yet.
-pub(super) fn outbox_folder(outbox: &std::path::Path) -> Result<OutboxFolder, OutboxError> {
-    Ok(OutboxFolder {
-        path: outbox::folder_path(outbox)?,
-        id: outbox::mark_folder(outbox)?,
-    })
-}
-
 /// The refusal for `files`, reserved elsewhere.
 pub(super) fn moved(outbox: &std::path::Path, files: Vec<ReservedElsewhere>) -> Result<JobError, OutboxError> {
     Ok(OutboxMoved {
@@ -215,6 +206,8 @@ pub async fn confirm_sent(
     }
     let outbox = &config.folders.outbox;
     let unwritten = store.unwritten_files(creditor).await?;
+    // Recorded as reserved in the creditor's outbox only: an empty mount point is refused.
+    let folder = creditors_outbox(config, store, creditor).await?;
     for name in names {
         let file = unwritten.iter().find(|f| f.file_name == *name).ok_or_else(|| {
             JobError::Invalid(format!(
@@ -228,26 +221,41 @@ pub async fn confirm_sent(
                 outbox.display()
             )));
         }
-        store.mark_reserved_in_outbox(file, &outbox_folder(outbox)?).await?;
+        store.mark_reserved_in_outbox(file, &folder).await?;
         tracing::warn!(file = %name, "the bank received this file, on a person's word: it is recorded as sent");
     }
     Ok(())
 }
 
-/// Finishes the file a stopped run assigned but did not mark written, as its [`fate`] says.
+/// Where and for whom a run writes its files: the same for each file of the run.
+#[derive(Clone, Copy)]
+pub(super) struct Outbound<'a> {
+    pub(super) config: &'a Config,
+    pub(super) store: &'a Store,
+    pub(super) creditor: &'a Creditor,
+    /// The creditor's outbox folder, checked to be still there before each file is reserved.
+    pub(super) folder: &'a OutboxFolder,
+}
+
+/// Finishes the file a stopped run assigned but did not mark written, as its [`fate`] says,
+/// in the creditor's outbox.
 ///
 /// A file written again asks for no collection date before what a file sent on `run_date`
 /// can reach (`reachable`): a run that stopped on Friday and is finished on Monday moves
 /// Monday's collections to the first date it can still ask for.
 pub(super) async fn finish_file(
-    config: &Config,
-    store: &Store,
-    creditor: &Creditor,
+    to: Outbound<'_>,
     file: &FileRow,
     reachable: NaiveDate,
     phases: &mut Phases,
     lock: &mut RunLock,
 ) -> Result<Finished, JobError> {
+    let Outbound {
+        config,
+        store,
+        creditor,
+        folder,
+    } = to;
     let mut clock = Instant::now();
     let outbox = &config.folders.outbox;
     let fate = match fate(outbox, file)? {
@@ -279,10 +287,10 @@ pub(super) async fn finish_file(
         // this folder (its temporary may have been moved here from another). Replacing a
         // temporary another run may be writing is the holder's right only.
         Fate::Write => {
-            let folder = outbox_folder(outbox)?;
             lock.still_held("writing a stopped run's file again").await?;
+            still_the_outbox(outbox, folder)?;
             let reserved = outbox::reserve_again(outbox, &file.file_name)?;
-            store.mark_reserved_in_outbox(file, &folder).await?;
+            store.mark_reserved_in_outbox(file, folder).await?;
             reserved
         }
     };
