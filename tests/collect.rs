@@ -1378,30 +1378,37 @@ async fn a_file_taken_before_the_ledger_recorded_it_is_not_written_again(backend
         std::fs::rename(f, bank.join(f.file_name().unwrap())).unwrap();
     }
 
-    // In another folder than the one they were reserved in, finding neither name says
-    // nothing about the files: the run refuses (exit 5, its dry run too), naming both
-    // folders, and records nothing — whether `folders.outbox` was pointed elsewhere or
-    // another folder stands at the same path (a share that failed to mount, a folder made
-    // anew): the folder is known by its marker. Back in the right folder, it goes on.
+    // In the folder they were reserved in, neither name means the bank's transfer took them.
+    let dry = p.ok(&["run", "collect", "--date", "2026-11-20", "--dry-run"]);
+    assert_eq!(dry.matches("would record as sent").count(), 2, "{dry}");
+
+    // Another folder is not the outbox until a person adopts it (exit 5, its dry run too,
+    // nothing written there) — whether `folders.outbox` was pointed elsewhere or another
+    // folder stands at the same path (a share that failed to mount, a folder made anew): the
+    // folder is known by its marker. Adopted, finding neither name there says nothing about
+    // files reserved in the other: the run refuses again, naming both folders, and records
+    // nothing.
     let outbox = p.folder("outbox");
     let canonical = |dir: &std::path::Path| std::fs::canonicalize(dir).unwrap().display().to_string();
-    let marker = std::fs::read_to_string(outbox.join(".collecte-outbox-id")).unwrap();
-    let refused = |now: &std::path::Path| {
-        for args in [
-            &["run", "collect", "--date", "2026-11-20", "--dry-run"][..],
-            &["run", "collect", "--date", "2026-11-20"][..],
-        ] {
+    let marker_of = |dir: &std::path::Path| std::fs::read_to_string(dir.join(common::OUTBOX_MARKER)).unwrap();
+    let marker = marker_of(&outbox);
+    let refused = |now: &std::path::Path, known: &std::path::Path, known_id: &str| {
+        let date = ["run", "collect", "--date", "2026-11-20"];
+        let refusal = |args: &[&str]| {
             let out = p.run(args);
-            let stderr = String::from_utf8_lossy(&out.stderr);
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
             assert_eq!(out.status.code(), Some(5), "{args:?}: {stderr}");
+            assert!(stderr.contains("nothing"), "{stderr}");
+            stderr
+        };
+        for args in [[&date[..], &["--dry-run"]].concat(), date.to_vec()] {
+            let stderr = refusal(&args);
             assert!(
-                stderr.contains("2 file(s) assigned by runs that stopped before finishing them")
-                    && stderr.contains(&format!("than folders.outbox, {} (no marker)", canonical(now)))
-                    && stderr
-                        .matches(&format!("(reserved in {}, marked {marker})", canonical(&outbox)))
-                        .count()
-                        == 2
-                    && stderr.contains("nothing was collected"),
+                stderr.contains(&format!(
+                    "folders.outbox, {} (no marker), is not the folder this ledger's files go to, {} (marked {known_id})",
+                    canonical(now),
+                    canonical(known)
+                )),
                 "{stderr}"
             );
         }
@@ -1409,22 +1416,56 @@ async fn a_file_taken_before_the_ledger_recorded_it_is_not_written_again(backend
             std::fs::read_dir(now).unwrap().next().is_none(),
             "nothing written to {now:?}"
         );
+        let mut adopted = None;
+        for args in [
+            [&date[..], &["--adopt-outbox"]].concat(),
+            [&date[..], &["--dry-run"]].concat(),
+        ] {
+            let stderr = refusal(&args);
+            let id = adopted.get_or_insert_with(|| marker_of(now));
+            assert!(
+                stderr.contains("2 file(s) assigned by runs that stopped before finishing them")
+                    && stderr.contains(&format!("than folders.outbox, {} (marked {id})", canonical(now)))
+                    && stderr
+                        .matches(&format!("(reserved in {}, marked {marker})", canonical(&outbox)))
+                        .count()
+                        == 2,
+                "{args:?}: {stderr}"
+            );
+        }
+        let left: Vec<_> = std::fs::read_dir(now)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left,
+            [common::OUTBOX_MARKER],
+            "only the adopted folder's marker in {now:?}"
+        );
+        adopted.unwrap()
     };
     let elsewhere = p.folder("elsewhere");
     std::fs::create_dir(&elsewhere).unwrap();
     p.set_table("folders", "outbox = \"elsewhere\"");
-    refused(&elsewhere);
+    let adopted = refused(&elsewhere, &outbox, &marker);
     p.set_table("folders", "outbox = \"outbox\"");
     let share = p.folder("share");
     std::fs::rename(&outbox, &share).unwrap();
     std::fs::create_dir(&outbox).unwrap();
-    refused(&outbox);
-    std::fs::remove_dir(&outbox).unwrap();
+    let adopted = refused(&outbox, &elsewhere, &adopted);
+    std::fs::remove_dir_all(&outbox).unwrap();
     std::fs::rename(&share, &outbox).unwrap();
 
-    let dry = p.ok(&["run", "collect", "--date", "2026-11-20", "--dry-run"]);
-    assert_eq!(dry.matches("would record as sent").count(), 2, "{dry}");
-    let out = p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    // The share back, it is adopted again (the folder adopted last is now the one refused),
+    // and the files are recorded as sent, not written again.
+    let dry = p.run(&["run", "collect", "--date", "2026-11-20", "--dry-run"]);
+    let stderr = String::from_utf8_lossy(&dry.stderr);
+    assert_eq!(dry.status.code(), Some(5), "{stderr}");
+    assert!(
+        stderr.contains(&format!("(marked {marker}), is not the folder")) && stderr.contains(&adopted),
+        "{stderr}"
+    );
+    let out = p.ok(&["run", "collect", "--date", "2026-11-20", "--adopt-outbox"]);
     assert_eq!(out.matches("recorded as sent").count(), 2, "{out}");
     assert!(out.contains("not written again"), "{out}");
     assert!(p.outbox().is_empty(), "{:?}", p.outbox());
@@ -1463,33 +1504,37 @@ async fn a_file_taken_before_the_ledger_recorded_it_is_not_written_again(backend
     p.db.cleanup().await;
 }
 
-/// A stopped run's file reserved in one outbox is finished in the outbox configured now when
-/// its temporary is there: moved across by a person, or put there empty as the refusal says
-/// when the bank never received it (the file is written anew from the ledger). When the bank
-/// did, a person says so (`--sent`) and the file is recorded as sent.
+/// A stopped run's file reserved in one outbox is finished in the outbox configured now (once
+/// a person has adopted it) when its temporary is there: moved across by a person, or put
+/// there empty as the refusal says when the bank never received it (the file is written anew
+/// from the ledger). When the bank did, a person says so (`--sent`) and the file is recorded
+/// as sent.
 async fn a_stopped_runs_file_is_finished_where_its_temporary_is(backend: Backend) {
     let p = Project::new(backend).await;
     seed_monthly_plans(&p, 2);
     let stopped = assign_like_a_stopped_run(&p, &["KM0"]).await;
     let outbox = p.folder("outbox");
     let reserved = std::fs::canonicalize(&outbox).unwrap().display().to_string();
-    common::raw_exec(
-        &p.db.url,
-        &format!("UPDATE collection_files SET reserved_folder = '{reserved}', reserved_folder_id = 'a-folder-gone'"),
-    )
-    .await
-    .unwrap();
+    reserved_in_a_folder_gone(&p, &reserved).await;
     let elsewhere = p.folder("elsewhere");
     std::fs::create_dir(&elsewhere).unwrap();
     let temporary = format!(".{}.tmp", stopped.file_name);
     std::fs::remove_file(outbox.join(&temporary)).unwrap();
     p.set_table("folders", "outbox = \"elsewhere\"");
-    let refused = p.run(&["run", "collect", "--date", "2026-11-20"]);
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert_eq!(refused.status.code(), Some(5), "{stderr}");
-    assert!(
-        stderr.contains(&stopped.file_name) && stderr.contains("put an empty .NAME.tmp into"),
-        "{stderr}"
+    let refusal = |args: &[&str], says: &str| {
+        let refused = p.run(args);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(5), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    };
+    refusal(&["run", "collect", "--date", "2026-11-20"], "--adopt-outbox");
+    refusal(
+        &["run", "collect", "--date", "2026-11-20", "--adopt-outbox"],
+        &format!("{} (reserved in {reserved}, marked a-folder-gone)", stopped.file_name),
+    );
+    refusal(
+        &["run", "collect", "--date", "2026-11-20"],
+        "put an empty .NAME.tmp into",
     );
 
     std::fs::write(elsewhere.join(&temporary), "").unwrap();
@@ -1520,25 +1565,33 @@ async fn a_stopped_runs_file_is_finished_where_its_temporary_is(backend: Backend
     let p = Project::new(backend).await;
     seed_monthly_plans(&p, 1);
     let stopped = assign_like_a_stopped_run(&p, &["KM0"]).await;
-    common::raw_exec(
-        &p.db.url,
-        "UPDATE collection_files SET reserved_folder = '/mnt/gone', reserved_folder_id = 'a-folder-gone'",
-    )
-    .await
-    .unwrap();
+    reserved_in_a_folder_gone(&p, "/mnt/gone").await;
     let outbox = p.folder("outbox");
     std::fs::remove_file(outbox.join(format!(".{}.tmp", stopped.file_name))).unwrap();
     let refused = p.run(&["run", "collect", "--date", "2026-11-20"]);
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(5), "{stderr}");
-    assert!(stderr.contains("`collecte run collect --sent NAME`"), "{stderr}");
-    let sent = ["run", "collect", "--date", "2026-11-20", "--sent", &stopped.file_name];
+    assert!(
+        stderr.contains("is not the folder this ledger's files go to, /mnt/gone"),
+        "{stderr}"
+    );
+    let sent = [
+        "run",
+        "collect",
+        "--date",
+        "2026-11-20",
+        "--sent",
+        &stopped.file_name,
+        "--adopt-outbox",
+    ];
     for (args, code) in [
         (
             &["run", "collect", "--date", "2026-11-20", "--sent", "CLT-NOSUCH.xml"][..],
             3,
         ),
         (&[&sent[..], &["--dry-run"]].concat()[..], 2),
+        // Not recorded as reserved in a folder that is not the outbox.
+        (&sent[..6], 5),
     ] {
         let out = p.run(args);
         assert_eq!(
@@ -1559,12 +1612,15 @@ async fn a_stopped_runs_file_is_finished_where_its_temporary_is(backend: Backend
 /// there would never reach the bank while the ledger records them as sent. The run refuses
 /// (exit 5, its dry run too), writes nothing there, not even a marker, and goes on once the
 /// share is back. A folder made the outbox on purpose is adopted once (`--adopt-outbox`),
-/// and from then on the old folder is the one refused.
+/// and from then on the old folder is the one refused; moved elsewhere with its marker, it
+/// is still the outbox.
 async fn a_folder_that_is_not_the_ledgers_outbox_is_not_written_to(backend: Backend) {
     let p = Project::new(backend).await;
     seed_monthly_plans(&p, 3);
-    p.ok(&["run", "collect", "--date", "2026-11-20"]);
     let outbox = p.folder("outbox");
+    p.ok(&["run", "collect", "--date", "2026-11-20", "--dry-run"]);
+    assert!(!outbox.join(common::OUTBOX_MARKER).exists(), "a dry run marks nothing");
+    p.ok(&["run", "collect", "--date", "2026-11-20"]);
     let canonical = std::fs::canonicalize(&outbox).unwrap().display().to_string();
     let marker_of = |dir: &std::path::Path| std::fs::read_to_string(dir.join(common::OUTBOX_MARKER)).unwrap();
     let first = marker_of(&outbox);
@@ -1590,12 +1646,6 @@ async fn a_folder_that_is_not_the_ledgers_outbox_is_not_written_to(backend: Back
     std::fs::rename(&outbox, &share).unwrap();
     std::fs::create_dir(&outbox).unwrap();
     refused("2026-12-22", "no marker", &first);
-    let sent = p.run(&["run", "collect", "--date", "2026-12-22", "--sent", "CLT-ANY.xml"]);
-    assert_eq!(
-        sent.status.code(),
-        Some(5),
-        "a file is not recorded as reserved in a mount point"
-    );
     assert!(
         std::fs::read_dir(&outbox).unwrap().next().is_none(),
         "nothing written to the mount point"
@@ -1619,11 +1669,38 @@ async fn a_folder_that_is_not_the_ledgers_outbox_is_not_written_to(backend: Back
     let files = p.outbox();
     assert_eq!(files.len(), 1, "{files:?}");
     common::assert_valid_pain008_file(&files[0]);
-    std::fs::remove_dir_all(&outbox).unwrap();
+    let moved = p.folder("moved");
+    std::fs::rename(&outbox, &moved).unwrap();
     std::fs::rename(&share, &outbox).unwrap();
     refused("2027-02-22", &format!("marked {first}"), &adopted);
     assert_eq!(p.collections("submitted").len(), 9);
+
+    // The adopted folder moved, its marker with it, is still the outbox: no adoption needed.
+    p.set_table("folders", "outbox = \"moved\"");
+    p.ok(&["run", "collect", "--date", "2027-02-22"]);
+    assert_eq!(p.collections("submitted").len(), 12);
+    assert_eq!(marker_of(&moved), adopted);
+    let xml = std::fs::read_dir(&moved)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "xml"))
+        .count();
+    assert_eq!(xml, 2);
     p.db.cleanup().await;
+}
+
+/// What a stopped run left when the outbox it reserved its files in (and that the ledger
+/// records as its creditor's, `path`) is gone: the files' rows and the creditor's outbox name
+/// a folder marked `a-folder-gone` that no longer exists.
+async fn reserved_in_a_folder_gone(p: &Project, path: &str) {
+    for sql in [
+        format!("UPDATE collection_files SET reserved_folder = '{path}', reserved_folder_id = 'a-folder-gone'"),
+        format!(
+            "INSERT INTO creditor_outboxes (creditor_id, path, marker_id, recorded_at)
+             VALUES (1, '{path}', 'a-folder-gone', '2026-11-20T09:00:00Z')"
+        ),
+    ] {
+        common::raw_exec(&p.db.url, &sql).await.unwrap();
+    }
 }
 
 /// At a terminal (a pseudo-terminal from `script`), collect draws its progress bar on

@@ -103,15 +103,23 @@ pub async fn run(explicit_config: Option<&Path>, job: Job) -> Result<(), CliErro
         Job::Day(a) => (&DAY, a.date, false, a.format),
     };
     let date = date.unwrap_or_else(|| ctx.today());
-    if let Job::Collect(a) = &job {
-        if a.adopt_outbox {
-            collect::adopt_outbox(&ctx.config, &ctx.store, ctx.creditor)
-                .await
-                .map_err(job_error)?;
-        }
-        collect::confirm_sent(&ctx.config, &ctx.store, ctx.creditor, &a.sent)
+    if let Job::Collect(a) = &job
+        && (a.adopt_outbox || !a.sent.is_empty())
+    {
+        // A person's word is recorded under collect's run lock, never beside a run finishing
+        // the same file; the run then takes the lock again.
+        let mut lock = runner::wait_for_run_lock(&ctx.config, &ctx.store, ctx.creditor, JobName::Collect)
             .await
             .map_err(job_error)?;
+        let recorded = async {
+            if a.adopt_outbox {
+                collect::adopt_outbox(&ctx.config, &ctx.store, ctx.creditor, &mut lock).await?;
+            }
+            collect::confirm_sent(&ctx.config, &ctx.store, ctx.creditor, &a.sent, &mut lock).await
+        }
+        .await;
+        lock.release().await;
+        recorded.map_err(job_error)?;
     }
     let mode = if dry_run { RunMode::DryRun } else { RunMode::Manual };
     let mut outputs = Vec::new();

@@ -225,7 +225,15 @@ pub async fn run(
     report.already_in_files = store.collections_in_files(creditor_key, date).await?;
     let tag = store.ledger_tag(creditor_key).await?;
     ensure_outbox_known(config, store, creditor_key, &tag).await?;
-    // Every stopped file's fate first: a run that must refuse for one of them writes nothing
+    // Where this run's files go (a dry run marks nothing): first, as on an empty mount point
+    // the stopped files' fates would ask for remedies in the wrong folder.
+    let folder = if dry_run {
+        check_creditors_outbox(config, store, creditor_key).await?;
+        None
+    } else {
+        Some(creditors_outbox(config, store, creditor_key).await?)
+    };
+    // Every stopped file's fate next: a run that must refuse for one of them writes nothing
     // and names them all.
     let unwritten = store.unwritten_files(creditor_key).await?;
     let mut fates = Vec::with_capacity(unwritten.len());
@@ -239,13 +247,6 @@ pub async fn run(
     if !elsewhere.is_empty() {
         return Err(moved(&config.folders.outbox, elsewhere)?);
     }
-    // Where this run's files go; a dry run marks nothing.
-    let folder = if dry_run {
-        check_creditors_outbox(config, store, creditor_key).await?;
-        None
-    } else {
-        Some(creditors_outbox(config, store, creditor_key).await?)
-    };
     for (file, fate) in unwritten.iter().zip(fates) {
         let Some(folder) = &folder else {
             report.files.push(FileLine {

@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::config::Config;
 use crate::jobs::JobError;
 use crate::jobs::outbox::{self, names_like};
-use crate::store::{CreditorKey, LedgerTag, OutboxFolder, Store, message_id_prefix};
+use crate::store::{CreditorKey, LedgerTag, OutboxFolder, RunLock, Store, message_id_prefix};
 
 /// The outbox holds pain.008 files of this ledger (by name: its MsgId prefix) that the
 /// ledger has no record of, or a file whose content is not what the ledger assigned to it.
@@ -30,7 +30,7 @@ pub struct LedgerBehindOutbox {
 }
 
 /// Files stopped runs left unfinished were reserved in another outbox folder than the one
-/// configured now (its marker differs, or it has none), and the configured one holds neither
+/// the creditor's files go to now (adopted since: its marker differs), which holds neither
 /// them nor their temporaries: that says nothing about whether they were ever placed (in the
 /// other folder), so they can neither be recorded as sent nor written again without risking
 /// to collect nothing or to collect twice. A person decides, file by file.
@@ -38,11 +38,10 @@ pub struct LedgerBehindOutbox {
 #[error(
     "refusing to collect: {} file(s) assigned by runs that stopped before finishing them were \
      reserved in another outbox folder than folders.outbox, {outbox} ({}), which holds neither \
-     them nor their temporaries: {}. That is not their folder (folders.outbox pointed \
-     elsewhere, a share that is not mounted, a folder made anew), so whether they reached the \
-     bank is unknown; nothing was collected. For each file: if the folder it was reserved in \
-     holds it or its temporary, move that into {outbox} (or mount the folder back) and collect \
-     again; if not, ask the bank. Not received: put an empty .NAME.tmp into {outbox} and \
+     them nor their temporaries: {}. That is not their folder (an outbox adopted since they \
+     were reserved), so whether they reached the bank is unknown; nothing was collected. For \
+     each file: if the folder it was reserved in holds it or its temporary, move that into \
+     {outbox} and collect again; if not, ask the bank. Not received: put an empty .NAME.tmp into {outbox} and \
      collect again (the file is written anew). Received: `collecte run collect --sent NAME` \
      (the file is recorded as sent, not written again)",
     .files.len(),
@@ -102,24 +101,31 @@ fn marked(id: &Option<String>) -> String {
 }
 
 /// The folder a run's files go to: folders.outbox, if it is the one the creditor's files
-/// have gone to (by its marker). The first run marks it and records it.
+/// have gone to (by its marker: a folder moved with its marker is still it, and its new path
+/// is recorded). The first run marks it and records it.
 pub(super) async fn creditors_outbox(
     config: &Config,
     store: &Store,
     creditor: CreditorKey,
 ) -> Result<OutboxFolder, JobError> {
     let dir = &config.folders.outbox;
-    match store.creditor_outbox(creditor).await? {
+    let here = match store.creditor_outbox(creditor).await? {
+        None => marked_folder(dir)?,
         Some(known) => {
             still_the_outbox(dir, &known)?;
-            Ok(known)
+            let here = OutboxFolder {
+                path: outbox::folder_path(dir)?,
+                id: known.id.clone(),
+            };
+            if here == known {
+                return Ok(here);
+            }
+            tracing::info!(outbox = %here.path, was = %known.path, "the outbox moved with its marker: its new path is recorded");
+            here
         }
-        None => {
-            let folder = marked_folder(dir)?;
-            store.set_creditor_outbox(creditor, &folder).await?;
-            Ok(folder)
-        }
-    }
+    };
+    store.set_creditor_outbox(creditor, &here).await?;
+    Ok(here)
 }
 
 /// What a dry run checks of [`creditors_outbox`]: it marks and records nothing.
@@ -134,8 +140,8 @@ pub(super) async fn check_creditors_outbox(
     }
 }
 
-/// Refuses when the folder at `dir` is not `known` (by its marker): read before each file is
-/// reserved, as a share may go between two files.
+/// Refuses when the folder at `dir` is not `known` (by its marker): read before and after
+/// each file is reserved, as a share may go between two files.
 pub(super) fn still_the_outbox(dir: &Path, known: &OutboxFolder) -> Result<(), JobError> {
     let found = outbox::folder_marker(dir)?;
     if found.as_ref() == Some(&known.id) {
@@ -159,13 +165,19 @@ fn marked_folder(dir: &Path) -> Result<OutboxFolder, JobError> {
 
 /// Makes folders.outbox the folder the creditor's files go to (a person's word, after a
 /// refusal named it): marked if it has no marker, and recorded.
-pub async fn adopt_outbox(config: &Config, store: &Store, creditor: CreditorKey) -> Result<OutboxFolder, JobError> {
+pub async fn adopt_outbox(
+    config: &Config,
+    store: &Store,
+    creditor: CreditorKey,
+    lock: &mut RunLock,
+) -> Result<OutboxFolder, JobError> {
     let folder = marked_folder(&config.folders.outbox)?;
     let before = store.creditor_outbox(creditor).await?;
+    lock.still_held("adopting the outbox").await?;
     store.set_creditor_outbox(creditor, &folder).await?;
     match before {
         None => tracing::info!(outbox = %folder.path, marker = %folder.id, "the outbox is recorded as this ledger's"),
-        Some(known) if known == folder => {
+        Some(known) if known.id == folder.id => {
             tracing::info!(outbox = %folder.path, marker = %folder.id, "the outbox was already this ledger's");
         }
         Some(known) => tracing::warn!(

@@ -146,6 +146,9 @@ pub(super) async fn commit_and_write(
     lock.still_held("reserving a file in the outbox").await?;
     still_the_outbox(&config.folders.outbox, folder)?;
     let reserved = crate::jobs::outbox::reserve(&config.folders.outbox, &row.file_name)?;
+    // Gone in between: the temporary went to the mount point, and the assignment, dropped
+    // uncommitted, rolls back.
+    still_the_outbox(&config.folders.outbox, folder)?;
     let committing = async {
         let started = Instant::now();
         (assignment.commit().await, started.elapsed())

@@ -200,14 +200,14 @@ pub async fn confirm_sent(
     store: &Store,
     creditor: CreditorKey,
     names: &[String],
+    lock: &mut RunLock,
 ) -> Result<(), JobError> {
     if names.is_empty() {
         return Ok(());
     }
     let outbox = &config.folders.outbox;
     let unwritten = store.unwritten_files(creditor).await?;
-    // Recorded as reserved in the creditor's outbox only: an empty mount point is refused.
-    let folder = creditors_outbox(config, store, creditor).await?;
+    let mut files = Vec::with_capacity(names.len());
     for name in names {
         let file = unwritten.iter().find(|f| f.file_name == *name).ok_or_else(|| {
             JobError::Invalid(format!(
@@ -221,8 +221,14 @@ pub async fn confirm_sent(
                 outbox.display()
             )));
         }
+        files.push(file);
+    }
+    // Recorded as reserved in the creditor's outbox only: an empty mount point is refused.
+    let folder = creditors_outbox(config, store, creditor).await?;
+    for file in files {
+        lock.still_held("recording a file as sent on a person's word").await?;
         store.mark_reserved_in_outbox(file, &folder).await?;
-        tracing::warn!(file = %name, "the bank received this file, on a person's word: it is recorded as sent");
+        tracing::warn!(file = %file.file_name, "the bank received this file, on a person's word: it is recorded as sent");
     }
     Ok(())
 }
@@ -290,6 +296,8 @@ pub(super) async fn finish_file(
             lock.still_held("writing a stopped run's file again").await?;
             still_the_outbox(outbox, folder)?;
             let reserved = outbox::reserve_again(outbox, &file.file_name)?;
+            // Gone in between: the temporary went to the mount point, and the row stays as it was.
+            still_the_outbox(outbox, folder)?;
             store.mark_reserved_in_outbox(file, folder).await?;
             reserved
         }
