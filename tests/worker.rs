@@ -306,6 +306,48 @@ async fn failing_job_goes_dead_and_comes_back(backend: Backend) {
     p.db.cleanup().await;
 }
 
+/// The outbox share is not mounted when a queued collect runs: the run writes nothing to the
+/// empty mount point and is retried, not parked as dead; once the share is back, the retry
+/// collects into it.
+async fn a_share_mounted_late_is_collected_on_the_retry(backend: Backend) {
+    let p = project(backend, QueueKind::Sql).await;
+    p.set_table("queue", "retry_backoff_seconds = 2\nmax_attempts = 6");
+    seed_monthly_plans(&p, 4);
+    p.ok(&["run", "collect", "--date", "2026-11-20"]);
+    let (outbox, share) = (p.folder("outbox"), p.folder("share"));
+    std::fs::rename(&outbox, &share).unwrap();
+    std::fs::create_dir(&outbox).unwrap();
+    let worker = spawn_worker(&p, "0", &["--no-triggers", "--no-inbox-watch"]);
+    p.ok(&["enqueue", "collect", "--date", "2026-12-22"]);
+    wait_for(
+        &p,
+        Duration::from_secs(60),
+        "a run refused for the unmounted share",
+        || {
+            jobs(&p)["runs"].as_array().unwrap().iter().any(|r| {
+                r["outcome"] == "failed"
+                    && r["error"]
+                        .as_str()
+                        .is_some_and(|e| e.contains("is not the folder this ledger's files go to"))
+            })
+        },
+    );
+    assert!(
+        std::fs::read_dir(&outbox).unwrap().next().is_none(),
+        "nothing written to the mount point"
+    );
+    std::fs::remove_dir(&outbox).unwrap();
+    std::fs::rename(&share, &outbox).unwrap();
+    wait_for(&p, Duration::from_secs(90), "the retry to collect", || {
+        let (queued, dead, succeeded) = request_states(&p);
+        queued == 0 && dead == 0 && succeeded == 2
+    });
+    assert_eq!(p.collections("submitted").len(), 8);
+    assert_eq!(p.outbox().len(), 2);
+    assert!(stop(worker).success());
+    p.db.cleanup().await;
+}
+
 /// Files landing in the inbox are ingested without anyone enqueueing anything.
 async fn inbox_files_are_ingested_on_arrival(backend: Backend) {
     let p = project(backend, QueueKind::Sql).await;
@@ -731,6 +773,7 @@ on_both_backends!(
     sigkill_redis,
     sigterm_finishes_the_running_job,
     failing_job_goes_dead_and_comes_back,
+    a_share_mounted_late_is_collected_on_the_retry,
     inbox_files_are_ingested_on_arrival,
     cron_fires_once_and_catches_up,
     a_late_scheduled_collect_runs_for_today,

@@ -90,12 +90,11 @@ impl Shared {
         .await
         .map(|output| output.summary())
         .map_err(|e| {
-            // Bad configuration or data, a ledger behind its outbox or a moved outbox does
-            // not heal by waiting; a ledger, disk or conflict error may.
-            let permanent = matches!(
-                e,
-                JobError::Invalid(_) | JobError::Disagree(_) | JobError::Moved(_) | JobError::Replaced(_)
-            );
+            // Bad configuration or data, a ledger behind its outbox or files reserved in
+            // another folder do not heal by waiting; a ledger, disk or conflict error may, and
+            // so may an outbox that is not the ledger's: a share that failed to mount is often
+            // back by the retry (nothing was written meanwhile).
+            let permanent = matches!(e, JobError::Invalid(_) | JobError::Disagree(_) | JobError::Moved(_));
             (e.to_string(), permanent)
         })
     }
