@@ -1601,6 +1601,10 @@ async fn a_stopped_runs_file_is_finished_where_its_temporary_is(backend: Backend
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    assert!(
+        !outbox.join(common::OUTBOX_MARKER).exists(),
+        "nothing marked or recorded before the folder is adopted"
+    );
     let out = p.ok(&sent);
     assert!(out.contains("recorded as sent"), "{out}");
     assert!(p.outbox().is_empty(), "{:?}", p.outbox());
@@ -1685,6 +1689,18 @@ async fn a_folder_that_is_not_the_ledgers_outbox_is_not_written_to(backend: Back
         .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "xml"))
         .count();
     assert_eq!(xml, 2);
+    // Its new path is what the ledger knows now.
+    std::fs::rename(&moved, p.folder("moved-again")).unwrap();
+    std::fs::create_dir(&moved).unwrap();
+    let out = p.run(&["run", "collect", "--date", "2027-02-22", "--dry-run"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let moved = std::fs::canonicalize(&moved).unwrap().display().to_string();
+    assert!(
+        stderr.contains(&format!(
+            "folders.outbox, {moved} (no marker), is not the folder this ledger's files go to, {moved} (marked {adopted})"
+        )),
+        "{stderr}"
+    );
     p.db.cleanup().await;
 }
 

@@ -103,11 +103,12 @@ pub async fn run(explicit_config: Option<&Path>, job: Job) -> Result<(), CliErro
         Job::Day(a) => (&DAY, a.date, false, a.format),
     };
     let date = date.unwrap_or_else(|| ctx.today());
+    // A person's word is recorded under collect's run lock, never beside a run finishing the
+    // same file; the run goes on under the same lock.
+    let mut held = None;
     if let Job::Collect(a) = &job
         && (a.adopt_outbox || !a.sent.is_empty())
     {
-        // A person's word is recorded under collect's run lock, never beside a run finishing
-        // the same file; the run then takes the lock again.
         let mut lock = runner::wait_for_run_lock(&ctx.config, &ctx.store, ctx.creditor, JobName::Collect)
             .await
             .map_err(job_error)?;
@@ -118,15 +119,20 @@ pub async fn run(explicit_config: Option<&Path>, job: Job) -> Result<(), CliErro
             collect::confirm_sent(&ctx.config, &ctx.store, ctx.creditor, &a.sent, &mut lock).await
         }
         .await;
-        lock.release().await;
-        recorded.map_err(job_error)?;
+        if let Err(e) = recorded {
+            lock.release().await;
+            return Err(job_error(e));
+        }
+        held = Some(lock);
     }
     let mode = if dry_run { RunMode::DryRun } else { RunMode::Manual };
     let mut outputs = Vec::new();
     for name in jobs {
-        let output = runner::run(&ctx.config, &ctx.store, ctx.creditor, *name, date, mode)
-            .await
-            .map_err(job_error)?;
+        let output = match held.take() {
+            Some(lock) => runner::run_holding(&ctx.config, &ctx.store, ctx.creditor, *name, date, mode, lock).await,
+            None => runner::run(&ctx.config, &ctx.store, ctx.creditor, *name, date, mode).await,
+        }
+        .map_err(job_error)?;
         if format == ReportFormat::Table {
             print_output(&ctx.config, date, &output);
         }

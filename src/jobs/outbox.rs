@@ -256,9 +256,10 @@ pub fn write_atomically<E>(
 /// first step of writing a bank file in three ([`reserve`], [`Reserved::fill`],
 /// [`Temporary::place`]). Collect reserves a file before it commits the file's assignment, so
 /// that once the ledger says "writing", the folder holds the temporary or the placed file
-/// until the file is taken away — never neither. Nothing here removes a temporary: a run that
-/// fails leaves it for the next one to finish or, if its assignment was never committed,
-/// remove ([`remove_stale_temporaries`]).
+/// until the file is taken away — never neither. Nothing here removes a temporary (but
+/// [`Reserved::withdraw`], for a folder no ledger row names): a run that fails leaves it for
+/// the next one to finish or, if its assignment was never committed, remove
+/// ([`remove_stale_temporaries`]).
 #[derive(Debug)]
 pub struct Reserved {
     dir: PathBuf,
@@ -318,6 +319,19 @@ fn sync_folder(dir: &Path) -> Result<(), OutboxError> {
 }
 
 impl Reserved {
+    /// Removes the temporary just reserved, if its name still holds it: for a reservation
+    /// that turned out to be made in another folder than the outbox (a share gone in
+    /// between), which no ledger row names and no run would ever clear.
+    pub fn withdraw(self) -> Result<(), OutboxError> {
+        let ours = self.file.metadata().map_err(err("cannot read", &self.temp))?;
+        match fs::symlink_metadata(&self.temp) {
+            Ok(there) if file_identity(&there) == file_identity(&ours) => {
+                fs::remove_file(&self.temp).map_err(err("cannot remove", &self.temp))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// `file`, created as `temp` for `dir/name`, once `dir` is fsynced: the temporary's name
     /// survives a crash from here on.
     fn synced(dir: &Path, name: &str, temp: PathBuf, file: File) -> Result<Self, OutboxError> {
@@ -550,6 +564,21 @@ mod tests {
         write(second, b"<second/>").place().unwrap();
         assert_eq!(fs::read(dir.path().join("a.xml")).unwrap(), b"<second/>");
         assert_eq!(names_like(dir.path(), "", "").unwrap(), ["a.xml"], "nothing else left");
+    }
+
+    #[test]
+    fn a_withdrawn_reservation_takes_only_its_own_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        reserve(dir.path(), "A.xml").unwrap().withdraw().unwrap();
+        assert_eq!(names_like(dir.path(), "", "").unwrap(), Vec::<String>::new());
+        let first = reserve(dir.path(), "B.xml").unwrap();
+        let _second = reserve_again(dir.path(), "B.xml").unwrap();
+        first.withdraw().unwrap();
+        assert_eq!(
+            names_like(dir.path(), "", "").unwrap(),
+            [".B.xml.tmp"],
+            "the other run's stays"
+        );
     }
 
     #[test]

@@ -123,10 +123,25 @@ pub async fn run(
     date: NaiveDate,
     mode: RunMode,
 ) -> Result<JobOutput, JobError> {
-    let dry_run = mode == RunMode::DryRun;
     // Held until the run is recorded as ended; dry runs too, so that what they foretell is
     // not a state another run is half-way through changing.
-    let mut lock = wait_for_run_lock(config, store, creditor, job).await?;
+    let lock = wait_for_run_lock(config, store, creditor, job).await?;
+    run_holding(config, store, creditor, job, date, mode, lock).await
+}
+
+/// [`run`], with `job`'s run lock already taken by a caller that had something to record
+/// under it first (`run collect --sent`): released by no one in between, so no other run
+/// slips in and no own release has to reach the server before the run can start.
+pub async fn run_holding(
+    config: &Config,
+    store: &Store,
+    creditor: CreditorKey,
+    job: Job,
+    date: NaiveDate,
+    mode: RunMode,
+    mut lock: RunLock,
+) -> Result<JobOutput, JobError> {
+    let dry_run = mode == RunMode::DryRun;
     // Ingest changes what collect decides from (a rejected FRST makes the mandate first
     // again, a rejected announcement is re-armed): it also waits for a collect run to end,
     // as imports do, so that a collect never assigns from a mandate ingest changed meanwhile.

@@ -224,15 +224,15 @@ pub async fn run(
     let mut clock = Instant::now();
     report.already_in_files = store.collections_in_files(creditor_key, date).await?;
     let tag = store.ledger_tag(creditor_key).await?;
-    ensure_outbox_known(config, store, creditor_key, &tag).await?;
-    // Where this run's files go (a dry run marks nothing): first, as on an empty mount point
-    // the stopped files' fates would ask for remedies in the wrong folder.
+    // Where this run's files go (a dry run marks nothing): first, as in another folder what
+    // it holds or lacks would ask for remedies in the wrong place.
     let folder = if dry_run {
         check_creditors_outbox(config, store, creditor_key).await?;
         None
     } else {
         Some(creditors_outbox(config, store, creditor_key).await?)
     };
+    ensure_outbox_known(config, store, creditor_key, &tag).await?;
     // Every stopped file's fate next: a run that must refuse for one of them writes nothing
     // and names them all.
     let unwritten = store.unwritten_files(creditor_key).await?;

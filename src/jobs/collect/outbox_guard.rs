@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::config::Config;
 use crate::jobs::JobError;
-use crate::jobs::outbox::{self, names_like};
+use crate::jobs::outbox::{self, Reserved, names_like};
 use crate::store::{CreditorKey, LedgerTag, OutboxFolder, RunLock, Store, message_id_prefix};
 
 /// The outbox holds pain.008 files of this ledger (by name: its MsgId prefix) that the
@@ -153,6 +153,22 @@ pub(super) fn still_the_outbox(dir: &Path, known: &OutboxFolder) -> Result<(), J
         known: known.clone(),
     }
     .into())
+}
+
+/// `reserved`, if `dir` is still `known` once it is reserved; else withdrawn (a share gone
+/// in between: the temporary went to its mount point), and the refusal.
+pub(super) fn reserved_in_the_outbox(
+    dir: &Path,
+    known: &OutboxFolder,
+    reserved: Reserved,
+) -> Result<Reserved, JobError> {
+    match still_the_outbox(dir, known) {
+        Ok(()) => Ok(reserved),
+        Err(refused) => {
+            reserved.withdraw()?;
+            Err(refused)
+        }
+    }
 }
 
 /// `dir` as an [`OutboxFolder`], marked first if it has no marker yet.

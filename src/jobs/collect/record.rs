@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use tokio::sync::mpsc::Receiver;
 
 use super::fill::ToRecord;
-use super::outbox_guard::still_the_outbox;
+use super::outbox_guard::{reserved_in_the_outbox, still_the_outbox};
 use super::write::{FileContent, Outbound, place_and_mark, write_pain008};
 use super::{FileLine, Phases};
 use crate::jobs::JobError;
@@ -146,9 +146,8 @@ pub(super) async fn commit_and_write(
     lock.still_held("reserving a file in the outbox").await?;
     still_the_outbox(&config.folders.outbox, folder)?;
     let reserved = crate::jobs::outbox::reserve(&config.folders.outbox, &row.file_name)?;
-    // Gone in between: the temporary went to the mount point, and the assignment, dropped
-    // uncommitted, rolls back.
-    still_the_outbox(&config.folders.outbox, folder)?;
+    // Gone in between: the assignment, dropped uncommitted, rolls back.
+    let reserved = reserved_in_the_outbox(&config.folders.outbox, folder, reserved)?;
     let committing = async {
         let started = Instant::now();
         (assignment.commit().await, started.elapsed())

@@ -10,7 +10,9 @@ use std::time::Instant;
 use chrono::NaiveDate;
 
 use super::checker::{hybrid_lines, raw};
-use super::outbox_guard::{OutboxMoved, ReservedElsewhere, behind, creditors_outbox, still_the_outbox};
+use super::outbox_guard::{
+    OutboxMoved, ReservedElsewhere, behind, creditors_outbox, reserved_in_the_outbox, still_the_outbox,
+};
 use super::{FileLine, Phases};
 use crate::config::Config;
 use crate::domain::collect::AmendmentFields;
@@ -279,6 +281,9 @@ pub(super) async fn finish_file(
             return Ok(mark(store, file, Some(&sha), How::Found, phases).await?.into());
         }
         Fate::RecordSent => {
+            // "Neither" was read in the outbox only if its marker is still there, read after
+            // the names: a share gone in between holds neither name of anything.
+            still_the_outbox(outbox, folder)?;
             lock.still_held("recording a stopped run's file as sent").await?;
             tracing::warn!(
                 file = %file.file_name,
@@ -296,8 +301,8 @@ pub(super) async fn finish_file(
             lock.still_held("writing a stopped run's file again").await?;
             still_the_outbox(outbox, folder)?;
             let reserved = outbox::reserve_again(outbox, &file.file_name)?;
-            // Gone in between: the temporary went to the mount point, and the row stays as it was.
-            still_the_outbox(outbox, folder)?;
+            // Gone in between: the row stays as it was.
+            let reserved = reserved_in_the_outbox(outbox, folder, reserved)?;
             store.mark_reserved_in_outbox(file, folder).await?;
             reserved
         }
