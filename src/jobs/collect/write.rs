@@ -241,7 +241,8 @@ pub(super) struct Outbound<'a> {
     pub(super) config: &'a Config,
     pub(super) store: &'a Store,
     pub(super) creditor: &'a Creditor,
-    /// The creditor's outbox folder, checked to be still there before each file is reserved.
+    /// The creditor's outbox folder, checked to be still there before and after each file
+    /// is reserved.
     pub(super) folder: &'a OutboxFolder,
 }
 
