@@ -394,7 +394,7 @@ fn demo_dir(dir: Option<&Path>) -> Result<PathBuf, CliError> {
 
 /// Runs one job through the runner, recorded in `job_runs` like any run.
 async fn run_job(ctx: &Context, job: Job, date: NaiveDate) -> Result<JobOutput, CliError> {
-    runner::run(&ctx.config, &ctx.store, ctx.creditor, job, date, RunMode::Manual)
+    runner::run(&ctx.config, &ctx.store, ctx.creditor, job, date, RunMode::Manual, None)
         .await
         .map_err(job_error)
 }

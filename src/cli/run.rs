@@ -128,11 +128,9 @@ pub async fn run(explicit_config: Option<&Path>, job: Job) -> Result<(), CliErro
     let mode = if dry_run { RunMode::DryRun } else { RunMode::Manual };
     let mut outputs = Vec::new();
     for name in jobs {
-        let output = match held.take() {
-            Some(lock) => runner::run_holding(&ctx.config, &ctx.store, ctx.creditor, *name, date, mode, lock).await,
-            None => runner::run(&ctx.config, &ctx.store, ctx.creditor, *name, date, mode).await,
-        }
-        .map_err(job_error)?;
+        let output = runner::run(&ctx.config, &ctx.store, ctx.creditor, *name, date, mode, held.take())
+            .await
+            .map_err(job_error)?;
         if format == ReportFormat::Table {
             print_output(&ctx.config, date, &output);
         }

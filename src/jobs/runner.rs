@@ -114,7 +114,9 @@ pub enum RunMode {
     Request(i64),
 }
 
-/// Runs `job` for `date`, recorded in `job_runs` unless it is a dry run.
+/// Runs `job` for `date`, recorded in `job_runs` unless it is a dry run. `held`: the job's run
+/// lock, already taken by a caller that had something to record under it first (`run
+/// collect --sent`), so that no other run slips in between; else it is taken here.
 pub async fn run(
     config: &Config,
     store: &Store,
@@ -122,25 +124,14 @@ pub async fn run(
     job: Job,
     date: NaiveDate,
     mode: RunMode,
+    held: Option<RunLock>,
 ) -> Result<JobOutput, JobError> {
     // Held until the run is recorded as ended; dry runs too, so that what they foretell is
     // not a state another run is half-way through changing.
-    let lock = wait_for_run_lock(config, store, creditor, job).await?;
-    run_holding(config, store, creditor, job, date, mode, lock).await
-}
-
-/// [`run`], with `job`'s run lock already taken by a caller that had something to record
-/// under it first (`run collect --sent`): released by no one in between, so no other run
-/// slips in and no own release has to reach the server before the run can start.
-pub async fn run_holding(
-    config: &Config,
-    store: &Store,
-    creditor: CreditorKey,
-    job: Job,
-    date: NaiveDate,
-    mode: RunMode,
-    mut lock: RunLock,
-) -> Result<JobOutput, JobError> {
+    let mut lock = match held {
+        Some(lock) => lock,
+        None => wait_for_run_lock(config, store, creditor, job).await?,
+    };
     let dry_run = mode == RunMode::DryRun;
     // Ingest changes what collect decides from (a rejected FRST makes the mandate first
     // again, a rejected announcement is re-armed): it also waits for a collect run to end,

@@ -86,6 +86,7 @@ impl Shared {
             job,
             date,
             RunMode::Request(request.id),
+            None,
         )
         .await
         .map(|output| output.summary())

@@ -232,6 +232,12 @@ pub async fn run(
     } else {
         Some(creditors_outbox(config, store, creditor_key).await?)
     };
+    let to = folder.as_ref().map(|folder| Outbound {
+        config,
+        store,
+        creditor: &creditor,
+        folder,
+    });
     ensure_outbox_known(config, store, creditor_key, &tag).await?;
     // Every stopped file's fate next: a run that must refuse for one of them writes nothing
     // and names them all.
@@ -248,7 +254,7 @@ pub async fn run(
         return Err(moved(&config.folders.outbox, elsewhere)?);
     }
     for (file, fate) in unwritten.iter().zip(fates) {
-        let Some(folder) = &folder else {
+        let Some(to) = to else {
             report.files.push(FileLine {
                 file: file.file_name.clone(),
                 transactions: file.nb_of_txs,
@@ -259,12 +265,6 @@ pub async fn run(
             continue;
         };
         let reachable = reachable_date(date, config.bank.lead_days);
-        let to = Outbound {
-            config,
-            store,
-            creditor: &creditor,
-            folder,
-        };
         let finished = finish_file(to, file, reachable, &mut phases, lock).await?;
         report.add_failures(&finished.refused);
         report.files.extend(finished.line);
@@ -387,16 +387,8 @@ pub async fn run(
         };
         let written = async {
             // A dry run assigns nothing (and has no folder).
-            match (assigned, &folder) {
-                (Some(assigned), Some(folder)) => {
-                    let to = Outbound {
-                        config,
-                        store,
-                        creditor: &creditor,
-                        folder,
-                    };
-                    commit_and_write(to, assigned, &progress, &mut phases, &mut *lock).await
-                }
+            match (assigned, to) {
+                (Some(assigned), Some(to)) => commit_and_write(to, assigned, &progress, &mut phases, &mut *lock).await,
                 _ => Ok(None),
             }
         };

@@ -1,6 +1,8 @@
-//! Step 0 of a run: refusing to collect when the outbox holds files of this ledger that the
-//! ledger does not know (or not as it assigned them), because a ledger restored from an older
-//! backup would otherwise present the same collections to the bank again.
+//! Step 0 of a run: refusing to collect when `folders.outbox` is not the folder the creditor's
+//! files go to (known by its marker: an empty mount point is not the share), or when the
+//! outbox holds files of this ledger that the ledger does not know (or not as it assigned
+//! them), because a ledger restored from an older backup would otherwise present the same
+//! collections to the bank again.
 
 use std::path::Path;
 
